@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# One command: install (if needed), lint, check formatting, and run the default test suite.
+# Extra arguments go to pytest (e.g. `bash scripts/test.sh -m slow`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install.sh
+export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
+.venv/bin/ruff check src tests benchmarks
+.venv/bin/ruff format --check src tests benchmarks
+.venv/bin/python -m pytest "$@"

@@ -1,0 +1,1 @@
+"""Command-line interface: `hri-emo <command>`, thin wrappers over the Python API."""

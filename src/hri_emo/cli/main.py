@@ -1,0 +1,55 @@
+"""`hri-emo` entry point. Each sub-command lives in its own module with a `register(subparsers)`."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+
+from hri_emo.errors import HriEmoError
+
+# Sub-command modules, imported lazily so `hri-emo --help` stays fast.
+COMMAND_MODULES = [
+    "hri_emo.cli.demo",
+    "hri_emo.cli.data",
+    "hri_emo.cli.extract",
+    "hri_emo.cli.train",
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hri-emo", description="Explainable audio-text emotion recognition."
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    for module_name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as err:
+            if err.name == module_name:  # command not implemented yet
+                continue
+            raise
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return int(args.func(args) or 0)
+    except (HriEmoError, FileNotFoundError) as err:
+        if args.verbose:
+            raise
+        print(f"hri-emo {args.command}: error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

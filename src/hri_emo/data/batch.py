@@ -1,0 +1,52 @@
+"""The padded batch that every model consumes: tensors plus boolean masks, computed once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+import torch
+from torch import Tensor
+
+
+@dataclass
+class Batch:
+    """A collated batch. Masks are boolean with True marking a real (non-padding) position.
+
+    A modality that no item in the batch has is None; an item missing a modality that others
+    have gets an all-False mask row. For single-label tasks `labels` is (B,) long class
+    indices; for multi-label tasks (B, E) float 0/1 targets.
+    """
+
+    ids: list[str]
+    text: Tensor | None = None  # (B, Lt, Dt)
+    text_mask: Tensor | None = None  # (B, Lt) bool
+    audio: Tensor | None = None  # (B, La, Da)
+    audio_mask: Tensor | None = None  # (B, La) bool
+    labels: Tensor | None = None  # (B, E) float or (B,) long
+    intensities: Tensor | None = None  # (B, E) float, MOSEI-style 0..3 scores
+    raw_text: list[str] | None = None  # the transcripts, for end-to-end text fine-tuning
+    tokens: list[list[str]] | None = None  # word strings per text position
+    frame_times: list[np.ndarray] | None = None  # (La_i, 2) start/end seconds per audio frame
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def to(self, device: torch.device | str) -> Batch:
+        """Move every tensor to `device` (non-tensors are shared)."""
+        moved = {
+            f.name: (v.to(device) if isinstance(v := getattr(self, f.name), Tensor) else v)
+            for f in fields(self)
+        }
+        return Batch(**moved)
+
+    def model_inputs(self) -> dict[str, Tensor | None]:
+        """Keyword arguments for a model's forward()."""
+        return {
+            "text": self.text,
+            "text_mask": self.text_mask,
+            "audio": self.audio,
+            "audio_mask": self.audio_mask,
+            "labels": self.labels,
+            "intensities": self.intensities,
+        }

@@ -1,0 +1,25 @@
+"""Errors a user can act on. Each message names the file, utterance or tensor at fault."""
+
+
+class HriEmoError(ValueError):
+    """Base class of every error HRI-EMO raises for bad input or configuration."""
+
+
+class DataError(HriEmoError):
+    """A corpus, manifest or record is malformed (missing file, NaN, unknown label, ...)."""
+
+
+class AudioError(DataError):
+    """An audio file cannot be used (empty, corrupt, silent, unreadable)."""
+
+
+class FeatureMismatchError(HriEmoError):
+    """Stored features do not match what a model or encoder expects (dimension, encoder, ...)."""
+
+
+class InputShapeError(HriEmoError):
+    """A tensor given to a model has the wrong shape or dimension."""
+
+
+class ConfigError(HriEmoError):
+    """A configuration value is unknown or invalid."""

@@ -1,0 +1,65 @@
+"""Typed configuration of every model in the registry (one dataclass, saved as JSON)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Literal
+
+MOSEI_EMOTIONS = ["happy", "sad", "anger", "surprise", "disgust", "fear"]
+
+
+@dataclass
+class HriEmoConfig:
+    """Hyper-parameters of an HRI-EMO model or baseline.
+
+    `architecture` selects the model class in the registry (hriemo, text_only, audio_only,
+    early_fusion, late_fusion); `name` is the preset it came from. Input dimensions must match
+    the features (a wrong dimension is a clear error at forward time).
+    """
+
+    name: str = "hriemo-v1"
+    architecture: str = "hriemo"
+    text_dim: int = 384
+    audio_dim: int = 384
+    emotions: list[str] = field(default_factory=lambda: list(MOSEI_EMOTIONS))
+    task: Literal["multilabel", "singlelabel"] = "multilabel"
+    hidden_dim: int = 128
+    num_heads: int = 4
+    num_fusion_layers: int = 2
+    num_decoder_layers: int = 1
+    ff_mult: int = 2
+    # "cross_modal": intra-modal self-attention + bidirectional cross-attention per layer.
+    # "simplified": text->audio cross-attention only (the robust v2 fusion).
+    fusion: Literal["cross_modal", "simplified"] = "cross_modal"
+    dropout: float = 0.1
+    attention_dropout: float = 0.1
+    input_dropout: float = 0.0  # dropout on projected inputs (v2 uses a high value)
+    positional: bool = True  # sinusoidal positions added to sequence inputs
+    intensity_head: bool = False  # extra per-emotion regression of 0..3 intensities
+    intensity_loss_weight: float = 1.0
+    pos_weight: list[float] | None = None  # BCE positive weights per emotion (multi-label)
+    class_weights: list[float] | None = None  # CE class weights (single-label)
+
+    @property
+    def num_emotions(self) -> int:
+        return len(self.emotions)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> HriEmoConfig:
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"unknown HriEmoConfig field(s): {', '.join(unknown)}")
+        return cls(**values)
+
+    def save(self, path: str | Path) -> None:
+        Path(path).write_text(json.dumps(self.to_dict(), indent=2) + "\n")
+
+    @classmethod
+    def load(cls, path: str | Path) -> HriEmoConfig:
+        return cls.from_dict(json.loads(Path(path).read_text()))

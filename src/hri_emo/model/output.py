@@ -1,0 +1,27 @@
+"""The one typed output every model returns; training, evaluation, explanation and serving read it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from torch import Tensor
+
+
+@dataclass
+class HriEmoOutput:
+    """Predictions and explanations of one forward pass.
+
+    Shapes: B batch, E emotions, Lt text positions, La audio frames, L fused positions
+    (L = Lt, the word axis, unless the batch has no text at all, then L = La), d hidden size.
+    Explanation fields are None for models that do not produce them (baselines).
+    """
+
+    logits: Tensor  # (B, E)
+    probabilities: Tensor  # (B, E): sigmoid (multi-label) or softmax (single-label)
+    loss: Tensor | None = None  # scalar, when labels were given
+    beta: Tensor | None = None  # (B, L, d) in [0,1]: 1 = audio trusted, 0 = text trusted
+    beta_mean: Tensor | None = None  # (B,) mean of beta over valid positions and dimensions
+    alignment: Tensor | None = None  # (B, Lt, La) text->audio attention (last fusion layer)
+    attribution: Tensor | None = None  # (B, E, L) emotion->position attention (last decoder layer)
+    fused_mask: Tensor | None = None  # (B, L) bool, valid fused positions
+    intensity: Tensor | None = None  # (B, E) predicted 0..3 intensities (intensity head only)
