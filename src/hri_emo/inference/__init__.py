@@ -1,0 +1,5 @@
+"""Inference: turn a transcript and/or a wav into emotion probabilities with explanations."""
+
+from hri_emo.inference.recognizer import EmotionRecognizer, Explanation
+
+__all__ = ["EmotionRecognizer", "Explanation"]
