@@ -1,0 +1,1 @@
+"""Training, evaluation and benchmarks: Lightning module + data module, metrics, thresholds."""

@@ -1,0 +1,261 @@
+"""Typed experiment configuration: dataclasses, YAML files and dotted command-line overrides.
+
+A run is described by one `ExperimentConfig` (data, model, text encoder, optimiser, training
+behaviour, trainer). YAML files under `configs/` and `key.sub=value` overrides are merged onto
+the dataclass schema with OmegaConf, so an unknown key or a wrongly typed value is a
+`ConfigError` naming the key; the resolved config is saved as YAML in every run folder.
+
+Example:
+    >>> cfg = load_config(None, ["data.corpus=my.csv", "trainer.max_epochs=3"])
+    >>> cfg.trainer.max_epochs, cfg.model.name
+    (3, 'hriemo-v2')
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from omegaconf import MISSING, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from hri_emo.errors import ConfigError
+
+
+@dataclass
+class ValidationSplitConfig:
+    """Carve the validation split out of the training split when the corpus has none.
+
+    `fraction` of the training groups (never single utterances of a group) become validation;
+    `group_by` names a record attribute ("speaker") or a key of `record.extra` ("video_id").
+    0 keeps the corpus's own validation split.
+    """
+
+    fraction: float = 0.0
+    group_by: str = "speaker"
+    seed: int = 0
+
+
+@dataclass
+class DataConfig:
+    """Where the corpus and its features are, how splits are chosen, how batches are formed.
+
+    `text_features` / `audio_features`: a feature store (HDF5) path, "record" for features that
+    the reader put in the records, or null to leave that modality out. `standardize` lists
+    modalities whose features are z-scored per dimension with training-split statistics (stored
+    in the checkpoint and re-applied at evaluation).
+    """
+
+    corpus: str = MISSING
+    format: str | None = None
+    reader_options: dict[str, Any] = field(default_factory=dict)
+    train_split: str = "train"
+    val_split: str = "valid"
+    test_split: str = "test"
+    validation: ValidationSplitConfig = field(default_factory=ValidationSplitConfig)
+    text_features: str | None = None
+    audio_features: str | None = None
+    standardize: list[str] = field(default_factory=list)
+    max_text_len: int | None = None
+    max_audio_len: int | None = None
+    batch_size: int = 32
+    eval_batch_size: int | None = None
+    shuffle: bool = True
+    bucket_by_length: bool = False
+    num_workers: int = 0
+
+
+@dataclass
+class ModelConfig:
+    """A registry model (`hri_emo.model.create_model`) and its `HriEmoConfig` overrides.
+
+    Input dimensions, emotions, task and class weights come from the data, not from here.
+    """
+
+    name: str = "hriemo-v2"
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class TextEncoderConfig:
+    """Optional end-to-end fine-tuning of the text encoder on the raw transcripts.
+
+    Off by default (frozen, precomputed features). When on, the encoder's own learning rate
+    and weight decay form a separate optimiser parameter group; `params` go to
+    `TrainableTextEncoder`.
+    """
+
+    finetune: bool = False
+    name: str = "minilm"
+    lr: float = 2e-5
+    weight_decay: float = 0.01
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class OptimConfig:
+    """AdamW with linear warm-up then cosine decay (or a constant rate), gradient clipping."""
+
+    lr: float = 1e-3
+    weight_decay: float = 0.01
+    betas: list[float] = field(default_factory=lambda: [0.9, 0.999])
+    eps: float = 1e-8
+    schedule: str = "cosine"
+    warmup_fraction: float = 0.05
+    min_lr_fraction: float = 0.0
+    gradient_clip_val: float = 1.0
+
+
+@dataclass
+class ModalityDropoutConfig:
+    """Per-item probability of masking out a whole modality during training (never both)."""
+
+    text: float = 0.0
+    audio: float = 0.0
+
+
+@dataclass
+class TrainConfig:
+    """Training behaviour: seed, robustness, imbalance, early stopping, thresholds, outputs."""
+
+    seed: int = 0
+    modality_dropout: ModalityDropoutConfig = field(default_factory=ModalityDropoutConfig)
+    class_weights: bool = True
+    monitor: str = "val/loss"
+    monitor_mode: str = "min"
+    patience: int = 5
+    threshold_criterion: str = "f1"
+    output_dir: str = "runs"
+    run_name: str | None = None
+    tensorboard: bool = True
+
+
+@dataclass
+class TrainerConfig:
+    """Arguments passed to `lightning.Trainer` (devices, strategy and limits)."""
+
+    max_epochs: int = 30
+    accelerator: str = "auto"
+    devices: Any = 1
+    num_nodes: int = 1
+    strategy: str = "auto"
+    precision: str = "32-true"
+    accumulate_grad_batches: int = 1
+    limit_train_batches: Any = 1.0
+    limit_val_batches: Any = 1.0
+    num_sanity_val_steps: int = 0
+    log_every_n_steps: int = 10
+    enable_progress_bar: bool = True
+    deterministic: bool = True
+    num_threads: int | None = None
+
+
+@dataclass
+class ExperimentConfig:
+    """Everything one training run needs."""
+
+    name: str = "experiment"
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    text_encoder: TextEncoderConfig = field(default_factory=TextEncoderConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    trainer: TrainerConfig = field(default_factory=TrainerConfig)
+
+
+CHOICES = {
+    "optim.schedule": ("cosine", "constant"),
+    "train.monitor_mode": ("min", "max"),
+    "train.threshold_criterion": ("f1", "wa", "none"),
+}
+
+
+def load_config(
+    paths: str | Path | Sequence[str | Path] | None = None, overrides: Sequence[str] = ()
+) -> ExperimentConfig:
+    """Merge YAML files (in order) and `key.sub=value` overrides onto the schema and validate."""
+    if paths is None:
+        paths = []
+    elif isinstance(paths, (str, Path)):
+        paths = [paths]
+    merged = OmegaConf.structured(ExperimentConfig)
+    for path in paths:
+        merged = _merge(merged, _read_yaml(Path(path)), f"config file {path}")
+    merged = _merge(merged, _parse_overrides(overrides), "command-line override")
+    try:
+        config = OmegaConf.to_object(merged)
+    except OmegaConfBaseException as err:
+        raise ConfigError(f"invalid configuration: {_describe(err)}") from err
+    validate_config(config)
+    return config
+
+
+def validate_config(cfg: ExperimentConfig) -> None:
+    """Value checks the schema's types cannot express."""
+    for key, allowed in CHOICES.items():
+        section, name = key.split(".")
+        value = getattr(getattr(cfg, section), name)
+        if value not in allowed:
+            raise ConfigError(f"{key}: expected one of {', '.join(allowed)}; got {value!r}")
+    for modality in ("text", "audio"):
+        prob = getattr(cfg.train.modality_dropout, modality)
+        if not 0.0 <= prob < 1.0:
+            raise ConfigError(f"train.modality_dropout.{modality}: expected [0, 1), got {prob}")
+    for modality in cfg.data.standardize:
+        if modality not in ("text", "audio"):
+            raise ConfigError(f"data.standardize: expected 'text'/'audio', got {modality!r}")
+    if not 0.0 <= cfg.data.validation.fraction < 1.0:
+        raise ConfigError(
+            f"data.validation.fraction: expected [0, 1), got {cfg.data.validation.fraction}"
+        )
+
+
+def config_to_yaml(cfg: ExperimentConfig) -> str:
+    """The config as YAML (interpolations resolved)."""
+    return OmegaConf.to_yaml(OmegaConf.structured(cfg), resolve=True)
+
+
+def save_config(cfg: ExperimentConfig, path: str | Path) -> None:
+    Path(path).write_text(config_to_yaml(cfg))
+
+
+def config_to_dict(cfg: ExperimentConfig) -> dict[str, Any]:
+    """Plain nested dict (for hyper-parameter logging and JSON reports)."""
+    return OmegaConf.to_container(OmegaConf.structured(cfg), resolve=True)
+
+
+def _read_yaml(path: Path):
+    if not path.is_file():
+        raise ConfigError(f"config file not found: {path}")
+    try:
+        return OmegaConf.load(path)
+    except Exception as err:  # YAML syntax errors come from several libraries
+        raise ConfigError(f"config file {path} is not valid YAML: {err}") from err
+
+
+def _parse_overrides(overrides: Sequence[str]):
+    for item in overrides:
+        if "=" not in item:
+            raise ConfigError(f"override {item!r}: expected key.sub=value")
+    try:
+        return OmegaConf.from_dotlist(list(overrides))
+    except OmegaConfBaseException as err:
+        raise ConfigError(f"bad command-line override: {_describe(err)}") from err
+
+
+def _merge(base, update, source: str):
+    try:
+        return OmegaConf.merge(base, update)
+    except OmegaConfBaseException as err:
+        raise ConfigError(f"{source}: {_describe(err)}") from err
+
+
+def _describe(err: OmegaConfBaseException) -> str:
+    """'<key>: <what went wrong>' from an OmegaConf error."""
+    key = getattr(err, "full_key", None)
+    message = str(err).splitlines()[0] if str(err) else type(err).__name__
+    if "not in" in message and key:
+        return f"unknown key '{key}' ({message})"
+    return f"'{key}': {message}" if key else message
