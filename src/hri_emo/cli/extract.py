@@ -1,0 +1,91 @@
+"""`hri-emo extract`: encode a corpus's transcripts or recordings into a feature store.
+
+    hri-emo extract data/manifest.csv --modality audio --encoder whisper-tiny-en \\
+        --out features/audio_whisper.h5 --on-error skip
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+DEFAULT_ENCODERS = {"text": "minilm", "audio": "whisper-tiny-en"}
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "extract",
+        help="encode a corpus (text or audio) into an HDF5 feature store (resumable)",
+        description="Encode every utterance's transcript or recording into a feature store. "
+        "Rerunning with the same --out resumes: utterances already stored are skipped.",
+    )
+    parser.add_argument("corpus", help="corpus path (manifest CSV/JSONL, .csd folder, ...)")
+    parser.add_argument("--format", default=None, help="corpus format (auto-detected if omitted)")
+    parser.add_argument(
+        "--option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="reader option, repeatable (value parsed as JSON when possible)",
+    )
+    parser.add_argument("--modality", choices=("text", "audio"), required=True)
+    parser.add_argument(
+        "--encoder",
+        default=None,
+        help="minilm | whisper-tiny-en | whisper-tiny-en-ct2 | logmel | egemaps | HF id or folder "
+        "(default: minilm for text, whisper-tiny-en for audio)",
+    )
+    parser.add_argument("--layer", default="last", help="'last', 'all' or an integer index")
+    parser.add_argument("--pooling", choices=("none", "mean", "cls"), default="none")
+    parser.add_argument("--out", required=True, help="feature store to create or resume (.h5)")
+    parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--on-error", choices=("fail", "skip"), default="fail")
+    parser.add_argument("--limit", type=int, default=None, help="only the first N utterances")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.set_defaults(func=run_extract)
+
+
+def parse_options(pairs: list[str]) -> dict[str, object]:
+    """["key=value", ...] -> {key: value}, values decoded as JSON when they are valid JSON."""
+    from hri_emo.errors import ConfigError
+
+    options: dict[str, object] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"--option expects KEY=VALUE, got {pair!r}")
+        try:
+            options[key] = json.loads(value)
+        except json.JSONDecodeError:
+            options[key] = value
+    return options
+
+
+def run_extract(args: argparse.Namespace) -> int:
+    from hri_emo.data.readers import read_corpus
+    from hri_emo.encoders import create_audio_encoder, create_text_encoder, extract_features
+
+    corpus = read_corpus(args.corpus, format=args.format, **parse_options(args.option))
+    name = args.encoder or DEFAULT_ENCODERS[args.modality]
+    create = create_text_encoder if args.modality == "text" else create_audio_encoder
+    encoder = create(
+        name,
+        layer=args.layer,
+        pooling=args.pooling,
+        batch_size=args.batch_size,
+        device=args.device,
+    )
+    report = extract_features(
+        corpus,
+        encoder,
+        args.out,
+        batch_size=args.batch_size,
+        on_error=args.on_error,
+        limit=args.limit,
+        progress=not args.no_progress,
+    )
+    print(report.summary())
+    if report.report_path is not None:
+        print(f"skip report: {report.report_path}")
+    return 0

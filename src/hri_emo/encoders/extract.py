@@ -1,0 +1,214 @@
+"""Run an encoder over a corpus into a FeatureStore: batched, resumable, with a skip report.
+
+- Resumable: utterances already in the store are not encoded again (the store is crash-safe,
+  so after a kill the rerun redoes only what was not committed).
+- Missing input (no transcript / blank transcript for text, no wav path for audio) is not an
+  error: the utterance is left out of the store, which the dataset reads as "modality missing",
+  and is listed under "missing" in the report.
+- Bad input (unreadable or silent audio, ...) stops the run with an error naming the utterance
+  (`on_error="fail"`), or is left out and listed under "failed" (`on_error="skip"`).
+- The report is written next to the store as `<store>.skipped.json` whenever something was left
+  out, or always with `on_error="skip"`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from hri_emo.data.records import Corpus, UtteranceRecord
+from hri_emo.encoders.audio_io import load_audio
+from hri_emo.encoders.base import AudioEncoder, TextEncoder, flatten_layers
+from hri_emo.errors import ConfigError, DataError, FeatureMismatchError, HriEmoError
+
+logger = logging.getLogger(__name__)
+OnError = Literal["fail", "skip"]
+# Errors of one utterance that `on_error="skip"` records instead of stopping the run.
+SKIPPABLE = (HriEmoError, RuntimeError)
+
+
+@dataclass
+class SkippedUtterance:
+    id: str
+    reason: str
+
+
+@dataclass
+class ExtractionReport:
+    """What one extraction run did."""
+
+    store_path: Path
+    encoder: str
+    modality: str
+    written: int = 0
+    already_present: int = 0
+    missing: list[SkippedUtterance] = field(default_factory=list)
+    failed: list[SkippedUtterance] = field(default_factory=list)
+    seconds: float = 0.0
+    report_path: Path | None = None
+
+    def summary(self) -> str:
+        return (
+            f"{self.written} written, {self.already_present} already in the store, "
+            f"{len(self.missing)} without {self.modality}, {len(self.failed)} failed "
+            f"-> {self.store_path} ({self.seconds:.1f} s)"
+        )
+
+    def to_json(self) -> dict:
+        data = asdict(self)
+        data["store_path"] = str(self.store_path)
+        data["report_path"] = None if self.report_path is None else str(self.report_path)
+        data["failure_counts"] = dict(Counter(f.reason.split(":")[0] for f in self.failed))
+        return data
+
+
+def report_path_for(store_path: str | Path) -> Path:
+    store_path = Path(store_path)
+    return store_path.with_name(store_path.name + ".skipped.json")
+
+
+def extract_features(
+    corpus: Corpus | list[UtteranceRecord],
+    encoder: TextEncoder | AudioEncoder,
+    store_path: str | Path,
+    batch_size: int = 8,
+    on_error: OnError = "fail",
+    limit: int | None = None,
+    progress: bool = True,
+) -> ExtractionReport:
+    """Encode each record's text or audio (per `encoder.modality`) into a FeatureStore."""
+    from hri_emo.data.feature_store import FeatureStore
+
+    if on_error not in ("fail", "skip"):
+        raise ConfigError(f"on_error must be 'fail' or 'skip', got {on_error!r}")
+    records = corpus.records if isinstance(corpus, Corpus) else list(corpus)
+    records = records[:limit] if limit is not None else records
+    _check_unique_ids(records)
+    store_path = Path(store_path)
+    report = ExtractionReport(store_path, encoder.name, encoder.modality)
+    start = time.perf_counter()
+    with _open_store(FeatureStore, store_path, encoder) as store:
+        todo = [r for r in records if r.id not in store]
+        report.already_present = len(records) - len(todo)
+        bar = tqdm(
+            total=len(todo),
+            unit="utt",
+            desc=f"{encoder.modality}:{encoder.name}",
+            disable=not progress,
+        )
+        for first in range(0, len(todo), batch_size):
+            batch = todo[first : first + batch_size]
+            _extract_batch(batch, encoder, store, report, on_error)
+            bar.update(len(batch))
+        bar.close()
+    report.seconds = time.perf_counter() - start
+    if report.failed or report.missing or on_error == "skip":
+        report.report_path = report_path_for(store_path)
+        report.report_path.write_text(json.dumps(report.to_json(), indent=2))
+    logger.info("extract: %s", report.summary())
+    return report
+
+
+def _check_unique_ids(records: list[UtteranceRecord]) -> None:
+    counts = Counter(r.id for r in records)
+    duplicates = [utt for utt, n in counts.items() if n > 1]
+    if duplicates:
+        raise DataError(f"utterance ids must be unique; repeated: {duplicates[:5]}")
+
+
+def _open_store(store_cls, path: Path, encoder: TextEncoder | AudioEncoder):
+    """Create the store, or reopen it to resume after checking it holds this encoder's output."""
+    metadata = encoder.metadata
+    if not path.exists():
+        return store_cls.create(path, metadata)
+    store = store_cls.open(path, mode="a")
+    try:
+        store.check_compatible(
+            dim=metadata.dim,
+            encoder=metadata.encoder,
+            modality=metadata.modality,
+            level=metadata.level,
+            expected_by=f"extraction with encoder {metadata.encoder!r}",
+        )
+        if store.metadata.layer != metadata.layer:
+            raise FeatureMismatchError(
+                f"store {path} holds layer {store.metadata.layer!r} of {metadata.encoder!r}, "
+                f"this extraction asks for layer {metadata.layer!r}; use another --out"
+            )
+    except FeatureMismatchError:
+        store.close()
+        raise
+    return store
+
+
+def _extract_batch(batch, encoder, store, report: ExtractionReport, on_error: OnError) -> None:
+    """Load the inputs of one batch, encode them and write them, recording what was skipped."""
+    ready: list[tuple[UtteranceRecord, object]] = []
+    for record in batch:
+        try:
+            item = _load_input(record, encoder.modality)
+        except SKIPPABLE as err:
+            _fail(report, record, err, on_error)
+            continue
+        if item is None:
+            report.missing.append(SkippedUtterance(record.id, f"no {encoder.modality}"))
+        else:
+            ready.append((record, item))
+    if not ready:
+        return
+    try:
+        encoded = encoder.encode([item for _, item in ready])
+    except SKIPPABLE as err:
+        if on_error == "fail":
+            ids = ", ".join(r.id for r, _ in ready)
+            raise type(err)(f"encoding utterances [{ids}] failed: {err}") from err
+        encoded = _encode_one_by_one(ready, encoder, report)
+        ready = [(r, i) for (r, i), e in zip(ready, encoded) if e is not None]
+        encoded = [e for e in encoded if e is not None]
+    for (record, _), result in zip(ready, encoded):
+        _write(store, record, result, encoder.layer)
+        report.written += 1
+
+
+def _load_input(record: UtteranceRecord, modality: str) -> str | np.ndarray | None:
+    """The record's transcript or 16 kHz samples; None when it has none."""
+    if modality == "text":
+        return record.text if record.text and record.text.strip() else None
+    if record.wav_path is None:
+        return None
+    return load_audio(record.wav_path, record.start, record.end)
+
+
+def _encode_one_by_one(ready, encoder, report: ExtractionReport) -> list:
+    results = []
+    for record, item in ready:
+        try:
+            results.append(encoder.encode([item])[0])
+        except SKIPPABLE as err:
+            _fail(report, record, err, "skip")
+            results.append(None)
+    return results
+
+
+def _fail(report: ExtractionReport, record: UtteranceRecord, err: Exception, on_error: str):
+    if on_error == "fail":
+        if isinstance(err, HriEmoError) and record.id in str(err):
+            raise err
+        raise type(err)(f"utterance {record.id!r}: {err}") from err
+    logger.warning("skipping utterance %r: %s", record.id, err)
+    report.failed.append(SkippedUtterance(record.id, f"{type(err).__name__}: {err}"))
+
+
+def _write(store, record: UtteranceRecord, encoded, layer) -> None:
+    features = flatten_layers(encoded.features, layer)
+    tokens = getattr(encoded, "tokens", None)
+    frame_times = getattr(encoded, "frame_times", None)
+    store.write(record.id, features, tokens=tokens, frame_times=frame_times)

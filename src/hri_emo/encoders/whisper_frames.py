@@ -1,0 +1,170 @@
+"""Whisper encoders as frame encoders: log-mel windows in, 20 ms frames of real audio out.
+
+Whisper sees at most 30 s at once; longer recordings are cut into 30 s windows and their frames
+joined. By default a window is only as long as its audio (the positional table is sliced to the
+frames needed) instead of Whisper's fixed 30 s of zero padding; `pad_to_30s=True` restores the
+original behaviour. Either way only frames that cover real audio are returned, one per 20 ms.
+
+Hidden states (layer choice): 0 = convolution output + positions, i = after encoder layer i,
+the last one after the final LayerNorm (what Whisper's decoder reads).
+Dimension letters: B windows, M mel frames, T encoder frames (M/2), D model size.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from torch import nn
+from transformers import WhisperFeatureExtractor
+from transformers.models.whisper.modeling_whisper import WhisperEncoder
+
+from hri_emo.encoders.base import (
+    EncodedAudio,
+    LayerChoice,
+    build_metadata,
+    check_pooling,
+    parse_layer,
+    select_hidden,
+)
+from hri_emo.encoders.chunks import (
+    SAMPLE_RATE,
+    ChunkFrames,
+    assemble,
+    batches_of_equal_length,
+    check_waves,
+    split_into_chunks,
+)
+from hri_emo.errors import ConfigError
+
+WHISPER_CHUNK_SAMPLES = 30 * SAMPLE_RATE
+FRAME_SAMPLES = 320  # one encoder frame = 2 mel hops of 10 ms = 20 ms
+FRAME_SECONDS = FRAME_SAMPLES / SAMPLE_RATE
+
+
+class WhisperFrameEncoder:
+    """Shared Whisper front end; subclasses implement `run_encoder` (mels -> hidden states)."""
+
+    modality = "audio"
+    sample_rate = SAMPLE_RATE
+
+    def __init__(
+        self,
+        feature_extractor: WhisperFeatureExtractor,
+        name: str,
+        revision: str,
+        layer: str | int,
+        pooling: str,
+        pad_to_30s: bool,
+        dim: int,
+        num_layers: int,
+        batch_size: int = 8,
+    ) -> None:
+        self.feature_extractor = feature_extractor
+        self.name = name
+        self.revision = revision
+        self.layer: LayerChoice = parse_layer(layer)
+        self.pooling = check_pooling(pooling, ("none", "mean"))
+        self.pad_to_30s = pad_to_30s
+        self.dim = dim
+        self.num_layers = num_layers
+        self.batch_size = batch_size
+
+    @property
+    def metadata(self):
+        return build_metadata(
+            encoder=self.name,
+            revision=self.revision,
+            modality="audio",
+            pooled=self.pooling != "none",
+            dim=self.dim,
+            layer=self.layer,
+            num_layers=self.num_layers,
+            sample_rate=SAMPLE_RATE,
+            extra={
+                "pooling": self.pooling,
+                "frame_seconds": FRAME_SECONDS,
+                "pad_to_30s": self.pad_to_30s,
+            },
+        )
+
+    def run_encoder(self, mels: torch.Tensor) -> list[torch.Tensor]:
+        """mels (B, n_mels, M) -> hidden states, each (B, ceil(M/2), D)."""
+        raise NotImplementedError
+
+    @torch.no_grad()
+    def encode(self, waves: list[np.ndarray]) -> list[EncodedAudio]:
+        """One EncodedAudio per wave (float32, mono, 16 kHz): (T, D) frames + (T, 2) times."""
+        check_waves(waves)
+        chunks = split_into_chunks(waves, WHISPER_CHUNK_SAMPLES, min_samples=FRAME_SAMPLES)
+        results = []
+        for batch in batches_of_equal_length(chunks, self.batch_size):
+            mels = self.log_mel([c.samples for c in batch])  # (B, n_mels, M)
+            hidden = select_hidden(tuple(self.run_encoder(mels)), self.layer)  # (B,[L+1,]T,D)
+            for b, chunk in enumerate(batch):
+                kept = min(math.ceil(len(chunk.samples) / FRAME_SAMPLES), hidden.shape[-2])
+                results.append(ChunkFrames(chunk, hidden[b, ..., :kept, :].float().numpy()))
+        return assemble(results, waves, FRAME_SECONDS, FRAME_SECONDS, pooled=self.pooling == "mean")
+
+    def log_mel(self, pieces: list[np.ndarray]) -> torch.Tensor:
+        """Whisper log-mel features (B, n_mels, M), M = 3000 if padded to 30 s else N // 160."""
+        padding = "max_length" if self.pad_to_30s else "longest"
+        return self.feature_extractor(
+            pieces, sampling_rate=SAMPLE_RATE, padding=padding, return_tensors="pt"
+        ).input_features
+
+
+def whisper_hidden_states(encoder: WhisperEncoder, mels: torch.Tensor) -> list[torch.Tensor]:
+    """Run a transformers WhisperEncoder on any window up to its 30 s (differentiable).
+
+    mels (B, n_mels, M) -> L+1 hidden states (B, T, D), T = ceil(M / 2); the positional table
+    is sliced to T instead of insisting on M = 3000 as `WhisperEncoder.forward` does.
+    """
+    x = nn.functional.gelu(encoder.conv1(mels))  # (B, D, M)
+    x = nn.functional.gelu(encoder.conv2(x)).permute(0, 2, 1)  # (B, T, D)
+    if x.shape[1] > encoder.embed_positions.num_embeddings:
+        raise ConfigError(
+            f"Whisper window of {x.shape[1]} frames exceeds the encoder's "
+            f"{encoder.embed_positions.num_embeddings} positions (30 s)"
+        )
+    x = x + encoder.embed_positions.weight[: x.shape[1]]
+    states = [x]
+    for layer in encoder.layers:
+        x = layer(x, None)
+        states.append(x)
+    states[-1] = encoder.layer_norm(x)
+    return states
+
+
+class HFWhisperEncoder(WhisperFrameEncoder):
+    """Any transformers WhisperEncoder (the converted embedded tiny.en, or a hub checkpoint)."""
+
+    def __init__(
+        self,
+        encoder: WhisperEncoder,
+        feature_extractor: WhisperFeatureExtractor,
+        name: str,
+        revision: str,
+        layer: str | int = "last",
+        pooling: str = "none",
+        pad_to_30s: bool = False,
+        batch_size: int = 8,
+    ) -> None:
+        self.encoder = encoder.eval()
+        config = encoder.config
+        super().__init__(
+            feature_extractor=feature_extractor,
+            name=name,
+            revision=revision,
+            layer=layer,
+            pooling=pooling,
+            pad_to_30s=pad_to_30s,
+            dim=int(config.d_model),
+            num_layers=int(config.encoder_layers) + 1,
+            batch_size=batch_size,
+        )
+
+    def run_encoder(self, mels: torch.Tensor) -> list[torch.Tensor]:
+        device = self.encoder.conv1.weight.device
+        return [s.cpu() for s in whisper_hidden_states(self.encoder, mels.to(device))]
