@@ -34,9 +34,9 @@ def load_audio(
     """Samples of `path` between `start` and `end` seconds: (N,) float32, mono, 16 kHz."""
     path = Path(path)
     info = _audio_info(path)
-    first, last = _segment_frames(path, info, start, end)
-    if last <= first:
+    if info.frames == 0:
         raise AudioError(f"audio file {path} is empty: 0 samples (expected a recording)")
+    first, last = _segment_frames(path, info, start, end)
     wave = _read_mono_16k(path, info.samplerate, first, last)
     _check_samples(path, wave, start, end)
     return wave
@@ -64,7 +64,7 @@ def _segment_frames(
         raise AudioError(
             f"bad segment of {path}: start={start} end={end} s (expected 0 <= start < end)"
         )
-    if info.frames > 0 and start_s >= duration:
+    if start_s >= duration:
         raise AudioError(
             f"segment of {path} starts at {start_s:.3f} s but the file lasts {duration:.3f} s"
         )
