@@ -1,6 +1,25 @@
 """Data layer: corpus readers, utterance records, feature store, datasets and batches."""
 
 from hri_emo.data.batch import Batch
+from hri_emo.data.collate import collate_batch
+from hri_emo.data.dataset import EmotionDataset, EmotionItem, RecordFeatureSource, encode_target
+from hri_emo.data.feature_store import FeatureMetadata, FeatureStore, StoredFeatures
 from hri_emo.data.records import Corpus, UtteranceRecord, WordTiming
+from hri_emo.data.sampler import LengthBucketSampler, make_dataloader
 
-__all__ = ["Batch", "Corpus", "UtteranceRecord", "WordTiming"]
+__all__ = [
+    "Batch",
+    "Corpus",
+    "EmotionDataset",
+    "EmotionItem",
+    "FeatureMetadata",
+    "FeatureStore",
+    "LengthBucketSampler",
+    "RecordFeatureSource",
+    "StoredFeatures",
+    "UtteranceRecord",
+    "WordTiming",
+    "collate_batch",
+    "encode_target",
+    "make_dataloader",
+]
