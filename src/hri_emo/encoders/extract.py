@@ -166,15 +166,16 @@ def _extract_batch(batch, encoder, store, report: ExtractionReport, on_error: On
         return
     try:
         encoded = encoder.encode([item for _, item in ready])
-    except SKIPPABLE as err:
-        if on_error == "fail":
-            ids = ", ".join(r.id for r, _ in ready)
-            raise type(err)(f"encoding utterances [{ids}] failed: {err}") from err
-        encoded = _encode_one_by_one(ready, encoder, report)
+    except SKIPPABLE:  # find the utterance(s) at fault: retry one by one
+        encoded = _encode_one_by_one(ready, encoder, report, on_error)
         ready = [(r, i) for (r, i), e in zip(ready, encoded) if e is not None]
         encoded = [e for e in encoded if e is not None]
     for (record, _), result in zip(ready, encoded):
-        _write(store, record, result, encoder.layer)
+        try:
+            _write(store, record, result, encoder.layer)
+        except SKIPPABLE as err:  # e.g. NaN features: the store names the utterance
+            _fail(report, record, err, on_error)
+            continue
         report.written += 1
 
 
@@ -187,22 +188,22 @@ def _load_input(record: UtteranceRecord, modality: str) -> str | np.ndarray | No
     return load_audio(record.wav_path, record.start, record.end)
 
 
-def _encode_one_by_one(ready, encoder, report: ExtractionReport) -> list:
+def _encode_one_by_one(ready, encoder, report: ExtractionReport, on_error: OnError) -> list:
     results = []
     for record, item in ready:
         try:
             results.append(encoder.encode([item])[0])
         except SKIPPABLE as err:
-            _fail(report, record, err, "skip")
+            _fail(report, record, err, on_error)
             results.append(None)
     return results
 
 
 def _fail(report: ExtractionReport, record: UtteranceRecord, err: Exception, on_error: str):
     if on_error == "fail":
-        if isinstance(err, HriEmoError) and record.id in str(err):
-            raise err
-        raise type(err)(f"utterance {record.id!r}: {err}") from err
+        if isinstance(err, HriEmoError):
+            raise type(err)(f"utterance {record.id!r}: {err}") from err
+        raise DataError(f"utterance {record.id!r}: {type(err).__name__}: {err}") from err
     logger.warning("skipping utterance %r: %s", record.id, err)
     report.failed.append(SkippedUtterance(record.id, f"{type(err).__name__}: {err}"))
 
