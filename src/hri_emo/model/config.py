@@ -7,6 +7,8 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Literal
 
+from hri_emo.errors import ConfigError
+
 MOSEI_EMOTIONS = ["happy", "sad", "anger", "surprise", "disgust", "fear"]
 
 
@@ -39,12 +41,48 @@ class HriEmoConfig:
     positional: bool = True  # sinusoidal positions added to sequence inputs
     intensity_head: bool = False  # extra per-emotion regression of 0..3 intensities
     intensity_loss_weight: float = 1.0
+    intensity_max: float = 3.0  # predicted intensities lie in [0, intensity_max] (MOSEI: 3)
     pos_weight: list[float] | None = None  # BCE positive weights per emotion (multi-label)
     class_weights: list[float] | None = None  # CE class weights (single-label)
 
     @property
     def num_emotions(self) -> int:
         return len(self.emotions)
+
+    def validate(self) -> None:
+        """Raise ConfigError naming the first field whose value cannot build a model."""
+        checks = [
+            (self.task in ("multilabel", "singlelabel"), "task", "'multilabel' or 'singlelabel'"),
+            (
+                self.fusion in ("cross_modal", "simplified"),
+                "fusion",
+                "'cross_modal' or 'simplified'",
+            ),
+            (self.num_emotions >= 1, "emotions", "at least one emotion name"),
+            (len(set(self.emotions)) == self.num_emotions, "emotions", "unique names"),
+            (min(self.text_dim, self.audio_dim) >= 1, "text_dim/audio_dim", "positive integers"),
+            (self.hidden_dim >= 1 and self.num_heads >= 1, "hidden_dim/num_heads", ">= 1"),
+            (self.hidden_dim % self.num_heads == 0, "hidden_dim", "a multiple of num_heads"),
+            (self.num_fusion_layers >= 1, "num_fusion_layers", ">= 1"),
+            (self.num_decoder_layers >= 1, "num_decoder_layers", ">= 1"),
+            (self.ff_mult >= 1, "ff_mult", ">= 1"),
+            (self.intensity_max > 0, "intensity_max", "> 0"),
+        ]
+        for rate_name in ("dropout", "attention_dropout", "input_dropout"):
+            rate = getattr(self, rate_name)
+            checks.append((0.0 <= rate < 1.0, rate_name, "a rate in [0, 1)"))
+        for weights_name in ("pos_weight", "class_weights"):
+            weights = getattr(self, weights_name)
+            ok = weights is None or len(weights) == self.num_emotions
+            checks.append(
+                (ok, weights_name, f"None or {self.num_emotions} values (one per emotion)")
+            )
+        for ok, name, expected in checks:
+            if not ok:
+                raise ConfigError(
+                    f"invalid model config {self.name!r}: {name} must be {expected}, "
+                    f"got {getattr(self, name.split('/')[0])!r}"
+                )
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -1,4 +1,4 @@
-"""The one typed output every model returns; training, evaluation, explanation and serving read it."""
+"""The one typed output every model returns; training, evaluation, explanation, serving read it."""
 
 from __future__ import annotations
 
@@ -11,9 +11,11 @@ from torch import Tensor
 class HriEmoOutput:
     """Predictions and explanations of one forward pass.
 
-    Shapes: B batch, E emotions, Lt text positions, La audio frames, L fused positions
-    (L = Lt, the word axis, unless the batch has no text at all, then L = La), d hidden size.
-    Explanation fields are None for models that do not produce them (baselines).
+    Shapes: B batch, E emotions, Lt text positions, La audio frames, d hidden size, L fused
+    positions: for HriEmoModel L = Lt, the word axis; when the batch has no text at all the
+    text axis is one learned placeholder (Lt = L = 1) holding the audio context it gathered.
+    Single-modality baselines report attribution over their own modality (L = Lt or La).
+    Explanation fields are None for models that do not produce them (see docs/architecture.md).
     """
 
     logits: Tensor  # (B, E)

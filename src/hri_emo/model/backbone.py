@@ -1,0 +1,66 @@
+"""`FusionWithEmotionDecoder`: fusion blocks + BetaGate + EmotionDecoder + heads.
+
+It works on already-projected tensors, so the same backbone serves any input encoders.
+Dimension letters: B batch, Lt text positions, La audio frames, E emotions, d hidden size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from torch import Tensor, nn
+
+from hri_emo.model.beta_gate import BetaGate
+from hri_emo.model.config import HriEmoConfig
+from hri_emo.model.cross_modal import build_fusion_stack
+from hri_emo.model.decoder import EmotionDecoder
+from hri_emo.model.heads import EmotionHeads
+
+
+@dataclass
+class BackboneOutput:
+    """What the backbone computes; the model wraps it into an `HriEmoOutput`."""
+
+    logits: Tensor  # (B, E)
+    intensity: Tensor | None  # (B, E)
+    beta: Tensor  # (B, Lt, d)
+    alignment: Tensor  # (B, Lt, La)
+    attribution: Tensor  # (B, E, Lt)
+
+
+class FusionWithEmotionDecoder(nn.Module):
+    """The HRI-EMO core on projected (B, L, d) sequences; the fused axis is the text axis.
+
+    Both masks must have at least one valid position per item (HriEmoModel guarantees this
+    with placeholder tokens); `has_text` / `has_audio` (B,) say which items really have each
+    modality, so that the BetaGate relies fully on the one present.
+    """
+
+    def __init__(self, config: HriEmoConfig) -> None:
+        super().__init__()
+        self.fusion = build_fusion_stack(config)
+        self.gate = BetaGate(config.hidden_dim)
+        self.decoder = EmotionDecoder(config)
+        self.heads = EmotionHeads(config)
+
+    def forward(
+        self,
+        text: Tensor,
+        text_mask: Tensor,
+        audio: Tensor,
+        audio_mask: Tensor,
+        has_text: Tensor,
+        has_audio: Tensor,
+    ) -> BackboneOutput:
+        last = len(self.fusion) - 1
+        for index, block in enumerate(self.fusion):
+            text, audio, audio_context, alignment = block(
+                text, text_mask, audio, audio_mask, need_weights=index == last
+            )
+        fused, beta = self.gate(audio_context, text, text_mask, has_text, has_audio)  # (B, Lt, d)
+        emotion_states, attribution = self.decoder(fused, text_mask)  # (B, E, d), (B, E, Lt)
+        logits, intensity = self.heads(emotion_states)
+        # No audio -> nothing to align to; padded text positions align to nothing.
+        row_valid = text_mask & has_audio[:, None]  # (B, Lt)
+        alignment = alignment * row_valid[..., None]  # (B, Lt, La)
+        return BackboneOutput(logits, intensity, beta, alignment, attribution)

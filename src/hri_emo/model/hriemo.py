@@ -1,0 +1,98 @@
+"""`HriEmoModel`: the one dataset-neutral HRI-EMO model (projections + fusion backbone).
+
+Dimension letters: B batch, Lt text positions, La audio frames, E emotions, d hidden size.
+
+Missing modalities: a learned placeholder token stands in for a modality an item lacks, at
+position 0 of that modality's axis (the rest stays padding), so attention always has a valid
+key; the BetaGate then forces beta = 1 (no text) or 0 (no audio). When the whole batch has no
+text, the text axis is just that placeholder (Lt = 1), and the fused sequence is the audio
+context it gathered; alignment[:, 0] then shows which frames it attended to. An item gets the
+same output whether its modality is None for the batch or masked out (all False).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from hri_emo.model.backbone import FusionWithEmotionDecoder
+from hri_emo.model.config import HriEmoConfig
+from hri_emo.model.inputs import ModalityInput, prepare_inputs, require_any_modality
+from hri_emo.model.layers import ModalityProjection, masked_mean
+from hri_emo.model.output import HriEmoOutput
+from hri_emo.model.pretrained import HriEmoPreTrainedModel
+
+
+class HriEmoModel(HriEmoPreTrainedModel):
+    """Text and audio features in, emotions with beta, alignment and attribution out."""
+
+    architecture = "hriemo"
+
+    def __init__(self, config: HriEmoConfig) -> None:
+        super().__init__(config)
+        d = config.hidden_dim
+        self.text_projection = ModalityProjection(
+            config.text_dim, d, config.input_dropout, config.positional
+        )
+        self.audio_projection = ModalityProjection(
+            config.audio_dim, d, config.input_dropout, config.positional
+        )
+        self.text_placeholder = nn.Parameter(0.02 * torch.randn(d))
+        self.audio_placeholder = nn.Parameter(0.02 * torch.randn(d))
+        self.backbone = FusionWithEmotionDecoder(config)
+
+    def forward(
+        self,
+        text: Tensor | None = None,
+        text_mask: Tensor | None = None,
+        audio: Tensor | None = None,
+        audio_mask: Tensor | None = None,
+        labels: Tensor | None = None,
+        intensities: Tensor | None = None,
+    ) -> HriEmoOutput:
+        text_in, audio_in, batch = prepare_inputs(self.config, text, text_mask, audio, audio_mask)
+        require_any_modality(text_in, audio_in, batch)
+        self._check_targets(labels, intensities, batch)
+        text_x, text_m, has_text = self._embed(
+            text_in, self.text_projection, self.text_placeholder, batch
+        )
+        audio_x, audio_m, has_audio = self._embed(
+            audio_in, self.audio_projection, self.audio_placeholder, batch
+        )
+        result = self.backbone(text_x, text_m, audio_x, audio_m, has_text, has_audio)
+        beta_mean = masked_mean(result.beta, text_m).mean(dim=-1)  # (B,)
+        return self._output(
+            self.backbone.heads,
+            result.logits,
+            result.intensity,
+            labels,
+            intensities,
+            beta=result.beta,
+            beta_mean=beta_mean,
+            alignment=result.alignment,
+            attribution=result.attribution,
+            fused_mask=text_m,
+        )
+
+    @staticmethod
+    def _embed(
+        modality: ModalityInput | None,
+        projection: ModalityProjection,
+        placeholder: Tensor,
+        batch: int,
+    ) -> tuple[Tensor, Tensor, Tensor]:
+        """Project one modality and put the placeholder where an item lacks it.
+
+        Returns (x (B, L, d), mask (B, L), present (B,)); L = 1 when the modality is None.
+        """
+        device = placeholder.device
+        if modality is None:
+            x = placeholder.expand(batch, 1, -1)  # (B, 1, d)
+            mask = torch.ones(batch, 1, dtype=torch.bool, device=device)
+            return x, mask, torch.zeros(batch, dtype=torch.bool, device=device)
+        mask = modality.mask.to(device)
+        x = projection(modality.features.to(device), mask)  # (B, L, d)
+        slot = torch.zeros_like(mask)
+        slot[:, 0] = ~modality.present.to(device)  # (B, L): position 0 of items without it
+        x = torch.where(slot[..., None], placeholder, x)
+        return x, mask | slot, modality.present.to(device)

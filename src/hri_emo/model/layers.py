@@ -1,0 +1,155 @@
+"""Building blocks shared by every model: input projection, masked attention, feed-forward.
+
+Dimension letters: B batch, L sequence length (Lq queries, Lk keys), D input feature size,
+d hidden size, H attention heads. Masks are bool with True = real position.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+
+def sinusoidal_positions(length: int, dim: int, device: torch.device | None = None) -> Tensor:
+    """The fixed sine/cosine position table of "Attention Is All You Need"; (length, dim)."""
+    position = torch.arange(length, device=device, dtype=torch.float32)[:, None]  # (L, 1)
+    rates = torch.exp(
+        torch.arange(0, dim, 2, device=device, dtype=torch.float32) * (-math.log(10000.0) / dim)
+    )  # (ceil(d/2),)
+    table = torch.zeros(length, dim, device=device)
+    table[:, 0::2] = torch.sin(position * rates)
+    table[:, 1::2] = torch.cos(position * rates[: dim // 2])
+    return table
+
+
+class ModalityProjection(nn.Module):
+    """Project one modality to the hidden size: Linear + LayerNorm (+ positions) + dropout.
+
+    Padded positions are zeroed before the projection, so padding values (even huge or NaN)
+    never reach the network, and zeroed again after it. A 2-D input (B, D) is a length-1 sequence.
+    """
+
+    def __init__(
+        self, in_dim: int, hidden_dim: int, dropout: float = 0.0, positional: bool = True
+    ) -> None:
+        super().__init__()
+        self.linear = nn.Linear(in_dim, hidden_dim)
+        self.norm = nn.LayerNorm(hidden_dim)
+        self.dropout = nn.Dropout(dropout)
+        self.positional = positional
+
+    def forward(self, features: Tensor, mask: Tensor | None = None) -> Tensor:
+        if features.dim() == 2:
+            features = features[:, None, :]  # (B, 1, D)
+        if mask is None:
+            mask = torch.ones(features.shape[:2], dtype=torch.bool, device=features.device)
+        valid = mask[..., None]  # (B, L, 1)
+        x = self.norm(self.linear(features.masked_fill(~valid, 0.0)))  # (B, L, d)
+        if self.positional:
+            x = x + sinusoidal_positions(x.shape[1], x.shape[2], x.device).to(x.dtype)
+        return self.dropout(x).masked_fill(~valid, 0.0)
+
+
+class MaskedMultiheadAttention(nn.Module):
+    """Multi-head attention with a key-padding mask that is safe when every key is masked.
+
+    forward(query (B, Lq, d), key (B, Lk, d), key_mask (B, Lk) | None, need_weights) returns
+    (output (B, Lq, d), weights (B, Lq, Lk) averaged over heads, or None). Weights are exactly
+    0 on masked keys and sum to 1 over the valid ones; a batch item with no valid key gets
+    zero weights and a zero output (never NaN). Without weights the fused
+    `scaled_dot_product_attention` kernel is used.
+    """
+
+    def __init__(self, dim: int, num_heads: int, dropout: float = 0.0) -> None:
+        super().__init__()
+        if dim % num_heads:
+            raise ValueError(f"hidden size {dim} is not a multiple of num_heads={num_heads}")
+        self.num_heads = num_heads
+        self.head_dim = dim // num_heads
+        self.dropout = dropout
+        self.query_proj = nn.Linear(dim, dim)
+        self.key_value_proj = nn.Linear(dim, 2 * dim)
+        self.out_proj = nn.Linear(dim, dim)
+
+    def _split_heads(self, x: Tensor) -> Tensor:
+        batch, length, _ = x.shape
+        return x.view(batch, length, self.num_heads, self.head_dim).transpose(1, 2)  # (B,H,L,dh)
+
+    def forward(
+        self, query: Tensor, key: Tensor, key_mask: Tensor | None = None, need_weights: bool = False
+    ) -> tuple[Tensor, Tensor | None]:
+        batch, num_queries, dim = query.shape
+        q = self._split_heads(self.query_proj(query))  # (B, H, Lq, dh)
+        k, v = (self._split_heads(x) for x in self.key_value_proj(key).chunk(2, dim=-1))
+        has_key = None
+        allowed = None  # (B, 1, 1, Lk): keys a query may attend to
+        if key_mask is not None:
+            has_key = key_mask.any(dim=-1)  # (B,)
+            # An item without valid keys attends to all of them; its result is zeroed below.
+            allowed = (key_mask | ~has_key[:, None])[:, None, None, :]
+        dropout = self.dropout if self.training else 0.0
+        weights = None
+        if need_weights:
+            scores = (q @ k.transpose(-2, -1)) / math.sqrt(self.head_dim)  # (B, H, Lq, Lk)
+            if allowed is not None:
+                scores = scores.masked_fill(~allowed, float("-inf"))
+            probs = scores.softmax(dim=-1)
+            context = F.dropout(probs, dropout, self.training) @ v  # (B, H, Lq, dh)
+            weights = probs.mean(dim=1)  # (B, Lq, Lk)
+        else:
+            context = F.scaled_dot_product_attention(q, k, v, attn_mask=allowed, dropout_p=dropout)
+        output = self.out_proj(context.transpose(1, 2).reshape(batch, num_queries, dim))
+        if has_key is not None:
+            output = output * has_key[:, None, None]
+            weights = None if weights is None else weights * has_key[:, None, None]
+        return output, weights
+
+
+class FeedForward(nn.Module):
+    """Position-wise Linear-GELU-Dropout-Linear."""
+
+    def __init__(self, dim: int, mult: int = 2, dropout: float = 0.0) -> None:
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Linear(dim, mult * dim), nn.GELU(), nn.Dropout(dropout), nn.Linear(mult * dim, dim)
+        )
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.net(x)
+
+
+class ResidualNorm(nn.Module):
+    """Post-norm residual: LayerNorm(x + dropout(update))."""
+
+    def __init__(self, dim: int, dropout: float = 0.0) -> None:
+        super().__init__()
+        self.dropout = nn.Dropout(dropout)
+        self.norm = nn.LayerNorm(dim)
+
+    def forward(self, x: Tensor, update: Tensor) -> Tensor:
+        return self.norm(x + self.dropout(update))
+
+
+class SelfAttentionLayer(nn.Module):
+    """A post-norm Transformer encoder layer with a key-padding mask (used by the baselines)."""
+
+    def __init__(self, dim: int, num_heads: int, ff_mult: int, dropout: float, attn_dropout: float):
+        super().__init__()
+        self.attention = MaskedMultiheadAttention(dim, num_heads, attn_dropout)
+        self.attention_norm = ResidualNorm(dim, dropout)
+        self.feed_forward = FeedForward(dim, ff_mult, dropout)
+        self.feed_forward_norm = ResidualNorm(dim, dropout)
+
+    def forward(self, x: Tensor, mask: Tensor) -> Tensor:
+        x = self.attention_norm(x, self.attention(x, x, mask)[0])  # (B, L, d)
+        return self.feed_forward_norm(x, self.feed_forward(x))
+
+
+def masked_mean(x: Tensor, mask: Tensor) -> Tensor:
+    """Mean of (B, L, d) over the valid positions of (B, L) -> (B, d); zeros where none is valid."""
+    total = x.masked_fill(~mask[..., None], 0.0).sum(dim=1)  # (B, d)
+    count = mask.sum(dim=1, keepdim=True).clamp(min=1).to(x.dtype)  # (B, 1)
+    return total / count

@@ -1,0 +1,133 @@
+"""The one model registry: named presets (configs) and the architectures that build them.
+
+    model = create_model("hriemo-v2", text_dim=768, emotions=["neutral", "happy", "sad", "angry"],
+                         task="singlelabel")
+
+A preset is a function returning an `HriEmoConfig`; `config.architecture` picks the class, so
+`load_model(folder)` rebuilds any saved model from its config.json alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import fields, replace
+from pathlib import Path
+
+from hri_emo.errors import ConfigError
+from hri_emo.model.baselines import AudioOnlyModel, EarlyFusionModel, LateFusionModel, TextOnlyModel
+from hri_emo.model.config import HriEmoConfig
+from hri_emo.model.hriemo import HriEmoModel
+from hri_emo.model.pretrained import HriEmoPreTrainedModel, read_config
+
+PresetFn = Callable[[], HriEmoConfig]
+
+_PRESETS: dict[str, PresetFn] = {}
+_ARCHITECTURES: dict[str, type[HriEmoPreTrainedModel]] = {}
+
+
+def register_architecture(cls: type[HriEmoPreTrainedModel]) -> type[HriEmoPreTrainedModel]:
+    """Make a model class buildable from configs whose `architecture` is `cls.architecture`."""
+    _ARCHITECTURES[cls.architecture] = cls
+    return cls
+
+
+def register_preset(name: str) -> Callable[[PresetFn], PresetFn]:
+    """Decorator: register a function returning the HriEmoConfig of preset `name`."""
+
+    def decorator(preset: PresetFn) -> PresetFn:
+        if name in _PRESETS:
+            raise ConfigError(f"model preset {name!r} is already registered")
+        _PRESETS[name] = preset
+        return preset
+
+    return decorator
+
+
+register_model = register_preset  # timm's name for the same decorator
+
+
+def list_models() -> list[str]:
+    """Names of the registered presets, sorted."""
+    return sorted(_PRESETS)
+
+
+def get_config(name: str, **overrides: object) -> HriEmoConfig:
+    """The config of preset `name` with `overrides` (HriEmoConfig fields) applied and validated."""
+    if name not in _PRESETS:
+        raise ConfigError(f"unknown model {name!r}; available: {', '.join(list_models())}")
+    known = {f.name for f in fields(HriEmoConfig)}
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+        raise ConfigError(
+            f"unknown override(s) {', '.join(unknown)} for model {name!r}; "
+            f"HriEmoConfig fields are: {', '.join(sorted(known))}"
+        )
+    config = replace(_PRESETS[name](), **overrides)
+    config.validate()
+    return config
+
+
+def build_model(config: HriEmoConfig) -> HriEmoPreTrainedModel:
+    """Instantiate the architecture `config.architecture` names."""
+    if config.architecture not in _ARCHITECTURES:
+        raise ConfigError(
+            f"unknown architecture {config.architecture!r} in config {config.name!r}; "
+            f"available: {', '.join(sorted(_ARCHITECTURES))}"
+        )
+    return _ARCHITECTURES[config.architecture](config)
+
+
+def create_model(name: str, **overrides: object) -> HriEmoPreTrainedModel:
+    """A freshly initialised model of preset `name` (see `list_models()`)."""
+    return build_model(get_config(name, **overrides))
+
+
+def load_model(directory: str | Path) -> HriEmoPreTrainedModel:
+    """Load any model saved with `save_pretrained(directory)`, in eval mode."""
+    config = read_config(directory)
+    if config.architecture not in _ARCHITECTURES:
+        build_model(config)  # raises the ConfigError that lists the architectures
+    return _ARCHITECTURES[config.architecture].from_pretrained(directory)
+
+
+for _model_class in (HriEmoModel, TextOnlyModel, AudioOnlyModel, EarlyFusionModel, LateFusionModel):
+    register_architecture(_model_class)
+
+
+@register_preset("hriemo-v1")
+def hriemo_v1() -> HriEmoConfig:
+    """Full cross-modal blocks (self + bidirectional cross-attention), 2 layers."""
+    return HriEmoConfig(name="hriemo-v1", fusion="cross_modal", num_fusion_layers=2, dropout=0.1)
+
+
+@register_preset("hriemo-v2")
+def hriemo_v2() -> HriEmoConfig:
+    """Simplified fusion (text->audio only), 1 layer, high dropout: robust on noisy corpora."""
+    return HriEmoConfig(
+        name="hriemo-v2",
+        fusion="simplified",
+        num_fusion_layers=1,
+        dropout=0.4,
+        attention_dropout=0.2,
+        input_dropout=0.3,
+    )
+
+
+@register_preset("text-only")
+def text_only() -> HriEmoConfig:
+    return HriEmoConfig(name="text-only", architecture="text_only", num_fusion_layers=2)
+
+
+@register_preset("audio-only")
+def audio_only() -> HriEmoConfig:
+    return HriEmoConfig(name="audio-only", architecture="audio_only", num_fusion_layers=2)
+
+
+@register_preset("early-fusion")
+def early_fusion() -> HriEmoConfig:
+    return HriEmoConfig(name="early-fusion", architecture="early_fusion")
+
+
+@register_preset("late-fusion")
+def late_fusion() -> HriEmoConfig:
+    return HriEmoConfig(name="late-fusion", architecture="late_fusion", num_fusion_layers=2)
