@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections import Counter
+from itertools import pairwise
 
 import lightning.pytorch as pl
 import numpy as np
@@ -176,3 +179,77 @@ def test_lightning_sets_the_epoch_of_the_bucketed_loader(store_dataset):
     assert orders[0] == orders[1]  # reproducible run to run
     assert orders[0][0] != orders[0][1]  # reshuffled between epochs
     assert sorted(orders[0][1]) == sorted(f"u{i}" for i in range(N))
+
+
+DDP_SCRIPT = """
+import sys
+from pathlib import Path
+
+import lightning.pytorch as pl
+import numpy as np
+import torch
+
+from hri_emo.data import EmotionDataset, FeatureMetadata, FeatureStore, UtteranceRecord
+from hri_emo.data import make_dataloader
+
+
+class LogIds(pl.LightningModule):
+    def __init__(self, out):
+        super().__init__()
+        self.weight = torch.nn.Parameter(torch.zeros(4))
+        self.out = out
+
+    def training_step(self, batch, batch_idx):
+        log = Path(self.out) / f"rank{self.global_rank}_epoch{self.current_epoch}.txt"
+        with log.open("a") as file:
+            file.write(",".join(batch.ids) + "\\n")
+        return (batch.text.sum(dim=1) * self.weight).sum()
+
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=0.0)
+
+
+if __name__ == "__main__":
+    out, bucket = sys.argv[1], sys.argv[2] == "bucket"
+    meta = FeatureMetadata("minilm", "r", "text", "sequence", 4)
+    with FeatureStore.create(Path(out) / "text.h5", meta) as store:
+        for i in range(50):
+            store.write(f"u{i}", np.ones((1 + i % 7, 4), np.float32))
+    records = [UtteranceRecord(f"u{i}", "toy", "train", labels={"a": 1.0}) for i in range(50)]
+    text = FeatureStore.open(Path(out) / "text.h5")
+    dataset = EmotionDataset(records, ["a"], "multilabel", text_source=text)
+    trainer = pl.Trainer(
+        max_epochs=2, accelerator="cpu", devices=2, strategy="ddp_spawn", logger=False,
+        enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
+    )
+    trainer.fit(LogIds(out), make_dataloader(dataset, 4, shuffle=True, bucket_by_length=bucket))
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["shuffle", "bucket"])
+def test_lightning_ddp_shards_the_loader(tmp_path, mode):
+    """Two real DDP processes (gloo on CPU): disjoint shards, same step count, reshuffled."""
+    script = tmp_path / "ddp_fit.py"
+    script.write_text(DDP_SCRIPT)
+    run = subprocess.run(
+        [sys.executable, str(script), str(tmp_path), mode], capture_output=True, timeout=300
+    )
+    assert run.returncode == 0, run.stderr.decode()[-3000:]
+    length = {f"u{i}": 1 + i % 7 for i in range(50)}
+    for epoch in (0, 1):
+        ranks = [
+            [
+                line.split(",")
+                for line in (tmp_path / f"rank{r}_epoch{epoch}.txt").read_text().split()
+            ]
+            for r in (0, 1)
+        ]
+        assert len(ranks[0]) == len(ranks[1])
+        assert {i for rank in ranks for batch in rank for i in batch} == set(length)
+        if mode == "bucket":  # each rank's shard is one bucket: batches are sorted length ranges
+            for rank in ranks:
+                spans = sorted((min(length[i] for i in b), max(length[i] for i in b)) for b in rank)
+                assert all(hi <= next_lo for (_, hi), (next_lo, _) in pairwise(spans))
+    orders = [(tmp_path / f"rank0_epoch{e}.txt").read_text() for e in (0, 1)]
+    assert orders[0] != orders[1]

@@ -100,7 +100,7 @@ class FeatureStore:
             self._load_view()
         except BaseException:
             if self._lock is not None:
-                self._lock.release(remove_journal=False)
+                self._lock.release(remove_journal=True)
             raise
         self._closed = False
 
