@@ -79,11 +79,13 @@ def prepare_modality(
     mask = _as_mask(name, mask, features)
     if features.shape[1] == 0:
         return None
-    bad = (~torch.isfinite(features).all(dim=-1) & mask).any(dim=-1)  # (B,)
+    # One reduction instead of an element-wise isfinite pass: a NaN or Inf makes its row sum
+    # non-finite (so do finite values so large that their sum overflows, also unusable).
+    bad = (~torch.isfinite(features.sum(dim=-1)) & mask).any(dim=-1)  # (B,)
     if bad.any():
         raise InputShapeError(
-            f"{name} features contain NaN or Inf at real (unmasked) positions of batch item(s) "
-            f"{_items(bad)}"
+            f"{name} features contain NaN or Inf (or values overflowing float range) at real "
+            f"(unmasked) positions of batch item(s) {_items(bad)}"
         )
     return ModalityInput(features, mask, mask.any(dim=-1))
 

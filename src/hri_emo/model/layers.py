@@ -13,13 +13,11 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 
-def sinusoidal_positions(length: int, dim: int, device: torch.device | None = None) -> Tensor:
+def sinusoidal_positions(length: int, dim: int) -> Tensor:
     """The fixed sine/cosine position table of "Attention Is All You Need"; (length, dim)."""
-    position = torch.arange(length, device=device, dtype=torch.float32)[:, None]  # (L, 1)
-    rates = torch.exp(
-        torch.arange(0, dim, 2, device=device, dtype=torch.float32) * (-math.log(10000.0) / dim)
-    )  # (ceil(d/2),)
-    table = torch.zeros(length, dim, device=device)
+    position = torch.arange(length, dtype=torch.float32)[:, None]  # (L, 1)
+    rates = torch.exp(torch.arange(0, dim, 2, dtype=torch.float32) * (-math.log(10000.0) / dim))
+    table = torch.zeros(length, dim)
     table[:, 0::2] = torch.sin(position * rates)
     table[:, 1::2] = torch.cos(position * rates[: dim // 2])
     return table
@@ -40,6 +38,14 @@ class ModalityProjection(nn.Module):
         self.norm = nn.LayerNorm(hidden_dim)
         self.dropout = nn.Dropout(dropout)
         self.positional = positional
+        # Grown on demand; derived, so not saved with the weights.
+        self.register_buffer("positions", sinusoidal_positions(512, hidden_dim), persistent=False)
+
+    def _position_table(self, length: int) -> Tensor:
+        if length > self.positions.shape[0]:
+            table = sinusoidal_positions(2 * length, self.positions.shape[1])
+            self.positions = table.to(self.positions.device)
+        return self.positions[:length]  # (L, d)
 
     def forward(self, features: Tensor, mask: Tensor | None = None) -> Tensor:
         if features.dim() == 2:
@@ -49,7 +55,7 @@ class ModalityProjection(nn.Module):
         valid = mask[..., None]  # (B, L, 1)
         x = self.norm(self.linear(features.masked_fill(~valid, 0.0)))  # (B, L, d)
         if self.positional:
-            x = x + sinusoidal_positions(x.shape[1], x.shape[2], x.device).to(x.dtype)
+            x = x + self._position_table(x.shape[1]).to(x.dtype)
         return self.dropout(x).masked_fill(~valid, 0.0)
 
 

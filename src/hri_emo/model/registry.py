@@ -96,8 +96,18 @@ for _model_class in (HriEmoModel, TextOnlyModel, AudioOnlyModel, EarlyFusionMode
 
 @register_preset("hriemo-v1")
 def hriemo_v1() -> HriEmoConfig:
-    """Full cross-modal blocks (self + bidirectional cross-attention), 2 layers."""
-    return HriEmoConfig(name="hriemo-v1", fusion="cross_modal", num_fusion_layers=2, dropout=0.1)
+    """Full cross-modal blocks (self + bidirectional cross-attention), 2 layers.
+
+    No dropout on attention probabilities: on CPU it costs ~30% of a training step (one random
+    draw per audio-frame pair), while residual dropout 0.1 regularises at a fraction of that.
+    """
+    return HriEmoConfig(
+        name="hriemo-v1",
+        fusion="cross_modal",
+        num_fusion_layers=2,
+        dropout=0.1,
+        attention_dropout=0.0,
+    )
 
 
 @register_preset("hriemo-v2")
