@@ -76,6 +76,13 @@ def speaker_folds(x: np.ndarray, y: np.ndarray, speakers: np.ndarray) -> list[di
     return results
 
 
+def per_layer_report(x: np.ndarray, y: np.ndarray, speakers: np.ndarray, num_layers: int) -> None:
+    """Accuracy of each layer alone, from a layer="all" store ((L+1)*D pooled columns)."""
+    for layer, columns in enumerate(np.split(x, num_layers, axis=1)):
+        accuracy = np.array([f["accuracy"] for f in speaker_folds(columns, y, speakers)])
+        print(f"  layer {layer} alone: accuracy {accuracy.mean():.3f} ± {accuracy.std():.3f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
@@ -106,6 +113,8 @@ def main() -> None:
         )
     accuracy = np.array([f["accuracy"] for f in folds])
     recall = np.array([f["unweighted_recall"] for f in folds])
+    if args.layer == "all":
+        per_layer_report(x, y, speakers, encoder.num_layers)
     print(
         f"{args.encoder} layer={args.layer}{suffix} (dim {x.shape[1]}, {len(y)} utterances): "
         f"accuracy {accuracy.mean():.3f} ± {accuracy.std():.3f}, "

@@ -92,6 +92,8 @@ def tokenize_words(
     for b, text in enumerate(texts):
         word_ids = encoding.word_ids(b)
         ids = sorted({w for w in word_ids if w is not None})
+        if not ids:
+            raise DataError(f"text #{b} of the batch ({text!r}) has no tokens the model knows")
         words.append([text[slice(*encoding.word_to_chars(b, w))] for w in ids])
         spans.append([[p for p, w in enumerate(word_ids) if w == wid] for wid in ids])
         if encoding.encodings[b].overflowing:

@@ -28,8 +28,8 @@ import torch
 from transformers import WhisperConfig, WhisperFeatureExtractor
 from transformers.models.whisper.modeling_whisper import WhisperEncoder
 
-from hri_emo.encoders.base import EncodedAudio, package_revision
-from hri_emo.encoders.whisper_frames import WHISPER_CHUNK_SAMPLES, WhisperFrameEncoder
+from hri_emo.encoders.base import package_revision
+from hri_emo.encoders.whisper_frames import WhisperFrameEncoder
 from hri_emo.errors import ConfigError
 
 logger = logging.getLogger(__name__)
@@ -169,10 +169,10 @@ def converted_whisper_dir(ct2_dir: Path | None = None, root: Path | None = None)
     encoder.save_pretrained(partial)
     WhisperFeatureExtractor(feature_size=config.num_mel_bins).save_pretrained(partial)
     (partial / "hri_emo_source.json").write_text(json.dumps({"ct2_model": str(model_bin)}))
-    if target.exists():  # another process finished first
-        shutil.rmtree(partial)
-    else:
+    try:
         partial.replace(target)
+    except OSError:  # another process published the same conversion first
+        shutil.rmtree(partial)
     return target
 
 
@@ -223,13 +223,3 @@ def embedded_whisper_hf(root: Path | None = None) -> tuple[WhisperEncoder, Whisp
     folder = converted_whisper_dir(root=root)
     encoder = WhisperEncoder.from_pretrained(folder).eval()
     return encoder, WhisperFeatureExtractor.from_pretrained(folder)
-
-
-__all__ = [
-    "WHISPER_CHUNK_SAMPLES",
-    "CT2WhisperEncoder",
-    "EncodedAudio",
-    "converted_whisper_dir",
-    "embedded_whisper_hf",
-    "read_ct2_variables",
-]
