@@ -123,21 +123,26 @@ def hriemo_v2() -> HriEmoConfig:
     )
 
 
+# Baselines share hriemo-v1's size and regularisation, so comparisons isolate the fusion.
+def _baseline(name: str, architecture: str) -> HriEmoConfig:
+    return replace(hriemo_v1(), name=name, architecture=architecture)
+
+
 @register_preset("text-only")
 def text_only() -> HriEmoConfig:
-    return HriEmoConfig(name="text-only", architecture="text_only", num_fusion_layers=2)
+    return _baseline("text-only", "text_only")
 
 
 @register_preset("audio-only")
 def audio_only() -> HriEmoConfig:
-    return HriEmoConfig(name="audio-only", architecture="audio_only", num_fusion_layers=2)
+    return _baseline("audio-only", "audio_only")
 
 
 @register_preset("early-fusion")
 def early_fusion() -> HriEmoConfig:
-    return HriEmoConfig(name="early-fusion", architecture="early_fusion")
+    return _baseline("early-fusion", "early_fusion")
 
 
 @register_preset("late-fusion")
 def late_fusion() -> HriEmoConfig:
-    return HriEmoConfig(name="late-fusion", architecture="late_fusion", num_fusion_layers=2)
+    return _baseline("late-fusion", "late_fusion")
