@@ -187,3 +187,16 @@ def test_singlelabel_labels_are_checked(make_model, make_inputs):
         model(**{**inputs, "labels": inputs["labels"].float()})
     with pytest.raises(InputShapeError, match=r"must lie in \[0, 4\)"):
         model(**{**inputs, "labels": torch.tensor([0, 1, 4, 2])})
+
+
+def test_torch_export_matches_eager(make_model, make_inputs, preset):
+    """Value checks are skipped while exporting, so the graph has no data-dependent branches."""
+    model = make_model(preset).eval()
+    inputs = {k: v for k, v in make_inputs().items() if k != "labels"}
+    exported = torch.export.export(model, (), inputs, strict=False).module()
+    out, reference = exported(**inputs), model(**inputs)
+    torch.testing.assert_close(out.logits, reference.logits)
+    torch.testing.assert_close(out.alignment, reference.alignment)
+    inputs["text"][0, 0, 0] = float("nan")
+    with pytest.raises(InputShapeError, match="NaN"):
+        model(**inputs)  # eager mode still checks values

@@ -1,7 +1,10 @@
 """Check and normalise what a user passes to a model's forward(), with errors that say what's wrong.
 
 Every model calls `prepare_inputs` and `check_targets` first, so bad input never crashes deep
-inside torch. Dimension letters: B batch, L positions, D feature size, E emotions.
+inside torch. Shape checks always run; checks on tensor *values* (NaN, items without any
+modality, class range) run in eager mode only, so that tracing, `torch.compile` and
+`torch.export` (ONNX) see no data-dependent branches.
+Dimension letters: B batch, L positions, D feature size, E emotions.
 """
 
 from __future__ import annotations
@@ -22,6 +25,12 @@ class ModalityInput:
     features: Tensor
     mask: Tensor
     present: Tensor  # (B,) bool: the item has at least one real position
+
+
+def _checking_values() -> bool:
+    """False while tracing, compiling or exporting (value checks would be graph breaks)."""
+    compiler = torch.compiler
+    return not (torch.jit.is_tracing() or compiler.is_compiling() or compiler.is_exporting())
 
 
 def _items(flags: Tensor) -> list[int]:
@@ -79,6 +88,13 @@ def prepare_modality(
     mask = _as_mask(name, mask, features)
     if features.shape[1] == 0:
         return None
+    if _checking_values():
+        _check_finite(name, features, mask)
+    return ModalityInput(features, mask, mask.any(dim=-1))
+
+
+def _check_finite(name: str, features: Tensor, mask: Tensor) -> None:
+    """Raise naming the items whose real positions hold NaN or Inf."""
     # One reduction instead of an element-wise isfinite pass: a NaN or Inf makes its row sum
     # non-finite (so do finite values so large that their sum overflows, also unusable).
     bad = (~torch.isfinite(features.sum(dim=-1)) & mask).any(dim=-1)  # (B,)
@@ -87,7 +103,6 @@ def prepare_modality(
             f"{name} features contain NaN or Inf (or values overflowing float range) at real "
             f"(unmasked) positions of batch item(s) {_items(bad)}"
         )
-    return ModalityInput(features, mask, mask.any(dim=-1))
 
 
 def prepare_inputs(
@@ -114,6 +129,8 @@ def require_any_modality(
     text: ModalityInput | None, audio: ModalityInput | None, batch_size: int
 ) -> None:
     """Raise for items that have neither text nor audio (nothing to answer from)."""
+    if not _checking_values():
+        return
     device = (text or audio).features.device
     none = torch.zeros(batch_size, dtype=torch.bool, device=device)
     present = (text.present if text else none) | (audio.present if audio else none)
@@ -128,7 +145,7 @@ def require_modality(name: str, modality: ModalityInput | None, model_name: str)
     """Raise unless every item has `name` (for single-modality models)."""
     if modality is None:
         raise InputShapeError(f"{model_name} needs {name} features, but {name} is None")
-    if not modality.present.all():
+    if _checking_values() and not modality.present.all():
         raise InputShapeError(
             f"{model_name} needs {name} for every item, but batch item(s) "
             f"{_items(~modality.present)} have an all-False {name}_mask"
@@ -154,15 +171,20 @@ def check_targets(
                 f"labels must be {expected} for task {config.task!r}, "
                 f"got shape {tuple(labels.shape)} dtype {labels.dtype}"
             )
-        if config.task == "singlelabel" and ((labels < 0) | (labels >= emotions)).any():
-            raise InputShapeError(
-                f"singlelabel class indices must lie in [0, {emotions}) for emotions "
-                f"{config.emotions}, got values {sorted(set(labels.tolist()))}"
-            )
+        if config.task == "singlelabel" and _checking_values():
+            _check_class_range(labels, config)
     if intensities is not None and (
         not intensities.is_floating_point() or tuple(intensities.shape) != (batch_size, emotions)
     ):
         raise InputShapeError(
             f"intensities must be a float tensor of shape (B, E) = {(batch_size, emotions)}, "
             f"got shape {tuple(intensities.shape)} dtype {intensities.dtype}"
+        )
+
+
+def _check_class_range(labels: Tensor, config: HriEmoConfig) -> None:
+    if ((labels < 0) | (labels >= config.num_emotions)).any():
+        raise InputShapeError(
+            f"singlelabel class indices must lie in [0, {config.num_emotions}) for emotions "
+            f"{config.emotions}, got values {sorted(set(labels.tolist()))}"
         )

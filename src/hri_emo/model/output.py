@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import torch
 from torch import Tensor
 
 
@@ -27,3 +28,7 @@ class HriEmoOutput:
     attribution: Tensor | None = None  # (B, E, L) emotion->position attention (last decoder layer)
     fused_mask: Tensor | None = None  # (B, L) bool, valid fused positions
     intensity: Tensor | None = None  # (B, E) predicted 0..3 intensities (intensity head only)
+
+
+# A pytree node, so torch.export / torch.compile can return it (as HF does for ModelOutput).
+torch.export.register_dataclass(HriEmoOutput, serialized_type_name="hri_emo.HriEmoOutput")
