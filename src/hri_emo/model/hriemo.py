@@ -53,14 +53,16 @@ class HriEmoModel(HriEmoPreTrainedModel):
         text_in, audio_in, batch = prepare_inputs(self.config, text, text_mask, audio, audio_mask)
         require_any_modality(text_in, audio_in, batch)
         self._check_targets(labels, intensities, batch)
-        text_x, text_m, has_text = self._embed(
+        text_states, text_valid, has_text = self._embed(
             text_in, self.text_projection, self.text_placeholder, batch
         )
-        audio_x, audio_m, has_audio = self._embed(
+        audio_states, audio_valid, has_audio = self._embed(
             audio_in, self.audio_projection, self.audio_placeholder, batch
         )
-        result = self.backbone(text_x, text_m, audio_x, audio_m, has_text, has_audio)
-        beta_mean = masked_mean(result.beta, text_m).mean(dim=-1)  # (B,)
+        result = self.backbone(
+            text_states, text_valid, audio_states, audio_valid, has_text, has_audio
+        )
+        beta_mean = masked_mean(result.beta, text_valid).mean(dim=-1)  # (B,)
         return self._output(
             self.backbone.heads,
             result.logits,
@@ -71,7 +73,7 @@ class HriEmoModel(HriEmoPreTrainedModel):
             beta_mean=beta_mean,
             alignment=result.alignment,
             attribution=result.attribution,
-            fused_mask=text_m,
+            fused_mask=text_valid,
         )
 
     @staticmethod
