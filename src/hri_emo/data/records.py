@@ -49,12 +49,17 @@ class UtteranceRecord:
 
 @dataclass
 class Corpus:
-    """Records of one corpus plus the label set and task kind that give them meaning."""
+    """Records of one corpus plus the label set and task kind that give them meaning.
+
+    `info` is the reader's summary: "source" (path read), "format", and "dropped" (how many
+    utterances were left out, by reason, e.g. {"label 'xxx'": 2507}).
+    """
 
     name: str
     records: list[UtteranceRecord]
     emotions: list[str]
     task: TaskKind
+    info: dict[str, object] = field(default_factory=dict)
 
     def split(self, name: str) -> list[UtteranceRecord]:
         """Records of one split (for example "train", "valid", "test")."""
