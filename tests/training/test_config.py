@@ -56,11 +56,11 @@ def test_wrong_type_names_the_key():
 
 
 def test_bad_choice_and_missing_corpus():
-    with pytest.raises(ConfigError, match="train.threshold_criterion"):
+    with pytest.raises(ConfigError, match=r"train\.threshold_criterion"):
         load_config(None, ["data.corpus=a.csv", "train.threshold_criterion=accuracy"])
     with pytest.raises(ConfigError, match="corpus"):
         load_config(None, [])
-    with pytest.raises(ConfigError, match="modality_dropout.text"):
+    with pytest.raises(ConfigError, match=r"modality_dropout\.text"):
         load_config(None, ["data.corpus=a.csv", "train.modality_dropout.text=1.5"])
 
 

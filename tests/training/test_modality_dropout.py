@@ -1,4 +1,4 @@
-"""Modality dropout: whole modalities masked out per item, never both, only when the other exists."""
+"""Modality dropout: whole modalities masked per item, never both, only when the other exists."""
 
 from __future__ import annotations
 

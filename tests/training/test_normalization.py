@@ -51,7 +51,7 @@ def test_fit_uses_training_records_only(audio_store):
 
 
 def test_standardized_source_in_a_real_dataset(audio_store):
-    store, records, arrays = audio_store
+    store, records, _ = audio_store
     train = [r for r in records if r.split == "train"]
     source = StandardizedSource(store, FeatureStandardizer.fit(store, train, "audio"))
     dataset = EmotionDataset(train, ["neg", "pos"], "singlelabel", audio_source=source)

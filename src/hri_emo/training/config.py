@@ -28,9 +28,9 @@ from hri_emo.errors import ConfigError
 class ValidationSplitConfig:
     """Carve the validation split out of the training split when the corpus has none.
 
-    `fraction` of the training groups (never single utterances of a group) become validation;
-    `group_by` names a record attribute ("speaker") or a key of `record.extra` ("video_id").
-    0 keeps the corpus's own validation split.
+    About `fraction` of the training groups (whole groups, never single utterances) become the
+    `val_split` (hri_emo.data.splits.carve_validation); `group_by` names a record attribute
+    ("speaker") or a key of `record.extra` ("video_id"). 0 keeps the corpus's own split.
     """
 
     fraction: float = 0.0
@@ -153,8 +153,22 @@ class TrainerConfig:
 
 
 @dataclass
+class BenchmarkConfig:
+    """`hri-emo benchmark`: every model trained and evaluated with every seed on the same data.
+
+    `per_model` maps a model name to extra `model.params` for that model only (on top of the
+    shared `model.params`).
+    """
+
+    models: list[str] = field(default_factory=list)
+    seeds: list[int] = field(default_factory=lambda: [0, 1, 2, 3, 4])
+    split: str = "test"
+    per_model: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+@dataclass
 class ExperimentConfig:
-    """Everything one training run needs."""
+    """Everything one training run needs (and the benchmark that repeats it)."""
 
     name: str = "experiment"
     data: DataConfig = field(default_factory=DataConfig)
@@ -163,6 +177,7 @@ class ExperimentConfig:
     optim: OptimConfig = field(default_factory=OptimConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     trainer: TrainerConfig = field(default_factory=TrainerConfig)
+    benchmark: BenchmarkConfig = field(default_factory=BenchmarkConfig)
 
 
 CHOICES = {

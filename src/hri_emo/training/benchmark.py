@@ -1,0 +1,135 @@
+"""Seeds × models benchmark: the same data and features, every model, mean ± std over seeds.
+
+This is the gate/decoder ablation of HRI-EMO against its baselines: each (model, seed) pair is
+trained with `train()` into `<output>/runs/<model>/seed<k>/`, its best checkpoint is evaluated
+on `benchmark.split`, and `benchmark.json` + `benchmark.md` summarise every metric as
+mean ± sample standard deviation (ddof = 1) over seeds.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import math
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from hri_emo.errors import ConfigError
+from hri_emo.training.config import ExperimentConfig, config_to_dict, save_config
+from hri_emo.training.datamodule import load_corpus
+from hri_emo.training.evaluate import HEADLINE, evaluate
+from hri_emo.training.train import train
+
+log = logging.getLogger(__name__)
+
+
+def run_config(cfg: ExperimentConfig, model: str, seed: int) -> ExperimentConfig:
+    """The config of one benchmark run: `model` with its per-model params, `seed`."""
+    run = copy.deepcopy(cfg)
+    run.model.name = model
+    run.model.params = {**cfg.model.params, **cfg.benchmark.per_model.get(model, {})}
+    run.train.seed = seed
+    run.train.run_name = None
+    return run
+
+
+def run_benchmark(
+    cfg: ExperimentConfig, output_dir: str | Path, command: str | None = None
+) -> dict[str, Any]:
+    """Train and evaluate every model × seed of `cfg.benchmark`; returns the summary dict."""
+    models, seeds = list(cfg.benchmark.models), list(cfg.benchmark.seeds)
+    if not models or not seeds:
+        raise ConfigError("benchmark.models and benchmark.seeds must not be empty")
+    unknown = sorted(set(cfg.benchmark.per_model) - set(models))
+    if unknown:
+        raise ConfigError(f"benchmark.per_model names models not benchmarked: {unknown}")
+    output_dir = Path(output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    save_config(cfg, output_dir / "benchmark.yaml")
+    corpus = load_corpus(cfg.data)
+    runs: dict[str, list[dict[str, Any]]] = {}
+    for model in models:
+        runs[model] = []
+        for seed in seeds:
+            started = time.perf_counter()
+            run_dir = output_dir / "runs" / model / f"seed{seed}"
+            train(run_config(cfg, model, seed), run_dir=run_dir, corpus=corpus)
+            result = evaluate(run_dir, cfg.benchmark.split, plots=False)
+            seconds = time.perf_counter() - started
+            runs[model].append(
+                {
+                    "seed": seed,
+                    "run_dir": str(run_dir),
+                    "seconds": seconds,
+                    "metrics": result.metrics,
+                }
+            )
+            log.info("%s seed %d: %s", model, seed, _headline(result.metrics, corpus.task))
+    summary = summarize(runs, corpus.task, cfg, command)
+    (output_dir / "benchmark.json").write_text(json.dumps(summary, indent=2) + "\n")
+    (output_dir / "benchmark.md").write_text(markdown_table(summary))
+    return summary
+
+
+def aggregate(values: Sequence[float]) -> dict[str, float]:
+    """Mean and sample standard deviation (ddof = 1; 0 for one value), NaN values skipped."""
+    finite = np.array([v for v in values if v is not None and not math.isnan(v)], dtype=np.float64)
+    if finite.size == 0:
+        return {"mean": math.nan, "std": math.nan, "n": 0}
+    std = float(finite.std(ddof=1)) if finite.size > 1 else 0.0
+    return {"mean": float(finite.mean()), "std": std, "n": int(finite.size)}
+
+
+def summarize(
+    runs: dict[str, list[dict[str, Any]]], task: str, cfg: ExperimentConfig, command: str | None
+) -> dict[str, Any]:
+    models = {}
+    for model, model_runs in runs.items():
+        keys = sorted({k for run in model_runs for k in run["metrics"]})
+        models[model] = {
+            key: aggregate([run["metrics"].get(key, math.nan) for run in model_runs])
+            for key in keys
+        }
+    return {
+        "task": task,
+        "split": cfg.benchmark.split,
+        "seeds": list(cfg.benchmark.seeds),
+        "command": command,
+        "headline": [k for k in HEADLINE[task] if k != "loss"],
+        "models": models,
+        "runs": runs,
+        "config": config_to_dict(cfg),
+    }
+
+
+def markdown_table(summary: dict[str, Any]) -> str:
+    """Models × headline metrics, mean ± std over seeds."""
+    headline = summary["headline"]
+    lines = [
+        f"Split: {summary['split']}; seeds: {summary['seeds']} (mean ± std, ddof = 1)",
+        "",
+        "| model | " + " | ".join(headline) + " | mean time (s) |",
+        "|---|" + "---|" * (len(headline) + 1),
+    ]
+    for model, metrics in summary["models"].items():
+        cells = [_mean_std(metrics.get(k)) for k in headline]
+        seconds = np.mean([run["seconds"] for run in summary["runs"][model]])
+        lines.append(f"| {model} | " + " | ".join(cells) + f" | {seconds:.0f} |")
+    if summary.get("command"):
+        lines += ["", f"Command: `{summary['command']}`"]
+    return "\n".join(lines) + "\n"
+
+
+def _mean_std(stats: dict[str, float] | None) -> str:
+    if stats is None or math.isnan(stats["mean"]):
+        return "n/a"
+    return f"{stats['mean']:.4f} ± {stats['std']:.4f}"
+
+
+def _headline(metrics: dict[str, float], task: str) -> str:
+    return ", ".join(f"{k} {metrics[k]:.4f}" for k in HEADLINE[task] if k in metrics)

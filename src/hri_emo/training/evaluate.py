@@ -1,0 +1,246 @@
+"""Evaluate a checkpoint folder on a split; tune decision thresholds on validation.
+
+`evaluate(path, "test")` loads the safetensors checkpoint (no pickle), rebuilds the data
+pipeline from the run's resolved config (with the stored standardisation statistics, never
+refitted), checks the features match those the model was trained on, and writes
+`metrics.json`, `metrics.md`, `predictions.csv` and a confusion matrix (single-label) or
+per-emotion PR curves (multi-label) into `<run>/eval/<split>/`.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader
+
+from hri_emo.errors import ConfigError, FeatureMismatchError
+from hri_emo.training.checkpoint import TrainedCheckpoint, load_checkpoint, write_thresholds
+from hri_emo.training.config import TrainConfig, load_config
+from hri_emo.training.datamodule import EmotionDataModule
+from hri_emo.training.lightning_module import EmotionLightningModule
+from hri_emo.training.metrics import compute_metrics, confusion_matrix, predictions
+from hri_emo.training.plots import plot_confusion_matrix, plot_pr_curves
+from hri_emo.training.thresholds import tune_thresholds
+
+STAGE_ALIASES = {"valid": "val", "validation": "val", "dev": "val"}
+HEADLINE = {
+    "singlelabel": ("accuracy", "ua", "weighted_f1", "macro_f1", "loss"),
+    "multilabel": (
+        "wa_mean",
+        "macro_f1",
+        "micro_f1",
+        "jaccard",
+        "hamming_loss",
+        "auc_mean",
+        "loss",
+    ),
+}
+
+
+@dataclass
+class SplitPredictions:
+    """Model outputs over one split, in loader order."""
+
+    ids: list[str]
+    targets: np.ndarray  # (N, E) 0/1 or (N,) class indices
+    probs: np.ndarray  # (N, E)
+    loss: float  # mean loss over items
+
+
+@dataclass
+class EvaluationResult:
+    metrics: dict[str, float]
+    output_dir: Path
+    files: dict[str, Path] = field(default_factory=dict)
+
+
+@torch.no_grad()
+def predict_loader(module: EmotionLightningModule, loader: DataLoader) -> SplitPredictions:
+    """Run the shared model step (no dropout, no modality dropout) over a loader."""
+    module.eval()
+    ids, targets, probs, loss_sum = [], [], [], 0.0
+    for batch in loader:
+        batch = batch.to(module.device)
+        out = module.model_step(batch, "predict")
+        ids.extend(batch.ids)
+        targets.append(batch.labels.cpu().numpy())
+        probs.append(out.probabilities.double().cpu().numpy())
+        loss_sum += float(out.loss) * len(batch)
+    return SplitPredictions(
+        ids, np.concatenate(targets), np.concatenate(probs), loss_sum / len(ids)
+    )
+
+
+def finalize_thresholds(
+    directory: Path, datamodule: EmotionDataModule, train_cfg: TrainConfig
+) -> list[float] | None:
+    """Tune per-emotion thresholds of the checkpoint in `directory` on the validation split
+    (multi-label tasks) and store them with the tuned validation metrics."""
+    ckpt = load_checkpoint(directory)
+    module = EmotionLightningModule(ckpt.model, text_encoder=ckpt.text_encoder)
+    val = predict_loader(module, datamodule.loader("val"))
+    thresholds = None
+    if ckpt.task == "multilabel":
+        if train_cfg.threshold_criterion == "none":
+            thresholds = [0.5] * len(ckpt.emotions)
+        else:
+            thresholds = tune_thresholds(val.targets, val.probs, train_cfg.threshold_criterion)
+    write_thresholds(directory, thresholds, train_cfg.threshold_criterion)
+    metrics = dict(ckpt.metrics)
+    metrics["val_with_thresholds"] = compute_metrics(
+        ckpt.task, val.targets, val.probs, ckpt.emotions, thresholds
+    ) | {"loss": val.loss}
+    (directory / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    return thresholds
+
+
+def evaluate(
+    path: str | Path,
+    split: str = "test",
+    overrides: Sequence[str] = (),
+    output_dir: str | Path | None = None,
+    plots: bool = True,
+) -> EvaluationResult:
+    """Metrics of a checkpoint (or a run folder's best checkpoint) on `split`."""
+    stage = STAGE_ALIASES.get(split, split)
+    if stage not in ("train", "val", "test"):
+        raise ConfigError(f"--split: expected train, val or test, got {split!r}")
+    ckpt = load_checkpoint(path)
+    cfg = load_config(ckpt.directory / "experiment.yaml", overrides)
+    if cfg.text_encoder.finetune:
+        cfg.data.text_features = None
+    datamodule = EmotionDataModule(cfg.data, seed=cfg.train.seed, standardizers=ckpt.standardizers)
+    datamodule.setup("test")
+    check_compatible(ckpt, datamodule)
+    module = EmotionLightningModule(ckpt.model, text_encoder=ckpt.text_encoder)
+    result = predict_loader(module, datamodule.loader(stage))
+    datamodule.close()
+    metrics = compute_metrics(
+        ckpt.task, result.targets, result.probs, ckpt.emotions, ckpt.thresholds
+    )
+    metrics["loss"] = result.loss
+    out_dir = Path(output_dir) if output_dir else _default_output_dir(ckpt.directory, stage)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files = write_report(ckpt, stage, result, metrics, out_dir, plots)
+    return EvaluationResult(metrics, out_dir, files)
+
+
+def check_compatible(ckpt: TrainedCheckpoint, datamodule: EmotionDataModule) -> None:
+    """The evaluation data must have the checkpoint's label set and feature kinds."""
+    if datamodule.emotions != ckpt.emotions or datamodule.task != ckpt.task:
+        raise FeatureMismatchError(
+            f"checkpoint {ckpt.directory} was trained for {ckpt.task} {ckpt.emotions}; the corpus "
+            f"gives {datamodule.task} {datamodule.emotions}"
+        )
+    found = datamodule.feature_metadata()
+    for modality in ("text", "audio"):
+        trained, given = ckpt.features.get(modality), found.get(modality)
+        if trained is None or given is None:
+            continue
+        for key in ("encoder", "dim", "level", "layer", "source"):
+            if trained.get(key) != given.get(key):
+                raise FeatureMismatchError(
+                    f"{modality} features differ from training ({ckpt.directory}/features.json): "
+                    f"{key} {given.get(key)!r} given, {trained.get(key)!r} trained on"
+                )
+
+
+def write_report(
+    ckpt: TrainedCheckpoint,
+    stage: str,
+    result: SplitPredictions,
+    metrics: dict[str, float],
+    out_dir: Path,
+    plots: bool = True,
+) -> dict[str, Path]:
+    """metrics.json, metrics.md, predictions.csv and the figure of one evaluation."""
+    files = {"json": out_dir / "metrics.json", "markdown": out_dir / "metrics.md"}
+    report: dict[str, Any] = {
+        "checkpoint": str(ckpt.directory),
+        "split": stage,
+        "items": len(result.ids),
+        "task": ckpt.task,
+        "emotions": ckpt.emotions,
+        "thresholds": ckpt.thresholds,
+        "metrics": metrics,
+    }
+    preds = predictions(ckpt.task, result.probs, ckpt.thresholds)
+    if ckpt.task == "singlelabel":
+        matrix = confusion_matrix(result.targets, preds, len(ckpt.emotions))
+        report["confusion_matrix"] = matrix.tolist()
+        if plots:
+            files["confusion_matrix"] = plot_confusion_matrix(
+                matrix, ckpt.emotions, out_dir / "confusion_matrix.png", f"{stage} split"
+            )
+    elif plots:
+        files["pr_curves"] = plot_pr_curves(
+            result.targets, result.probs, ckpt.emotions, out_dir / "pr_curves.png", ckpt.thresholds
+        )
+    files["json"].write_text(json.dumps(report, indent=2) + "\n")
+    files["markdown"].write_text(markdown_report(report))
+    files["predictions"] = _write_predictions(out_dir / "predictions.csv", ckpt, result, preds)
+    return files
+
+
+def markdown_report(report: dict[str, Any]) -> str:
+    """A Markdown table of the headline metrics (+ per-emotion table for multi-label)."""
+    metrics = report["metrics"]
+    lines = [
+        f"# Evaluation: {report['split']} split ({report['items']} utterances)",
+        "",
+        f"Checkpoint: `{report['checkpoint']}`",
+        "",
+        "| metric | value |",
+        "|---|---|",
+    ]
+    lines += [f"| {k} | {_fmt(metrics[k])} |" for k in HEADLINE[report["task"]] if k in metrics]
+    if report["task"] == "multilabel":
+        thresholds = report["thresholds"] or [0.5] * len(report["emotions"])
+        lines += ["", "| emotion | WA | F1 | ROC-AUC | threshold |", "|---|---|---|---|---|"]
+        for emotion, limit in zip(report["emotions"], thresholds):
+            values = [_fmt(metrics[f"{name}/{emotion}"]) for name in ("wa", "f1", "auc")]
+            lines.append(f"| {emotion} | {' | '.join(values)} | {limit:.3f} |")
+    else:
+        lines += ["", "| class | F1 |", "|---|---|"]
+        lines += [f"| {c} | {_fmt(metrics[f'f1/{c}'])} |" for c in report["emotions"]]
+    return "\n".join(lines) + "\n"
+
+
+def _write_predictions(
+    path: Path, ckpt: TrainedCheckpoint, result: SplitPredictions, preds
+) -> Path:
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        prob_columns = [f"prob_{e}" for e in ckpt.emotions]
+        if ckpt.task == "singlelabel":
+            writer.writerow(["id", "target", "prediction", *prob_columns])
+            for i, utt_id in enumerate(result.ids):
+                truth, guess = ckpt.emotions[result.targets[i]], ckpt.emotions[preds[i]]
+                writer.writerow([utt_id, truth, guess, *result.probs[i].round(6)])
+        else:
+            targets = [f"target_{e}" for e in ckpt.emotions]
+            predicted = [f"pred_{e}" for e in ckpt.emotions]
+            writer.writerow(["id", *targets, *predicted, *prob_columns])
+            for i, utt_id in enumerate(result.ids):
+                row = [*result.targets[i].astype(int), *preds[i], *result.probs[i].round(6)]
+                writer.writerow([utt_id, *row])
+    return path
+
+
+def _default_output_dir(checkpoint: Path, stage: str) -> Path:
+    """<run>/eval/<split> for a run's checkpoint, else <checkpoint>/eval/<split>."""
+    if checkpoint.parent.name == "checkpoints":
+        return checkpoint.parent.parent / "eval" / f"{checkpoint.name}-{stage}"
+    return checkpoint / "eval" / stage
+
+
+def _fmt(value: float) -> str:
+    return "n/a" if value is None or math.isnan(value) else f"{value:.4f}"

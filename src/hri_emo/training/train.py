@@ -1,0 +1,214 @@
+"""`train(cfg) -> run folder`: one Lightning run from an ExperimentConfig.
+
+The run folder holds the resolved config (`experiment.yaml`), TensorBoard and CSV logs
+(`logs/`), safetensors checkpoints (`checkpoints/best/`, `checkpoints/last/`) and Lightning's
+`checkpoints/last.ckpt` for exact resumption. After fitting, per-emotion decision thresholds
+are tuned on the validation split and written into both checkpoint folders.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import shutil
+from collections.abc import Sequence
+from datetime import datetime
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import torch
+from lightning.pytorch.callbacks import EarlyStopping, LearningRateMonitor, ModelCheckpoint
+from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
+
+from hri_emo.data.records import Corpus
+from hri_emo.errors import ConfigError
+from hri_emo.model import create_model
+from hri_emo.training.callbacks import SafetensorsCheckpoint
+from hri_emo.training.checkpoint import (
+    BEST,
+    LAST,
+    LIGHTNING_LAST,
+    build_text_encoder,
+    checkpoint_dir,
+    save_checkpoint,
+)
+from hri_emo.training.config import ExperimentConfig, config_to_dict, save_config
+from hri_emo.training.datamodule import EmotionDataModule
+from hri_emo.training.evaluate import finalize_thresholds
+from hri_emo.training.lightning_module import EmotionLightningModule
+
+log = logging.getLogger(__name__)
+
+# HriEmoConfig fields that the data decides; setting them in model.params is an error.
+DATA_DERIVED_FIELDS = ("text_dim", "audio_dim", "emotions", "task", "pos_weight", "class_weights")
+
+
+def train(
+    cfg: ExperimentConfig,
+    run_dir: str | Path | None = None,
+    resume: bool = False,
+    callbacks: Sequence[L.Callback] = (),
+    corpus: Corpus | None = None,
+) -> Path:
+    """Train `cfg`; returns the run folder. `resume=True` continues `run_dir` from its
+    `checkpoints/last.ckpt` (same weights, optimiser, schedule and epoch counter). `corpus`
+    reuses an already-read corpus (benchmarks); `callbacks` are added to the Trainer."""
+    cfg = _without_unused_text_features(cfg)
+    run_dir = _prepare_run_dir(cfg, run_dir, resume)
+    L.seed_everything(cfg.train.seed, workers=True, verbose=False)
+    if cfg.trainer.num_threads:
+        torch.set_num_threads(cfg.trainer.num_threads)
+    datamodule = EmotionDataModule(cfg.data, seed=cfg.train.seed, corpus=corpus)
+    datamodule.setup("fit")
+    module = build_module(cfg, datamodule)
+    writer = partial(_write_checkpoint, cfg=cfg, datamodule=datamodule)
+    exporter = SafetensorsCheckpoint(
+        checkpoint_dir(run_dir).parent, cfg.train.monitor, cfg.train.monitor_mode, writer
+    )
+    trainer = build_trainer(cfg, run_dir, [exporter, *callbacks])
+    log_hyperparameters(trainer, cfg)
+    ckpt_path = str(checkpoint_dir(run_dir).parent / LIGHTNING_LAST) if resume else None
+    trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt_path)
+    if trainer.is_global_zero:
+        _ensure_best(run_dir)
+        for which in (BEST, LAST):
+            finalize_thresholds(checkpoint_dir(run_dir, which), datamodule, cfg.train)
+    datamodule.close()
+    return run_dir
+
+
+def build_module(cfg: ExperimentConfig, datamodule: EmotionDataModule) -> EmotionLightningModule:
+    """The registry model sized from the data, wrapped with the optimiser/training settings."""
+    text_encoder = build_text_encoder(cfg.text_encoder) if cfg.text_encoder.finetune else None
+    overrides = model_overrides(cfg, datamodule, text_encoder)
+    model = create_model(cfg.model.name, **overrides)
+    return EmotionLightningModule(
+        model,
+        optim=cfg.optim,
+        modality_dropout=cfg.train.modality_dropout,
+        seed=cfg.train.seed,
+        text_encoder=text_encoder,
+        text_encoder_config=cfg.text_encoder,
+    )
+
+
+def model_overrides(
+    cfg: ExperimentConfig, datamodule: EmotionDataModule, text_encoder: torch.nn.Module | None
+) -> dict[str, Any]:
+    """`model.params` plus what the data decides: input dims, label set, task, class weights."""
+    clashes = sorted(set(cfg.model.params) & set(DATA_DERIVED_FIELDS))
+    if clashes:
+        raise ConfigError(
+            f"model.params sets {clashes}, which come from the data (features, label set, "
+            f"train.class_weights); remove them"
+        )
+    overrides = dict(cfg.model.params)
+    overrides.update(emotions=datamodule.emotions, task=datamodule.task)
+    text_dim = text_encoder.dim if text_encoder is not None else datamodule.feature_dim("text")
+    audio_dim = datamodule.feature_dim("audio")
+    if text_dim is not None:
+        overrides["text_dim"] = text_dim
+    if audio_dim is not None:
+        overrides["audio_dim"] = audio_dim
+    if cfg.train.class_weights:
+        overrides.update(datamodule.class_weights())
+    return overrides
+
+
+def build_trainer(
+    cfg: ExperimentConfig, run_dir: Path, callbacks: Sequence[L.Callback]
+) -> L.Trainer:
+    """A Lightning Trainer with CSV (+ TensorBoard) logs, resumable last.ckpt and early stopping."""
+    t = cfg.trainer
+    # version_<n> folders: a resumed run logs next to, not over, the first part
+    loggers = [CSVLogger(run_dir / "logs", name="csv")]
+    if cfg.train.tensorboard:
+        loggers.append(TensorBoardLogger(run_dir / "logs", name="tensorboard"))
+    all_callbacks = [
+        *callbacks,
+        ModelCheckpoint(dirpath=checkpoint_dir(run_dir).parent, save_last=True, save_top_k=0),
+        LearningRateMonitor(logging_interval="step"),
+    ]
+    if cfg.train.patience > 0:
+        all_callbacks.append(
+            EarlyStopping(
+                cfg.train.monitor, patience=cfg.train.patience, mode=cfg.train.monitor_mode
+            )
+        )
+    return L.Trainer(
+        max_epochs=t.max_epochs,
+        accelerator=t.accelerator,
+        devices=t.devices,
+        num_nodes=t.num_nodes,
+        strategy=t.strategy,
+        precision=t.precision,
+        accumulate_grad_batches=t.accumulate_grad_batches,
+        limit_train_batches=t.limit_train_batches,
+        limit_val_batches=t.limit_val_batches,
+        num_sanity_val_steps=t.num_sanity_val_steps,
+        log_every_n_steps=t.log_every_n_steps,
+        enable_progress_bar=t.enable_progress_bar,
+        deterministic=t.deterministic,
+        gradient_clip_val=cfg.optim.gradient_clip_val or None,
+        logger=loggers,
+        callbacks=all_callbacks,
+        enable_model_summary=t.enable_progress_bar,
+    )
+
+
+def _write_checkpoint(
+    directory: Path,
+    module: EmotionLightningModule,
+    metrics: dict[str, Any],
+    cfg: ExperimentConfig,
+    datamodule: EmotionDataModule,
+) -> None:
+    save_checkpoint(
+        directory,
+        module.model,
+        cfg,
+        datamodule.feature_metadata(),
+        datamodule.standardizers or {},
+        module.text_encoder,
+        metrics,
+    )
+
+
+def _prepare_run_dir(cfg: ExperimentConfig, run_dir: str | Path | None, resume: bool) -> Path:
+    if run_dir is None:
+        if resume:
+            raise ConfigError("resuming needs the run folder to resume")
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        name = cfg.train.run_name or f"{cfg.name}-{cfg.model.name}-seed{cfg.train.seed}-{stamp}"
+        run_dir = Path(cfg.train.output_dir) / name
+    run_dir = Path(run_dir)
+    if resume and not (checkpoint_dir(run_dir).parent / LIGHTNING_LAST).is_file():
+        raise FileNotFoundError(f"cannot resume: {run_dir}/checkpoints/{LIGHTNING_LAST} not found")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    save_config(cfg, run_dir / "experiment.yaml")
+    return run_dir
+
+
+def _without_unused_text_features(cfg: ExperimentConfig) -> ExperimentConfig:
+    """When fine-tuning the text encoder, precomputed text features are not read."""
+    if not (cfg.text_encoder.finetune and cfg.data.text_features):
+        return cfg
+    log.info("text_encoder.finetune: ignoring data.text_features (%s)", cfg.data.text_features)
+    cfg = copy.deepcopy(cfg)
+    cfg.data.text_features = None
+    return cfg
+
+
+def _ensure_best(run_dir: Path) -> None:
+    """A run whose monitored metric never improved (e.g. NaN) falls back to its last weights."""
+    best, last = checkpoint_dir(run_dir, BEST), checkpoint_dir(run_dir, LAST)
+    if not best.is_dir() and last.is_dir():
+        log.warning("no validation improvement recorded; checkpoints/best is a copy of last")
+        shutil.copytree(last, best)
+
+
+def log_hyperparameters(trainer: L.Trainer, cfg: ExperimentConfig) -> None:
+    for logger in trainer.loggers:
+        logger.log_hyperparams(config_to_dict(cfg))
