@@ -66,6 +66,24 @@ def test_wavlm_long_audio_is_encoded_in_bounded_windows(tiny_wavlm_dir, voice):
     np.testing.assert_allclose(encoded.features[:49], first_second.features, atol=1e-5)
 
 
+def test_hub_style_whisper_checkpoint_uses_its_encoder(tmp_path, voice):
+    from transformers import WhisperConfig, WhisperFeatureExtractor, WhisperModel
+
+    config = WhisperConfig(
+        d_model=16, encoder_layers=2, decoder_layers=1, encoder_attention_heads=2,
+        decoder_attention_heads=2, encoder_ffn_dim=32, decoder_ffn_dim=32, num_mel_bins=80,
+        vocab_size=64, pad_token_id=0, bos_token_id=1, eos_token_id=2, decoder_start_token_id=1,
+        max_source_positions=1500, max_target_positions=32,
+    )  # fmt: skip
+    WhisperModel(config).save_pretrained(tmp_path)
+    WhisperFeatureExtractor(feature_size=80).save_pretrained(tmp_path)
+    encoder = create_audio_encoder(str(tmp_path), layer="all")
+    [encoded] = encoder.encode([voice(1.5)])
+    assert encoded.features.shape == (3, 75, 16)  # (L+1, 20 ms frames, D)
+    assert encoded.frame_times[-1].tolist() == pytest.approx([1.48, 1.5])
+    assert encoder.metadata.dim == 48 and encoder.metadata.encoder == str(tmp_path)
+
+
 def test_unknown_audio_model_fails_offline():
     with pytest.raises(ConfigError, match="no download at run time"):
         create_audio_encoder("no-such-org/no-such-speech-model-hri-emo")
