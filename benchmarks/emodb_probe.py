@@ -17,14 +17,14 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, balanced_accuracy_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from hri_emo.data.feature_store import FeatureStore
-from hri_emo.data.records import Corpus, UtteranceRecord
+from hri_emo.data.readers import read_corpus
+from hri_emo.data.records import Corpus
 from hri_emo.encoders import create_audio_encoder, extract_features
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -33,21 +33,9 @@ FOLDS = [("03", "08"), ("09", "10"), ("11", "12"), ("13", "14"), ("15", "16")]
 
 
 def emodb_corpus(data_dir: Path) -> Corpus:
-    """EmoDB records from emodb_manifest.csv (id = file stem, label = emotion)."""
-    table = pd.read_csv(data_dir / "emodb_manifest.csv", dtype={"speaker": str})
-    records = [
-        UtteranceRecord(
-            id=Path(row.file).stem,
-            corpus="emodb",
-            split="all",
-            text=row.text,
-            speaker=row.speaker.zfill(2),
-            wav_path=data_dir / row.file,
-            label=row.emotion,
-        )
-        for row in table.itertuples()
-    ]
-    return Corpus("emodb", records, sorted(table.emotion.unique()), "singlelabel")
+    """EmoDB through the manifest reader: id = wav file stem, label = the emotion column."""
+    manifest = data_dir / "emodb_manifest.csv"
+    return read_corpus(manifest, format="manifest", wav_column="file", label_column="emotion")
 
 
 def pooled_features(corpus: Corpus, store_path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
