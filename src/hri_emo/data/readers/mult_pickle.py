@@ -166,9 +166,10 @@ def _mult_ids(split: Mapping, size: int, split_name: str) -> list[tuple[str, dic
     return ids
 
 
-def _unique(ids: list[tuple[str, dict]], renamed: Counter[str]) -> list[tuple[str, dict]]:
-    """Make derived ids unique by appending #2, #3, ... (counted in `renamed`)."""
-    seen: Counter[str] = Counter()
+def _unique(
+    ids: list[tuple[str, dict]], seen: Counter[str], renamed: Counter[str]
+) -> list[tuple[str, dict]]:
+    """Make derived ids unique across splits by appending #2, #3, ... (counted in `renamed`)."""
     out = []
     for utt_id, extra in ids:
         seen[utt_id] += 1
@@ -225,10 +226,12 @@ class LabelScheme:
         return (named[0] if len(named) == 1 else None), scores
 
 
-def _split_ids(layout: str, split: Mapping, size: int, name: str, renamed: Counter[str]):
+def _split_ids(
+    layout: str, split: Mapping, size: int, name: str, counts: dict[str, Counter[str]]
+) -> list[tuple[str, dict]]:
     if layout == "mmsa":
         return _mmsa_ids(split, size)
-    return _unique(_mult_ids(split, size, name), renamed)
+    return _unique(_mult_ids(split, size, name), counts["seen"], counts["renamed"])
 
 
 def _read_split(
@@ -243,7 +246,7 @@ def _read_split(
     texts = split.get("raw_text")
     records = []
     for index, (utt_id, extra) in enumerate(
-        _split_ids(layout, split, arrays.size, split_name, counts["renamed"])
+        _split_ids(layout, split, arrays.size, split_name, counts)
     ):
         labelled = scheme(arrays.labels[index], f"{arrays.where} utterance {utt_id!r}")
         if labelled is None:
@@ -290,7 +293,11 @@ def read_mult_pickle(
     if task not in (None, "multilabel", "singlelabel"):
         raise ConfigError(f"task must be 'multilabel' or 'singlelabel', got {task!r}")
     emotion_names = check_emotions(emotions, str(path))
-    counts: dict[str, Counter[str]] = {"dropped": Counter(), "renamed": Counter()}
+    counts: dict[str, Counter[str]] = {
+        "dropped": Counter(),
+        "renamed": Counter(),
+        "seen": Counter(),
+    }
     scheme, records = None, []
     for split_name, split in _load(path).items():
         where = f"{path} [{split_name!r}]"
