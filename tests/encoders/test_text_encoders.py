@@ -106,6 +106,16 @@ def test_trainable_encoder_subword_level_masks_special_tokens(tiny_bert_dir):
     assert mask[0].tolist() == [False] + [True] * 6 + [False]
 
 
+def test_trainable_encoder_masks_out_missing_transcripts(tiny_bert_dir):
+    words = TrainableTextEncoder(str(tiny_bert_dir))
+    features, mask = words(["", "i am happy", "  "])
+    assert features.shape == (3, 3, 16)
+    assert mask.tolist() == [[False] * 3, [True] * 3, [False] * 3]
+    assert torch.all(features[0] == 0)
+    _, piece_mask = TrainableTextEncoder(str(tiny_bert_dir), word_level=False)(["", ""])
+    assert not piece_mask.any()
+
+
 # ---- the embedded MiniLM gives real sentence meaning --------------------------------------
 @pytest.fixture(scope="module")
 def minilm_mean():

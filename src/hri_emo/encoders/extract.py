@@ -113,7 +113,7 @@ def extract_features(
     if report.failed or report.missing or on_error == "skip":
         report.report_path = report_path_for(store_path)
         report.report_path.write_text(json.dumps(report.to_json(), indent=2))
-    logger.info("extract: %s", report.summary())
+    logger.debug("extract: %s", report.summary())
     return report
 
 

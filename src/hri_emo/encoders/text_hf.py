@@ -78,11 +78,14 @@ class TokenizedTexts:
 
 
 def tokenize_words(
-    tokenizer: PreTrainedTokenizerBase, texts: list[str], max_length: int
+    tokenizer: PreTrainedTokenizerBase, texts: list[str], max_length: int, allow_empty: bool = False
 ) -> TokenizedTexts:
-    """Tokenize `texts` and work out which sub-word positions make up each word."""
+    """Tokenize `texts` and work out which sub-word positions make up each word.
+
+    An empty text is a DataError, or with `allow_empty` a row with no words (all-False mask).
+    """
     for index, text in enumerate(texts):
-        if not isinstance(text, str) or not text.strip():
+        if not isinstance(text, str) or (not text.strip() and not allow_empty):
             raise DataError(f"text #{index} of the batch is empty ({text!r}); expected words")
     encoding = tokenizer(
         texts, padding=True, truncation=True, max_length=max_length, return_tensors="pt"
@@ -92,7 +95,7 @@ def tokenize_words(
     for b, text in enumerate(texts):
         word_ids = encoding.word_ids(b)
         ids = sorted({w for w in word_ids if w is not None})
-        if not ids:
+        if not ids and not (allow_empty and not text.strip()):
             raise DataError(f"text #{b} of the batch ({text!r}) has no tokens the model knows")
         words.append([text[slice(*encoding.word_to_chars(b, w))] for w in ids])
         spans.append([[p for p, w in enumerate(word_ids) if w == wid] for wid in ids])
@@ -100,7 +103,7 @@ def tokenize_words(
             logger.warning(
                 "text #%d truncated to %d sub-word pieces: %.40r...", b, max_length, text
             )
-    max_words = max(len(w) for w in words)
+    max_words = max(1, *(len(w) for w in words))
     pool = torch.zeros(len(texts), max_words, num_pieces)
     for b, word_spans in enumerate(spans):
         for w, pieces in enumerate(word_spans):
@@ -192,7 +195,8 @@ class TrainableTextEncoder(nn.Module):
 
     forward(texts) -> (features (B, T, D), mask (B, T) bool, True = real). T counts words when
     `word_level` (pieces averaged, special tokens dropped) else sub-word pieces (special tokens
-    masked out). layer="all" mixes every hidden state with learned softmax weights (s3prl).
+    masked out). An empty or blank text (missing transcript) gives a row whose mask is all
+    False. layer="all" mixes every hidden state with learned softmax weights (s3prl).
     """
 
     def __init__(
@@ -215,7 +219,7 @@ class TrainableTextEncoder(nn.Module):
         self.last_words: list[list[str]] = []
 
     def forward(self, texts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
-        batch = tokenize_words(self.tokenizer, texts, self.max_length)
+        batch = tokenize_words(self.tokenizer, texts, self.max_length, allow_empty=True)
         device = next(self.model.parameters()).device
         inputs = {k: v.to(device) for k, v in batch.inputs.items()}
         output = self.model(**inputs, output_hidden_states=True)
