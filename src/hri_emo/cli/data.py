@@ -1,0 +1,73 @@
+"""`hri-emo data`: look at a corpus before extracting or training.
+
+    hri-emo data inspect ../shared/data/cmu_mosi_utterances.csv \\
+        --option 'label_map={"0": "negative", "1": "positive"}'
+    hri-emo data inspect IEMOCAP_full_release --option classes=6 --json
+    hri-emo data validate emodb_manifest.csv --option wav_column=file --option label_column=emotion
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+
+def _add_corpus_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("path", help="corpus path (manifest CSV/JSONL, .csd folder, .pkl, IEMOCAP)")
+    parser.add_argument("--format", default=None, help="corpus format (auto-detected if omitted)")
+    parser.add_argument(
+        "--option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="reader option, repeatable (value parsed as JSON when possible)",
+    )
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "data", help="inspect or validate a corpus", description="Inspect or validate a corpus."
+    )
+    commands = parser.add_subparsers(dest="data_command", required=True)
+
+    inspect = commands.add_parser(
+        "inspect",
+        help="counts per split and label, text/audio lengths, feature dims, missing modalities",
+    )
+    _add_corpus_arguments(inspect)
+    inspect.add_argument("--json", action="store_true", help="print the summary as JSON")
+    inspect.add_argument("--no-audio", action="store_true", help="skip reading wav headers")
+    inspect.set_defaults(func=run_inspect)
+
+    validate = commands.add_parser(
+        "validate", help="check files, features and labels; exit 1 when problems are found"
+    )
+    _add_corpus_arguments(validate)
+    validate.add_argument("--no-files", action="store_true", help="do not check wav files exist")
+    validate.set_defaults(func=run_validate)
+
+
+def _read(args: argparse.Namespace):
+    from hri_emo.cli.extract import parse_options
+    from hri_emo.data.readers import read_corpus
+
+    return read_corpus(args.path, format=args.format, **parse_options(args.option))
+
+
+def run_inspect(args: argparse.Namespace) -> int:
+    from hri_emo.data.inspect import summarize_corpus
+
+    summary = summarize_corpus(_read(args), audio_stats=not args.no_audio)
+    print(json.dumps(summary.to_dict(), indent=2) if args.json else summary.format())
+    return 0
+
+
+def run_validate(args: argparse.Namespace) -> int:
+    from hri_emo.data.validation import validate_corpus
+
+    corpus = _read(args)
+    problems = validate_corpus(corpus, check_files=not args.no_files, strict=False)
+    for problem in problems:
+        print(problem)
+    print(f"{corpus.name}: {len(corpus.records)} utterances, {len(problems)} problem(s)")
+    return 1 if problems else 0
