@@ -100,10 +100,20 @@ def _open_sequences(path: Path, stack: ExitStack) -> list[ComputationalSequence]
 
 
 class SegmentCutter:
-    """Cuts a (video-level or aligned) sequence to one labelled segment."""
+    """Cuts a (video-level or aligned) sequence to one labelled segment.
+
+    The last entry read is kept: segments come video by video, so each video-level entry is
+    read (and decompressed) once, not once per segment.
+    """
 
     def __init__(self, sequence: ComputationalSequence) -> None:
         self.sequence = sequence
+        self._cached: tuple[str, tuple[np.ndarray, np.ndarray]] | None = None
+
+    def _entry(self, entry: str) -> tuple[np.ndarray, np.ndarray]:
+        if self._cached is None or self._cached[0] != entry:
+            self._cached = (entry, self.sequence.entry(entry))
+        return self._cached[1]
 
     def rows(
         self, key: str, video: str, start: float, end: float
@@ -112,7 +122,7 @@ class SegmentCutter:
         entry = key if key in self.sequence else video
         if entry not in self.sequence:
             return None
-        intervals, features = self.sequence.entry(entry)
+        intervals, features = self._entry(entry)
         if entry == key:  # already aligned to this segment
             return intervals, features
         rows, clipped = overlapping(intervals, start, end)
