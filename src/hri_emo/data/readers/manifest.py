@@ -235,7 +235,7 @@ class RowParser:
         return wav if wav.is_absolute() else self.folder / wav
 
     @staticmethod
-    def _optional_number(row: Mapping[str, object], column: str | None, where: str):
+    def _optional_number(row: Mapping[str, object], column: str | None, where: str) -> float | None:
         if column is None or _blank(row.get(column)):
             return None
         return _number(row[column], where, column)
