@@ -94,6 +94,8 @@ def test_mult_non0_drops_neutral_and_padding_can_be_kept(mult_mosei):
     assert {r.features["text"].shape for r in corpus.records} == {(6, 4)}
     with pytest.raises(ConfigError, match="sentiment_binary must be one of"):
         read_corpus(mult_mosei, sentiment_binary="ternary")
+    with pytest.raises(ConfigError, match=r"emotions= names \(absent, present\) label pairs"):
+        read_corpus(mult_mosei, emotions=["bad", "good"])
 
 
 def test_mult_iemocap_emotion_pairs(tmp_path):
@@ -186,6 +188,14 @@ def test_mmsa_aligned_follows_text_length(tmp_path):
         (
             {"train": {"x": np.zeros(2)}},
             r"\['train'\]: neither 'labels' \(MulT\) nor 'regression_labels'",
+        ),
+        (
+            {"train": {"labels": np.zeros((2, 7))}},
+            r"labels per utterance have shape \(7,\); expected one sentiment score",
+        ),
+        (
+            {"train": {"labels": np.zeros((2, 1, 1))}, "test": {"labels": np.zeros((2, 4, 2))}},
+            r"\['test'\]: labels per utterance have shape \(4, 2\), other splits \(1, 1\)",
         ),
         (
             {"train": {"labels": np.zeros((2, 1, 1)), "text": np.zeros((3, 4, 2))}},

@@ -194,8 +194,14 @@ class LabelScheme:
 
     def __init__(
         self, labels: np.ndarray, emotions: list[str] | None, task: str | None, binary: str
-    ):
-        self.pairs = labels.ndim == 3 and labels.shape[-1] == 2 and labels.shape[1] > 1
+    ) -> None:
+        self.shape = labels.shape[1:]  # per utterance: (1, 1) / (1,) / () or (E, 2)
+        self.pairs = len(self.shape) == 2 and self.shape[1] == 2 and self.shape[0] > 1
+        if not self.pairs and int(np.prod(self.shape)) != 1:
+            raise DataError(
+                f"labels per utterance have shape {self.shape}; expected one sentiment score "
+                f"or (E, 2) (absent, present) emotion pairs"
+            )
         if self.pairs:
             count = labels.shape[1]
             default = MULT_IEMOCAP_EMOTIONS if count == 4 else None
@@ -207,11 +213,24 @@ class LabelScheme:
                 )
             self.task = task or "multilabel"
         else:
-            self.emotions = emotions or sentiment_classes(binary)
+            if emotions is not None:
+                raise ConfigError(
+                    "emotions= names (absent, present) label pairs; sentiment labels take "
+                    "sentiment_binary='has0' or 'non0'"
+                )
+            self.emotions = sentiment_classes(binary)
             self.task = task or "singlelabel"
             if self.task != "singlelabel":
                 raise ConfigError("sentiment labels give a single-label task")
         self.binary = binary
+
+    def check(self, labels: np.ndarray, where: str) -> None:
+        """Every split must hold labels of the same kind as the first one."""
+        if labels.shape[1:] != self.shape:
+            raise DataError(
+                f"{where}: labels per utterance have shape {labels.shape[1:]}, "
+                f"other splits {self.shape}"
+            )
 
     def __call__(self, row: np.ndarray, where: str) -> tuple[str | None, dict[str, float]] | None:
         if not self.pairs:
@@ -237,12 +256,12 @@ def _split_ids(
 def _read_split(
     split_name: str,
     split: Mapping,
+    layout: str,
     arrays: SplitArrays,
     scheme: LabelScheme,
     options: dict,
     counts: dict[str, Counter[str]],
 ) -> list[UtteranceRecord]:
-    layout = _layout(split, arrays.where)
     texts = split.get("raw_text")
     records = []
     for index, (utt_id, extra) in enumerate(
@@ -301,10 +320,11 @@ def read_mult_pickle(
     scheme, records = None, []
     for split_name, split in _load(path).items():
         where = f"{path} [{split_name!r}]"
-        _layout(split, where)
+        layout = _layout(split, where)
         arrays = SplitArrays(split, where, modalities)
         scheme = scheme or LabelScheme(arrays.labels, emotion_names, task, sentiment_binary)
-        records += _read_split(split_name, split, arrays, scheme, options, counts)
+        scheme.check(arrays.labels, where)
+        records += _read_split(split_name, split, layout, arrays, scheme, options, counts)
     ensure_unique_ids((r.id for r in records), str(path))
     log_dropped(options["name"], counts["dropped"])
     info = {"dropped": dict(counts["dropped"]), "renamed_ids": sum(counts["renamed"].values())}
