@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import copy
 import logging
+import os
 import shutil
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -41,6 +43,7 @@ from hri_emo.training.lightning_module import EmotionLightningModule
 
 log = logging.getLogger(__name__)
 
+RUN_DIR_ENV = "HRI_EMO_RUN_DIR"
 # HriEmoConfig fields that the data decides; setting them in model.params is an error.
 DATA_DERIVED_FIELDS = ("text_dim", "audio_dim", "emotions", "task", "pos_weight", "class_weights")
 
@@ -70,7 +73,8 @@ def train(
     trainer = build_trainer(cfg, run_dir, [exporter, *callbacks])
     log_hyperparameters(trainer, cfg)
     ckpt_path = str(checkpoint_dir(run_dir).parent / LIGHTNING_LAST) if resume else None
-    trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt_path)
+    with _shared_run_dir(run_dir):
+        trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt_path)
     if trainer.is_global_zero:
         _ensure_best(run_dir)
         for which in (BEST, LAST):
@@ -177,6 +181,7 @@ def _write_checkpoint(
 
 
 def _prepare_run_dir(cfg: ExperimentConfig, run_dir: str | Path | None, resume: bool) -> Path:
+    run_dir = run_dir or os.environ.get(RUN_DIR_ENV)  # DDP workers: the launcher's folder
     if run_dir is None:
         if resume:
             raise ConfigError("resuming needs the run folder to resume")
@@ -189,6 +194,17 @@ def _prepare_run_dir(cfg: ExperimentConfig, run_dir: str | Path | None, resume: 
     run_dir.mkdir(parents=True, exist_ok=True)
     save_config(cfg, run_dir / "experiment.yaml")
     return run_dir
+
+
+@contextmanager
+def _shared_run_dir(run_dir: Path) -> Iterator[None]:
+    """Processes that Lightning launches for DDP re-run the command; they inherit the run
+    folder through the environment, so a time-stamped default name is the same on every rank."""
+    os.environ[RUN_DIR_ENV] = str(run_dir)
+    try:
+        yield
+    finally:
+        os.environ.pop(RUN_DIR_ENV, None)
 
 
 def _without_unused_text_features(cfg: ExperimentConfig) -> ExperimentConfig:

@@ -1,0 +1,33 @@
+"""`hri-emo benchmark`: models x seeds on the same data, mean ± std over seeds."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from hri_emo.cli.main import main
+
+
+def test_benchmark_two_models_two_seeds(tiny_singlelabel, tmp_path, capsys):
+    overrides = tiny_singlelabel.overrides(tmp_path, "trainer.max_epochs=2")
+    output = tmp_path / "bench"
+    args = ["benchmark", "--models", "hriemo-v2,text-only", "--seeds", "2", "--output", str(output)]
+    assert main([*args, *overrides]) == 0
+    summary = json.loads((output / "benchmark.json").read_text())
+    assert list(summary["models"]) == ["hriemo-v2", "text-only"]
+    for model in ("hriemo-v2", "text-only"):
+        runs = summary["runs"][model]
+        assert [r["seed"] for r in runs] == [0, 1]
+        accuracies = [r["metrics"]["accuracy"] for r in runs]
+        stats = summary["models"][model]["accuracy"]
+        assert stats["mean"] == pytest.approx(np.mean(accuracies))
+        assert stats["std"] == pytest.approx(np.std(accuracies, ddof=1))
+        for run in runs:
+            assert (tmp_path / run["run_dir"] / "checkpoints" / "best").is_dir()
+    seeds_differ = summary["runs"]["hriemo-v2"][0]["metrics"]["loss"]
+    assert seeds_differ != summary["runs"]["hriemo-v2"][1]["metrics"]["loss"]
+    table = (output / "benchmark.md").read_text()
+    assert "| hriemo-v2 |" in table and "±" in table and "hri-emo benchmark" in table
+    assert table in capsys.readouterr().out
