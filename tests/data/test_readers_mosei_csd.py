@@ -168,6 +168,7 @@ def test_aligned_entries_are_read_as_they_are(tmp_path):
     (record,) = corpus.records
     assert record.id == f"{TRAIN_VIDEO}[3]" and record.labels["fear"] == 1.0
     assert record.features["audio"].shape == (2, 5) and record.words is None
+    assert record.extra["segment"] == 3
 
 
 def test_errors_name_the_file_and_sequence(mosei, tmp_path):

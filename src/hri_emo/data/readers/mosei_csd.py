@@ -14,7 +14,7 @@ from __future__ import annotations
 import ast
 import json
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import ExitStack
 from importlib import resources
 from pathlib import Path
@@ -144,7 +144,9 @@ def _words(
     ]
 
 
-def _segments(labels: ComputationalSequence, dropped: Counter[str]):
+def _segments(
+    labels: ComputationalSequence, dropped: Counter[str]
+) -> Iterator[tuple[str, str, int, tuple[float, float], np.ndarray]]:
     """(segment id, video id, k, (start, end), label row) for every labelled segment."""
     for key in labels.entries():
         intervals, features = labels.entry(key)
@@ -163,8 +165,10 @@ def _segments(labels: ComputationalSequence, dropped: Counter[str]):
             if abs(end - start) < EPSILON:
                 dropped["zero-length label interval"] += 1
                 continue
-            segment = key if aligned else f"{video}[{k}]"
-            yield segment, video, k, (float(start), float(end)), row
+            if aligned:  # "<video>[<k>]" as the SDK named it
+                yield key, video, int(key[len(video) + 1 : -1]), (float(start), float(end)), row
+            else:
+                yield f"{video}[{k}]", video, k, (float(start), float(end)), row
 
 
 @register_reader(
@@ -215,13 +219,7 @@ def read_mosei_csd(
                 dropped["video in no fold"] += 1
                 continue
             record = _record(segment, video, k, span, row, split, name, wav_dir)
-            if word_cutter is not None:
-                record.words = _words(word_cutter, segment, video, span, keep_silence)
-                record.text = " ".join(w.word for w in record.words or []) or None
-            for modality, cutter in cutters.items():
-                cut = cutter.rows(segment, video, *span)
-                if cut is not None and len(cut[1]):
-                    record.features[modality] = np.asarray(cut[1], dtype=np.float32)  # (T, D)
+            _attach_streams(record, video, span, word_cutter, cutters, keep_silence)
             records.append(record)
     if not records:
         raise DataError(f"{path}: no labelled segment is in any fold ({dict(dropped)})")
@@ -252,6 +250,24 @@ def _record(
         labels=scores,
         extra={"video_id": video, "segment": k, "interval": list(span)},
     )
+
+
+def _attach_streams(
+    record: UtteranceRecord,
+    video: str,
+    span: tuple[float, float],
+    word_cutter: SegmentCutter | None,
+    cutters: dict[str, SegmentCutter],
+    keep_silence: bool,
+) -> None:
+    """Cut the words and feature sequences to the record's segment and attach them."""
+    if word_cutter is not None:
+        record.words = _words(word_cutter, record.id, video, span, keep_silence)
+        record.text = " ".join(w.word for w in record.words or []) or None
+    for modality, cutter in cutters.items():
+        cut = cutter.rows(record.id, video, *span)
+        if cut is not None and len(cut[1]):
+            record.features[modality] = np.asarray(cut[1], dtype=np.float32)  # (T, D)
 
 
 def _check_options(features: Mapping[str, str] | None) -> None:
