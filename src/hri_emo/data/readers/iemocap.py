@@ -46,7 +46,7 @@ EVALUATION_LINE = re.compile(
     r"(?P<label>\S+)\s+\[(?P<v>[-\d.]+),\s*(?P<a>[-\d.]+),\s*(?P<d>[-\d.]+)\]\s*$"
 )
 TRANSCRIPT_LINE = re.compile(r"^(?P<id>Ses\S+)\s+\[[\d.]+-[\d.]+\]:\s?(?P<text>.*)$")
-TURN_ID = re.compile(r"^Ses(?P<session>\d\d)[FM]_(?P<dialog>.+)_(?P<gender>[FM])\d+$")
+TURN_ID = re.compile(r"^Ses(?P<session>\d\d)[FM]_(?P<dialog>.+)_(?P<gender>[FM])\w*$")
 SESSION_DIR = re.compile(r"^Session(\d+)$")
 
 
@@ -101,7 +101,7 @@ def _split_of(session: int, test_session: int | None, valid_session: int | None)
 
 
 def _record(
-    turn: dict, session_dir: Path, session: int, split: str, label: str, text: str | None
+    turn: dict, session_dir: Path, session: int, label: str, text: str | None
 ) -> UtteranceRecord:
     turn_id = str(turn["id"])
     match = TURN_ID.match(turn_id)
@@ -111,7 +111,7 @@ def _record(
     return UtteranceRecord(
         id=turn_id,
         corpus="iemocap",
-        split=split,
+        split=f"session{session}",
         text=text,
         speaker=f"Ses{match.group('session')}_{match.group('gender')}",
         wav_path=session_dir / "sentences" / "wav" / dialog / f"{turn_id}.wav",
@@ -134,7 +134,7 @@ def _record(
 
 
 def _read_session(
-    session_dir: Path, session: int, split: str, mapping: dict[str, str], dropped: Counter[str]
+    session_dir: Path, session: int, mapping: dict[str, str], dropped: Counter[str]
 ) -> list[UtteranceRecord]:
     records = []
     evaluations = sorted((session_dir / "dialog" / "EmoEvaluation").glob("Ses*.txt"))
@@ -146,7 +146,7 @@ def _read_session(
                 dropped[f"label {turn['label']!r}"] += 1
                 continue
             text = transcripts.get(str(turn["id"]))
-            records.append(_record(turn, session_dir, session, split, label, text))
+            records.append(_record(turn, session_dir, session, label, text))
     return records
 
 
@@ -187,11 +187,11 @@ def read_iemocap(
     dropped: Counter[str] = Counter()
     records = []
     for session in wanted:
-        split = _split_of(session, test_session, valid_session)
-        records += _read_session(found[session], session, split, CLASS_MAPS[classes], dropped)
+        records += _read_session(found[session], session, CLASS_MAPS[classes], dropped)
     ensure_unique_ids((r.id for r in records), str(path))
     for record in records:
         record.corpus = name
+        record.split = _split_of(record.extra["session"], test_session, valid_session)
     log_dropped(name, dropped)
     info = {
         "dropped": dict(dropped),
