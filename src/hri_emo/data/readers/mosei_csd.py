@@ -31,6 +31,7 @@ EMOTIONS = ["happy", "sad", "anger", "surprise", "disgust", "fear"]
 LABEL_COLUMNS = ["sentiment", *EMOTIONS]
 LABELS_ROOT = "All Labels"
 SILENCE_TOKENS = ("sp",)
+STANDARD_FOLDS = "mosei_folds.json"
 SDK_FOLD_NAMES = {
     "train": "standard_train_fold",
     "valid": "standard_valid_fold",
@@ -43,8 +44,7 @@ def load_folds(folds: str | Path | Mapping[str, list[str]] | None) -> dict[str, 
     a JSON file {"train": [...], "valid": [...], "test": [...]} or the SDK's own
     cmu_mosei_std_folds.py; a mapping: split name -> video ids."""
     if folds is None:
-        text = resources.files("hri_emo.data.readers").joinpath("mosei_folds.json").read_text()
-        lists = json.loads(text)
+        lists = _standard_folds()
     elif isinstance(folds, Mapping):
         lists = dict(folds)
     else:
@@ -59,6 +59,18 @@ def load_folds(folds: str | Path | Mapping[str, list[str]] | None) -> dict[str, 
                     f"folds: video {video!r} is in both {video_split[video]} and {split}"
                 )
     return video_split
+
+
+def _standard_folds() -> dict[str, list[str]]:
+    """The SDK's standard CMU-MOSEI folds, shipped as package data (mosei_folds.json)."""
+    try:
+        text = resources.files("hri_emo.data.readers").joinpath(STANDARD_FOLDS).read_text()
+    except FileNotFoundError as err:
+        raise DataError(
+            f"{STANDARD_FOLDS} is missing from this installation of hri_emo; pass "
+            f"folds=<path to the SDK's cmu_mosei_std_folds.py or a JSON file>"
+        ) from err
+    return json.loads(text)
 
 
 def _read_folds_file(path: Path) -> dict[str, list[str]]:
