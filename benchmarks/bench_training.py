@@ -86,7 +86,9 @@ def write_stores(records: list[UtteranceRecord], args: argparse.Namespace) -> tu
         path = cache / f"synthetic_{modality}_{len(records)}x{length}x{args.dim}.h5"
         paths.append(path)
         if path.exists():
-            continue
+            with FeatureStore.open(path) as store:
+                if len(store) == len(records):
+                    continue
         metadata = FeatureMetadata(
             encoder=f"synthetic-{modality}",
             revision="0",
@@ -95,7 +97,7 @@ def write_stores(records: list[UtteranceRecord], args: argparse.Namespace) -> tu
             dim=args.dim,
         )
         rng = np.random.default_rng(2)
-        with FeatureStore.create(path, metadata, dtype="float16") as store:
+        with FeatureStore.create(path, metadata, overwrite=True, dtype="float16") as store:
             for record in records:
                 store.write(record.id, rng.standard_normal((length, args.dim), dtype=np.float32))
     return paths[0], paths[1]
