@@ -51,6 +51,14 @@ def test_model_is_sized_and_weighted_from_the_data(tiny_multilabel, tmp_path):
     assert build_module(cfg, datamodule).model.config.pos_weight is None
 
 
+def test_per_model_params_apply_to_the_named_model_only(tiny_multilabel, tmp_path):
+    per_model = "model.per_model={hriemo-v2: {dropout: 0.05}}"
+    cfg, datamodule = _datamodule(tiny_multilabel, tmp_path, "model.name=hriemo-v2", per_model)
+    assert build_module(cfg, datamodule).model.config.dropout == 0.05
+    cfg, _ = _datamodule(tiny_multilabel, tmp_path, "model.name=text-only", per_model)
+    assert build_module(cfg, datamodule).model.config.dropout != 0.05
+
+
 def test_data_decided_fields_cannot_be_set_in_model_params(tiny_multilabel, tmp_path):
     cfg, datamodule = _datamodule(tiny_multilabel, tmp_path, "model.params.text_dim=99")
     with pytest.raises(ConfigError, match="text_dim"):

@@ -71,11 +71,18 @@ class DataConfig:
 class ModelConfig:
     """A registry model (`hri_emo.model.create_model`) and its `HriEmoConfig` overrides.
 
-    Input dimensions, emotions, task and class weights come from the data, not from here.
+    `params` apply to whichever model is named; `per_model` maps a model name to extra
+    params for that model only (applied on top, so one config can serve a benchmark of
+    several models). Input dimensions, emotions, task and class weights come from the data.
     """
 
     name: str = "hriemo-v2"
     params: dict[str, Any] = field(default_factory=dict)
+    per_model: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def resolved_params(self) -> dict[str, Any]:
+        """`params` plus the `per_model` entry of `name`."""
+        return {**self.params, **self.per_model.get(self.name, {})}
 
 
 @dataclass
@@ -154,16 +161,12 @@ class TrainerConfig:
 
 @dataclass
 class BenchmarkConfig:
-    """`hri-emo benchmark`: every model trained and evaluated with every seed on the same data.
-
-    `per_model` maps a model name to extra `model.params` for that model only (on top of the
-    shared `model.params`).
-    """
+    """`hri-emo benchmark`: every model trained and evaluated with every seed on the same data
+    (model-specific settings go in `model.per_model`)."""
 
     models: list[str] = field(default_factory=list)
     seeds: list[int] = field(default_factory=lambda: [0, 1, 2, 3, 4])
     split: str = "test"
-    per_model: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass

@@ -102,13 +102,13 @@ def model_overrides(
     cfg: ExperimentConfig, datamodule: EmotionDataModule, text_encoder: torch.nn.Module | None
 ) -> dict[str, Any]:
     """`model.params` plus what the data decides: input dims, label set, task, class weights."""
-    clashes = sorted(set(cfg.model.params) & set(DATA_DERIVED_FIELDS))
+    overrides = cfg.model.resolved_params()
+    clashes = sorted(set(overrides) & set(DATA_DERIVED_FIELDS))
     if clashes:
         raise ConfigError(
-            f"model.params sets {clashes}, which come from the data (features, label set, "
-            f"train.class_weights); remove them"
+            f"model.params / model.per_model set {clashes}, which come from the data (features, "
+            f"label set, train.class_weights); remove them"
         )
-    overrides = dict(cfg.model.params)
     overrides.update(emotions=datamodule.emotions, task=datamodule.task)
     text_dim = text_encoder.dim if text_encoder is not None else datamodule.feature_dim("text")
     audio_dim = datamodule.feature_dim("audio")
