@@ -3,7 +3,8 @@
 # Extra arguments go to pytest (e.g. `bash scripts/test.sh -m slow`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install.sh
+# The tests also cover the optional eGeMAPS extractor (opensmile; research-only licence).
+HRI_EMO_EXTRAS=dev,egemaps bash scripts/install.sh
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 .venv/bin/ruff check src tests benchmarks
 .venv/bin/ruff format --check src tests benchmarks

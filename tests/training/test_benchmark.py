@@ -31,3 +31,20 @@ def test_benchmark_two_models_two_seeds(tiny_singlelabel, tmp_path, capsys):
     table = (output / "benchmark.md").read_text()
     assert "| hriemo-v2 |" in table and "±" in table and "hri-emo benchmark" in table
     assert table in capsys.readouterr().out
+
+
+def test_benchmark_reuses_finished_runs_and_retrains_changed_ones(tiny_singlelabel, tmp_path):
+    overrides = tiny_singlelabel.overrides(tmp_path, "trainer.max_epochs=1")
+    output = tmp_path / "bench"
+    args = ["benchmark", "--models", "text-only", "--seeds", "1", "--output", str(output)]
+    assert main([*args, *overrides]) == 0
+    run_file = output / "runs" / "text-only" / "seed0" / "run.json"
+    first = json.loads(run_file.read_text())
+
+    assert main([*args, *overrides]) == 0  # interrupted-benchmark restart: nothing retrained
+    assert json.loads(run_file.read_text()) == first
+
+    assert main([*args, *overrides, "optim.lr=0.0123"]) == 0  # a changed config is retrained
+    retrained = json.loads(run_file.read_text())
+    assert retrained["config"]["optim"]["lr"] == 0.0123
+    assert retrained["seconds"] != first["seconds"]

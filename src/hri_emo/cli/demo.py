@@ -20,7 +20,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     parser.add_argument("--text", default=DEFAULT_TEXT, help="transcript ('' for audio only)")
-    parser.add_argument("--wav", default=None, help="recording (any rate/channels; default: synthetic)")
+    parser.add_argument(
+        "--wav", default=None, help="recording (any rate/channels; default: synthetic)"
+    )
     parser.add_argument("--no-audio", action="store_true", help="text only")
     parser.add_argument("--model", default=None, help="a trained model directory (save_pretrained)")
     parser.add_argument("--preset", default="hriemo-v2", help="preset when no --model is given")

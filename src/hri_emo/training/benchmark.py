@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from hri_emo.data.records import Corpus
 from hri_emo.errors import ConfigError
 from hri_emo.training.config import ExperimentConfig, config_to_dict, save_config
 from hri_emo.training.datamodule import load_corpus
@@ -26,6 +27,8 @@ from hri_emo.training.evaluate import HEADLINE, evaluate
 from hri_emo.training.train import train
 
 log = logging.getLogger(__name__)
+
+RUN_RESULT = "run.json"  # written when a (model, seed) run is trained and evaluated
 
 
 def run_config(cfg: ExperimentConfig, model: str, seed: int) -> ExperimentConfig:
@@ -52,24 +55,50 @@ def run_benchmark(
     for model in models:
         runs[model] = []
         for seed in seeds:
-            started = time.perf_counter()
-            run_dir = output_dir / "runs" / model / f"seed{seed}"
-            train(run_config(cfg, model, seed), run_dir=run_dir, corpus=corpus)
-            result = evaluate(run_dir, cfg.benchmark.split, plots=False)
-            seconds = time.perf_counter() - started
-            runs[model].append(
-                {
-                    "seed": seed,
-                    "run_dir": str(run_dir),
-                    "seconds": seconds,
-                    "metrics": result.metrics,
-                }
-            )
-            log.info("%s seed %d: %s", model, seed, _headline(result.metrics, corpus.task))
+            run = _finished_run(output_dir / "runs" / model / f"seed{seed}", cfg, model, seed)
+            if run is None:
+                run = _train_and_evaluate(cfg, output_dir, model, seed, corpus)
+            runs[model].append(run)
+            log.info("%s seed %d: %s", model, seed, _headline(run["metrics"], corpus.task))
     summary = summarize(runs, corpus.task, cfg, command)
     (output_dir / "benchmark.json").write_text(json.dumps(summary, indent=2) + "\n")
     (output_dir / "benchmark.md").write_text(markdown_table(summary))
     return summary
+
+
+def _train_and_evaluate(
+    cfg: ExperimentConfig, output_dir: Path, model: str, seed: int, corpus: Corpus
+) -> dict[str, Any]:
+    started = time.perf_counter()
+    run_dir = output_dir / "runs" / model / f"seed{seed}"
+    run_cfg = run_config(cfg, model, seed)
+    train(run_cfg, run_dir=run_dir, corpus=corpus)
+    result = evaluate(run_dir, cfg.benchmark.split, plots=False)
+    run = {
+        "seed": seed,
+        "run_dir": str(run_dir),
+        "seconds": time.perf_counter() - started,
+        "metrics": result.metrics,
+        "config": config_to_dict(run_cfg),
+    }
+    (run_dir / RUN_RESULT).write_text(json.dumps(run, indent=2) + "\n")
+    return run
+
+
+def _finished_run(
+    run_dir: Path, cfg: ExperimentConfig, model: str, seed: int
+) -> dict[str, Any] | None:
+    """The result of a run an interrupted benchmark already finished with the same config;
+    None when it has to be (re)trained."""
+    path = run_dir / RUN_RESULT
+    if not path.is_file():
+        return None
+    run = json.loads(path.read_text())
+    if run.get("config") != config_to_dict(run_config(cfg, model, seed)):
+        log.warning("%s: config changed since this run, training it again", run_dir)
+        return None
+    log.info("%s: finished earlier, reusing its result", run_dir)
+    return run
 
 
 def aggregate(values: Sequence[float]) -> dict[str, float]:
@@ -98,9 +127,13 @@ def summarize(
         "command": command,
         "headline": [k for k in HEADLINE[task] if k != "loss"],
         "models": models,
-        "runs": runs,
+        "runs": {m: [_without_config(r) for r in rs] for m, rs in runs.items()},
         "config": config_to_dict(cfg),
     }
+
+
+def _without_config(run: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in run.items() if k != "config"}
 
 
 def markdown_table(summary: dict[str, Any]) -> str:
