@@ -12,7 +12,7 @@ from hri_emo.encoders.base import flatten_layers
 from hri_emo.errors import ConfigError, DataError
 
 SENTENCE = "I am unbelievably happy, don't you see!"
-WORDS = ["I", "am", "unbelievably", "happy", ",", "don", "'", "t", "you", "see", "!"]
+WORDS = ["I", "am", "unbelievably", "happy,", "don't", "you", "see!"]  # whitespace words
 
 
 def reference_hidden(folder, text: str):
@@ -38,6 +38,14 @@ def test_words_are_recovered_and_pieces_averaged(tiny_bert_dir):
         encoded.features[2], states[-1][unbelievably].mean(0), rtol=1e-5, atol=1e-5
     )
     np.testing.assert_allclose(encoded.features[0], states[-1][1], rtol=1e-5, atol=1e-5)
+    dont = [p for p, w in enumerate(pieces) if w in (5, 6, 7)]  # don ' t: one word
+    assert len(dont) == 3
+    np.testing.assert_allclose(encoded.features[4], states[-1][dont].mean(0), rtol=1e-5, atol=1e-5)
+
+
+def test_repeated_words_and_extra_spaces_stay_separate_words(tiny_bert_dir):
+    [encoded] = create_text_encoder(str(tiny_bert_dir)).encode(["  happy   happy, happy "])
+    assert encoded.tokens == ["happy", "happy,", "happy"]
 
 
 def test_layer_choice_and_all_layers(tiny_bert_dir):
@@ -156,7 +164,7 @@ def test_minilm_mean_pooling_matches_sentence_transformers(minilm_mean):
 def test_minilm_word_level_metadata():
     encoder = create_text_encoder("minilm")
     [encoded] = encoder.encode(["Wow, that's great!"])
-    assert encoded.tokens == ["Wow", ",", "that", "'", "s", "great", "!"]
+    assert encoded.tokens == ["Wow,", "that's", "great!"]
     meta = encoder.metadata
     assert (meta.encoder, meta.modality, meta.level, meta.dim) == (
         "minilm",

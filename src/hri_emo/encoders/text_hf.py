@@ -1,8 +1,11 @@
 """Text encoders over any Hugging Face model (id or local path), offline first.
 
-Sub-word pieces are grouped back into the words of the transcript (the fast tokenizer's
-`word_ids()`; a word's vector is the mean of its pieces; special tokens dropped), so every
-explanation speaks in words. Pooled vectors: "mean" averages every non-padding position,
+Sub-word pieces are grouped back into the words of the transcript, split on whitespace (each
+piece goes to the word its character offsets fall in, so "can't" and "news!" stay one word
+whatever the tokenizer's pre-tokenizer splits; a word's vector is the mean of its pieces;
+special tokens dropped), so every explanation speaks in the transcript's words.
+
+Pooled vectors: "mean" averages every non-padding position,
 [CLS]/[SEP] included, exactly as sentence-transformers does; "cls" takes the first position.
 
 Dimension letters: B texts, P sub-word positions, W words, D hidden size, L layers.
@@ -10,7 +13,9 @@ Dimension letters: B texts, P sub-word positions, W words, D hidden size, L laye
 
 from __future__ import annotations
 
+import bisect
 import logging
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,12 +98,11 @@ def tokenize_words(
     num_pieces = encoding["input_ids"].shape[1]
     words, spans = [], []
     for b, text in enumerate(texts):
-        word_ids = encoding.word_ids(b)
-        ids = sorted({w for w in word_ids if w is not None})
-        if not ids and not (allow_empty and not text.strip()):
+        word_pieces = _pieces_per_whitespace_word(encoding, b, text)
+        if not word_pieces and not (allow_empty and not text.strip()):
             raise DataError(f"text #{b} of the batch ({text!r}) has no tokens the model knows")
-        words.append([text[slice(*encoding.word_to_chars(b, w))] for w in ids])
-        spans.append([[p for p, w in enumerate(word_ids) if w == wid] for wid in ids])
+        words.append([word for word, _ in word_pieces])
+        spans.append([positions for _, positions in word_pieces])
         if encoding.encodings[b].overflowing:
             logger.warning(
                 "text #%d truncated to %d sub-word pieces: %.40r...", b, max_length, text
@@ -111,6 +115,20 @@ def tokenize_words(
     mask = torch.tensor([[w < len(ws) for w in range(max_words)] for ws in words])
     inputs = {k: v for k, v in encoding.items() if k in tokenizer.model_input_names}
     return TokenizedTexts(dict(inputs), words, pool, mask)
+
+
+def _pieces_per_whitespace_word(encoding, b: int, text: str) -> list[tuple[str, list[int]]]:
+    """(word, its sub-word positions) for each whitespace-separated word of `text` that has
+    pieces, in order. Special tokens and padding belong to no word."""
+    bounds = [(m.start(), m.end()) for m in re.finditer(r"\S+", text)]
+    starts = [start for start, _ in bounds]
+    pieces: dict[int, list[int]] = {}
+    for position, word_id in enumerate(encoding.word_ids(b)):
+        if word_id is None:
+            continue
+        char = encoding.token_to_chars(b, position).start
+        pieces.setdefault(bisect.bisect_right(starts, char) - 1, []).append(position)
+    return [(text[slice(*bounds[i])], pieces[i]) for i in sorted(pieces)]
 
 
 def group_words(hidden: torch.Tensor, word_pool: torch.Tensor) -> torch.Tensor:
