@@ -24,6 +24,9 @@ def test_benchmark_two_models_two_seeds(tiny_singlelabel, tmp_path, capsys):
         stats = summary["models"][model]["accuracy"]
         assert stats["mean"] == pytest.approx(np.mean(accuracies))
         assert stats["std"] == pytest.approx(np.std(accuracies, ddof=1))
+        val_accuracies = [r["validation"]["accuracy"] for r in runs]
+        val_stats = summary["validation"][model]["accuracy"]
+        assert val_stats["mean"] == pytest.approx(np.mean(val_accuracies))
         for run in runs:
             assert (tmp_path / run["run_dir"] / "checkpoints" / "best").is_dir()
     seeds_differ = summary["runs"]["hriemo-v2"][0]["metrics"]["loss"]

@@ -21,6 +21,7 @@ import numpy as np
 
 from hri_emo.data.records import Corpus
 from hri_emo.errors import ConfigError
+from hri_emo.training.checkpoint import BEST, checkpoint_dir
 from hri_emo.training.config import ExperimentConfig, config_to_dict, save_config
 from hri_emo.training.datamodule import load_corpus
 from hri_emo.training.evaluate import HEADLINE, evaluate
@@ -79,6 +80,7 @@ def _train_and_evaluate(
         "run_dir": str(run_dir),
         "seconds": time.perf_counter() - started,
         "metrics": result.metrics,
+        "validation": _validation_metrics(run_dir),
         "config": config_to_dict(run_cfg),
     }
     (run_dir / RUN_RESULT).write_text(json.dumps(run, indent=2) + "\n")
@@ -98,7 +100,14 @@ def _finished_run(
         log.warning("%s: config changed since this run, training it again", run_dir)
         return None
     log.info("%s: finished earlier, reusing its result", run_dir)
+    run.setdefault("validation", _validation_metrics(run_dir))
     return run
+
+
+def _validation_metrics(run_dir: Path) -> dict[str, float]:
+    """Validation metrics of the best checkpoint (what early stopping selected it on)."""
+    saved = json.loads((checkpoint_dir(run_dir, BEST) / "metrics.json").read_text())
+    return {k.removeprefix("val/"): v for k, v in saved.get("val", {}).items()}
 
 
 def aggregate(values: Sequence[float]) -> dict[str, float]:
@@ -113,13 +122,8 @@ def aggregate(values: Sequence[float]) -> dict[str, float]:
 def summarize(
     runs: dict[str, list[dict[str, Any]]], task: str, cfg: ExperimentConfig, command: str | None
 ) -> dict[str, Any]:
-    models = {}
-    for model, model_runs in runs.items():
-        keys = sorted({k for run in model_runs for k in run["metrics"]})
-        models[model] = {
-            key: aggregate([run["metrics"].get(key, math.nan) for run in model_runs])
-            for key in keys
-        }
+    models = {model: _aggregate_runs(model_runs, "metrics") for model, model_runs in runs.items()}
+    validation = {model: _aggregate_runs(rs, "validation") for model, rs in runs.items()}
     return {
         "task": task,
         "split": cfg.benchmark.split,
@@ -127,9 +131,15 @@ def summarize(
         "command": command,
         "headline": [k for k in HEADLINE[task] if k != "loss"],
         "models": models,
+        "validation": validation,
         "runs": {m: [_without_config(r) for r in rs] for m, rs in runs.items()},
         "config": config_to_dict(cfg),
     }
+
+
+def _aggregate_runs(runs: list[dict[str, Any]], field: str) -> dict[str, dict[str, float]]:
+    keys = sorted({k for run in runs for k in run.get(field, {})})
+    return {k: aggregate([run.get(field, {}).get(k, math.nan) for run in runs]) for k in keys}
 
 
 def _without_config(run: dict[str, Any]) -> dict[str, Any]:
@@ -139,14 +149,17 @@ def _without_config(run: dict[str, Any]) -> dict[str, Any]:
 def markdown_table(summary: dict[str, Any]) -> str:
     """Models × headline metrics, mean ± std over seeds."""
     headline = summary["headline"]
+    first = headline[0]
     lines = [
-        f"Split: {summary['split']}; seeds: {summary['seeds']} (mean ± std, ddof = 1)",
+        f"Split: {summary['split']}; seeds: {summary['seeds']} (mean ± std, ddof = 1); "
+        f"val {first}: the best checkpoint's validation value (what it was selected on)",
         "",
-        "| model | " + " | ".join(headline) + " | mean time (s) |",
-        "|---|" + "---|" * (len(headline) + 1),
+        "| model | " + " | ".join(headline) + f" | val {first} | mean time (s) |",
+        "|---|" + "---|" * (len(headline) + 2),
     ]
     for model, metrics in summary["models"].items():
         cells = [_mean_std(metrics.get(k)) for k in headline]
+        cells.append(_mean_std(summary.get("validation", {}).get(model, {}).get(first)))
         seconds = np.mean([run["seconds"] for run in summary["runs"][model]])
         lines.append(f"| {model} | " + " | ".join(cells) + f" | {seconds:.0f} |")
     if summary.get("command"):
