@@ -1,5 +1,6 @@
 """Inference: turn a transcript and/or a wav into emotion probabilities with explanations."""
 
+from hri_emo.inference.features import FeatureSpec
 from hri_emo.inference.recognizer import EmotionRecognizer, Explanation
 
-__all__ = ["EmotionRecognizer", "Explanation"]
+__all__ = ["EmotionRecognizer", "Explanation", "FeatureSpec"]

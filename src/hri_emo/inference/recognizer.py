@@ -1,25 +1,51 @@
-"""`EmotionRecognizer`: encoders + model in one object, for a file or a batch of utterances."""
+"""`EmotionRecognizer`: a trained model plus the feature pipeline it was trained with.
+
+    recognizer = EmotionRecognizer.from_pretrained("runs/my-run")   # or a checkpoint folder
+    result = recognizer.classify_file("hello.wav", "I am so happy to see you")
+    result.predicted, result.probabilities, result.top_words("happy")
+
+From a training checkpoint the encoders are rebuilt from `features.json` (encoder, layer,
+pooling, Whisper window), the fine-tuned text encoder is used when there is one, and the stored
+standardisation, text preprocessing, truncation and decision thresholds are applied, so an
+utterance gets the probabilities and decisions `hri-emo evaluate` would give it.
+"""
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
-from hri_emo.encoders import create_audio_encoder, create_text_encoder, load_audio
-from hri_emo.errors import DataError
+from hri_emo.data.store_layout import StoredFeatures
+from hri_emo.encoders import load_audio
+from hri_emo.encoders.base import flatten_layers
+from hri_emo.errors import ConfigError, DataError, FeatureMismatchError
+from hri_emo.inference.features import (
+    MODALITIES,
+    FeatureSpec,
+    build_encoder,
+    check_encoder,
+    check_features,
+)
 from hri_emo.model import load_model
+from hri_emo.training.metrics import predictions
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
 class Explanation:
     """Prediction for one utterance and the reasons behind it."""
 
-    probabilities: dict[str, float]
+    probabilities: dict[str, float]  # sigmoid per emotion (multi-label) or softmax over classes
+    predicted: list[str]  # multi-label: emotions at or above threshold; single-label: [class]
+    task: str  # "multilabel" or "singlelabel"
     beta_mean: float | None  # 1 = audio trusted, 0 = text trusted
     words: list[str]
     word_attribution: dict[str, list[float]]  # emotion -> weight per word (from attribution)
@@ -34,17 +60,70 @@ class Explanation:
 
 
 class EmotionRecognizer:
-    """Embedded (offline) encoders plus a fusion model; `classify_file` / `classify`."""
+    """Encoders + fusion model; `classify_file`, `classify` and `classify_features`.
 
-    def __init__(self, model: nn.Module, text_encoder=None, audio_encoder=None) -> None:
+    Encoders not given are built on first use: from the checkpoint's `features.json`, or the
+    embedded MiniLM / Whisper tiny.en for a bare `save_pretrained` folder. `text_encoder` may be a
+    frozen encoder (`encode(texts)`) or a fine-tuned `TrainableTextEncoder` (`forward(texts)`).
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        text_encoder: Any = None,
+        audio_encoder: Any = None,
+        *,
+        spec: FeatureSpec | None = None,
+        thresholds: list[float] | None = None,
+    ) -> None:
         self.model = model.eval()
-        self.text_encoder = text_encoder or create_text_encoder("minilm")
-        self.audio_encoder = audio_encoder or create_audio_encoder("whisper-tiny-en")
-        self.emotions = list(model.config.emotions)
+        self.spec = spec or FeatureSpec()
+        self.thresholds = None if thresholds is None else [float(t) for t in thresholds]
+        self.emotions: list[str] = list(model.config.emotions)
+        self.task: str = model.config.task
+        self._encoders: dict[str, Any] = {"text": text_encoder, "audio": audio_encoder}
+        for modality, encoder in self._encoders.items():
+            entry = self.spec.metadata(modality)
+            if (
+                encoder is not None
+                and entry
+                and "encoder" in entry
+                and hasattr(encoder, "metadata")
+            ):
+                check_encoder(modality, encoder, entry)
 
     @classmethod
-    def from_pretrained(cls, directory: str | Path) -> EmotionRecognizer:
-        return cls(load_model(directory))
+    def from_pretrained(cls, path: str | Path) -> EmotionRecognizer:
+        """From a run folder (its best checkpoint), a checkpoint folder or a bare model folder."""
+        from hri_emo.training.checkpoint import load_checkpoint, resolve_checkpoint
+
+        path = Path(path)
+        try:
+            directory = resolve_checkpoint(path)
+        except FileNotFoundError:
+            raise ConfigError(
+                f"{path} is not a trained model: expected a run folder (with checkpoints/best/), "
+                "a checkpoint folder (model.safetensors, config.json, features.json, ...) or a "
+                "save_pretrained folder (model.safetensors, config.json)"
+                + ("" if path.exists() else "; the path does not exist")
+            ) from None
+        try:
+            if not (directory / "features.json").is_file():
+                return cls(load_model(directory))
+            ckpt = load_checkpoint(directory)
+        except FileNotFoundError as err:
+            raise ConfigError(f"{directory}: incomplete model or checkpoint folder: {err}") from err
+        spec = FeatureSpec.from_checkpoint(ckpt)
+        text_encoder = ckpt.text_encoder.eval() if ckpt.text_encoder is not None else None
+        return cls(ckpt.model, text_encoder, spec=spec, thresholds=ckpt.thresholds)
+
+    @property
+    def text_encoder(self) -> Any:
+        return self._encoder("text")
+
+    @property
+    def audio_encoder(self) -> Any:
+        return self._encoder("audio")
 
     def classify_file(self, wav_path: str | Path | None, text: str | None) -> Explanation:
         """Recognise the emotion of one recording and/or transcript."""
@@ -52,31 +131,138 @@ class EmotionRecognizer:
         return self.classify(wave, text)
 
     @torch.no_grad()
-    def classify(self, wave: np.ndarray | None, text: str | None) -> Explanation:
-        """`wave`: float32 mono 16 kHz samples (or None); `text`: transcript (or None)."""
-        if wave is None and not (text and text.strip()):
-            raise DataError("need a transcript, a recording, or both; got neither")
+    def classify(
+        self,
+        wave: np.ndarray | None,
+        text: str | None,
+        *,
+        audio_features: np.ndarray | None = None,
+    ) -> Explanation:
+        """`wave`: float32 mono 16 kHz samples (or None); `text`: transcript (or None).
+
+        `audio_features`: precomputed, unstandardised audio features instead of a recording
+        (a model trained on manifest columns such as openSMILE functionals). A modality the
+        model was trained without is ignored (with a warning)."""
+        if wave is not None and audio_features is not None:
+            raise DataError("give a recording or audio_features, not both")
+        has_text = bool(text and text.strip())
+        if wave is None and audio_features is None and not has_text:
+            what = "the transcript is empty" if text is not None else "no transcript"
+            raise DataError(f"need a transcript, a recording, or both; got {what} and no recording")
+        given = {"text": has_text, "audio": wave is not None}
+        for modality in MODALITIES:
+            if given[modality] and self.spec.is_record(modality):
+                raise self.spec.record_error(modality)
+            if given[modality] and not self.spec.is_used(modality):
+                log.warning("the model was trained without %s; ignoring the %s", modality, modality)
+                given[modality] = False
+                if not any(given.values()) and audio_features is None:
+                    raise DataError(f"the model was trained without {modality}; nothing to use")
         timings: dict[str, float] = {}
-        text_feats, words = None, []
-        if text and text.strip():
-            start = time.perf_counter()
-            encoded = self.text_encoder.encode([text])[0]
-            timings["text_encoder"] = 1000 * (time.perf_counter() - start)
-            text_feats, words = torch.from_numpy(encoded.features)[None], list(encoded.tokens)
-        audio_feats, frame_times = None, None
-        if wave is not None:
-            start = time.perf_counter()
-            encoded_audio = self.audio_encoder.encode([wave])[0]
-            timings["audio_encoder"] = 1000 * (time.perf_counter() - start)
-            audio_feats = torch.from_numpy(encoded_audio.features)[None]
-            frame_times = encoded_audio.frame_times
+        text_in = self._encode_text(text, timings) if given["text"] else None
+        audio_in = self._encode_audio(wave, timings) if given["audio"] else None
+        if audio_features is not None:
+            audio_in = self._given("audio", audio_features)
+        return self._run(text_in, audio_in, timings)
+
+    @torch.no_grad()
+    def classify_features(
+        self,
+        text_features: np.ndarray | None = None,
+        audio_features: np.ndarray | None = None,
+        words: list[str] | None = None,
+        frame_times: np.ndarray | None = None,
+    ) -> Explanation:
+        """Classify precomputed, unstandardised features ((L, D) or pooled (D,)), as they were
+        stored for training; the checkpoint's standardisation and truncation are applied.
+        `words`: one per text position (default "<0>", "<1>", ...); `frame_times`: (La, 2) s."""
+        if text_features is None and audio_features is None:
+            raise DataError("classify_features needs text_features, audio_features, or both")
+        text_in = None if text_features is None else self._given("text", text_features, words)
+        audio_in = None
+        if audio_features is not None:
+            audio_in = self._given("audio", audio_features, frame_times=frame_times)
+        return self._run(text_in, audio_in, {})
+
+    def _given(
+        self,
+        modality: str,
+        array: np.ndarray,
+        words: list[str] | None = None,
+        frame_times: np.ndarray | None = None,
+    ) -> StoredFeatures:
+        """User-given features, checked, standardised and truncated."""
+        if not self.spec.is_used(modality):
+            message = f"{modality}_features given, but the model was trained without {modality}"
+            raise FeatureMismatchError(message)
+        dim = getattr(self.model.config, f"{modality}_dim")
+        features = check_features(modality, array, dim, self.spec)
+        if frame_times is not None:
+            frame_times = np.asarray(frame_times, dtype=np.float64).reshape(-1, 2)
+        tokens = _check_words(words, features) if modality == "text" else None
+        return self.spec.prepare(modality, features, tokens, frame_times)
+
+    def _encoder(self, modality: str) -> Any:
+        if self._encoders[modality] is None:
+            if self.spec.is_record(modality):
+                raise self.spec.record_error(modality)
+            self._encoders[modality] = build_encoder(modality, self.spec)
+        return self._encoders[modality]
+
+    def _encode_text(self, text: str, timings: dict[str, float]) -> StoredFeatures:
+        encoder = self.text_encoder
+        text = self.spec.preprocess_text(text)
         start = time.perf_counter()
-        out = self.model(text=text_feats, audio=audio_feats)
+        if not hasattr(encoder, "encode"):  # a fine-tuned TrainableTextEncoder
+            features, mask = encoder([text])  # (1, T, D), (1, T)
+            array = features[0][mask[0]].float().cpu().numpy()
+            stored = StoredFeatures(array, list(encoder.last_words[0]))
+        else:
+            encoded = encoder.encode([text])[0]
+            array = flatten_layers(encoded.features, encoder.layer)
+            self._check_dim("text", array, encoder)
+            stored = self.spec.prepare("text", array, encoded.tokens, None, raw_text=text)
+        timings["text_encoder"] = 1000 * (time.perf_counter() - start)
+        return stored
+
+    def _encode_audio(self, wave: np.ndarray, timings: dict[str, float]) -> StoredFeatures:
+        encoder = self.audio_encoder
+        start = time.perf_counter()
+        encoded = encoder.encode([wave])[0]
+        array = flatten_layers(encoded.features, encoder.layer)
+        self._check_dim("audio", array, encoder)
+        stored = self.spec.prepare("audio", array, None, encoded.frame_times)
+        timings["audio_encoder"] = 1000 * (time.perf_counter() - start)
+        return stored
+
+    def _check_dim(self, modality: str, array: np.ndarray, encoder: Any) -> None:
+        expected = getattr(self.model.config, f"{modality}_dim")
+        if array.shape[-1] != expected:
+            raise FeatureMismatchError(
+                f"{modality} encoder {getattr(encoder, 'name', encoder)!r} gives "
+                f"{array.shape[-1]}-d features, but the model expects {modality}_dim={expected}"
+            )
+
+    def _run(self, text_in, audio_in, timings: dict[str, float]) -> Explanation:
+        device = next(self.model.parameters()).device
+
+        def tensor(stored):
+            return None if stored is None else torch.from_numpy(stored.features)[None].to(device)
+
+        start = time.perf_counter()
+        out = self.model(text=tensor(text_in), audio=tensor(audio_in))
         timings["fusion_model"] = 1000 * (time.perf_counter() - start)
+        words = list(text_in.tokens or []) if text_in is not None else []
+        frame_times = None if audio_in is None else audio_in.frame_times
         return self._explain(out, words, frame_times, timings)
 
     def _explain(self, out, words, frame_times, timings) -> Explanation:
-        probs = out.probabilities[0].tolist()
+        probs = out.probabilities.double().cpu()  # (1, E), as evaluate collects them
+        decision = predictions(self.task, probs.numpy(), self.thresholds)[0]
+        if self.task == "multilabel":
+            predicted = [e for e, flag in zip(self.emotions, decision) if flag]
+        else:
+            predicted = [self.emotions[int(decision)]]
         attribution = {}
         if out.attribution is not None and words:
             for i, emotion in enumerate(self.emotions):
@@ -86,10 +272,21 @@ class EmotionRecognizer:
             best = out.alignment[0, : len(words)].argmax(dim=-1).tolist()  # (Lt,)
             word_to_audio = [tuple(map(float, frame_times[j])) for j in best]
         return Explanation(
-            probabilities=dict(zip(self.emotions, probs)),
+            probabilities=dict(zip(self.emotions, probs[0].tolist())),
+            predicted=predicted,
+            task=self.task,
             beta_mean=None if out.beta_mean is None else float(out.beta_mean[0]),
             words=words,
             word_attribution=attribution,
             word_to_audio=word_to_audio,
             timings_ms=timings,
         )
+
+
+def _check_words(words: list[str] | None, features: np.ndarray) -> list[str]:
+    length = 1 if features.ndim == 1 else features.shape[0]
+    if words is None:
+        return [f"<{i}>" for i in range(length)]
+    if len(words) != length:
+        raise DataError(f"words: {len(words)} given for {length} text feature positions")
+    return [str(w) for w in words]

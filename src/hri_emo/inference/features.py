@@ -1,0 +1,210 @@
+"""How a model's input features are made at inference, as they were made in training.
+
+A training checkpoint records, per modality, where its features came from (`features.json`:
+an encoder's FeatureMetadata, `{"source": "record", "dim": D}` for precomputed manifest columns,
+or null when the modality was not used), the standardisation statistics, the reader's text
+preprocessing and the truncation limits. `FeatureSpec` holds these and turns encoder output (or
+user-given arrays) into exactly what the evaluation pipeline would feed the model.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from hri_emo.data.dataset import pool_audio, truncate_text
+from hri_emo.data.store_layout import StoredFeatures
+from hri_emo.encoders import create_audio_encoder, create_text_encoder
+from hri_emo.encoders.base import parse_layer
+from hri_emo.errors import ConfigError, DataError, FeatureMismatchError
+from hri_emo.training.normalization import FeatureStandardizer
+
+log = logging.getLogger(__name__)
+
+MODALITIES = ("text", "audio")
+RECORD_SOURCE = "record"
+DEFAULT_ENCODERS = {"text": "minilm", "audio": "whisper-tiny-en"}
+CHECKED_KEYS = ("encoder", "dim", "level", "layer")
+
+
+@dataclass
+class FeatureSpec:
+    """The training-time recipe of the model's input features.
+
+    `features`: the checkpoint's features.json, or None for a bare `save_pretrained` folder (the
+    embedded default encoders, no standardisation). `finetuned_text`: the checkpoint has its own
+    fine-tuned text encoder (text features come from it, not from features.json).
+    """
+
+    features: dict[str, Any] | None = None
+    standardizers: dict[str, FeatureStandardizer] = field(default_factory=dict)
+    lowercase_text: bool = False
+    max_text_len: int | None = None
+    max_audio_len: int | None = None
+    finetuned_text: bool = False
+
+    @classmethod
+    def from_checkpoint(cls, ckpt: Any) -> FeatureSpec:
+        """The spec of a `hri_emo.training.checkpoint.TrainedCheckpoint`."""
+        data = ckpt.config.data
+        return cls(
+            features=dict(ckpt.features),
+            standardizers=dict(ckpt.standardizers),
+            lowercase_text=bool(data.reader_options.get("lowercase_text", False)),
+            max_text_len=data.max_text_len,
+            max_audio_len=data.max_audio_len,
+            finetuned_text=ckpt.text_encoder is not None,
+        )
+
+    def metadata(self, modality: str) -> dict[str, Any] | None:
+        """The features.json entry of `modality` (None: default encoder or unused modality)."""
+        return None if self.features is None else self.features.get(modality)
+
+    def is_used(self, modality: str) -> bool:
+        """False when the model was trained without this modality."""
+        if self.features is None or (modality == "text" and self.finetuned_text):
+            return True
+        return self.metadata(modality) is not None
+
+    def is_record(self, modality: str) -> bool:
+        """True when training read this modality from precomputed record (manifest) columns."""
+        entry = self.metadata(modality)
+        return entry is not None and entry.get("source") == RECORD_SOURCE
+
+    def describe(self, modality: str) -> str:
+        """Where the training features of `modality` came from, for messages."""
+        if modality == "text" and self.finetuned_text:
+            return "the checkpoint's fine-tuned text encoder"
+        entry = self.metadata(modality)
+        if entry is None:
+            if self.features is None:
+                return f"the embedded encoder {DEFAULT_ENCODERS[modality]!r}"
+            return "nothing (the model was trained without it)"
+        if entry.get("source") == RECORD_SOURCE:
+            return f"precomputed {entry.get('dim')}-d columns of the training manifest"
+        return (
+            f"encoder {entry.get('encoder')!r} (layer {entry.get('layer')}, {entry.get('level')})"
+        )
+
+    def preprocess_text(self, text: str) -> str:
+        """The reader's transcript preprocessing (`data.reader_options.lowercase_text`)."""
+        return text.lower() if self.lowercase_text else text
+
+    def record_error(self, modality: str) -> FeatureMismatchError:
+        dim = (self.metadata(modality) or {}).get("dim")
+        given = "a transcript" if modality == "text" else "a recording"
+        return FeatureMismatchError(
+            f"{modality}: this model was trained on precomputed per-utterance {modality} "
+            f"features ({dim}-d '{modality}_*' columns of the training manifest, data."
+            f"{modality}_features=record), which cannot be computed from {given}. Compute the "
+            f"same {dim} values for this utterance and call classify_features("
+            f"{modality}_features=...), or leave the {modality} input out"
+        )
+
+    def prepare(
+        self,
+        modality: str,
+        features: np.ndarray,
+        tokens: list[str] | None = None,
+        frame_times: np.ndarray | None = None,
+        raw_text: str | None = None,
+    ) -> StoredFeatures:
+        """Standardise, make pooled (D,) a (1, D) sequence and truncate, as EmotionDataset does
+        (its one text token is the transcript)."""
+        standardizer = self.standardizers.get(modality)
+        if standardizer is not None:
+            features = standardizer.apply(features)
+        features = np.asarray(features, dtype=np.float32)
+        if features.ndim == 1:
+            text = " ".join(tokens) if tokens else raw_text
+            tokens = None if text is None else [text]
+            if frame_times is not None and frame_times.shape[0] != 1:
+                frame_times = np.array([[frame_times[0, 0], frame_times[-1, 1]]])
+            features = features[None, :]
+        stored = StoredFeatures(features, tokens, frame_times)
+        if modality == "text":
+            return truncate_text(stored, self.max_text_len)
+        return pool_audio(stored, self.max_audio_len)
+
+
+def check_features(modality: str, array: Any, expected_dim: int, spec: FeatureSpec) -> np.ndarray:
+    """A user-given (L, D) or (D,) array as float32, or an error naming what is wrong."""
+    features = np.asarray(array, dtype=np.float32)
+    if features.ndim not in (1, 2) or features.size == 0:
+        raise FeatureMismatchError(
+            f"{modality}_features: expected a non-empty (L, {expected_dim}) or ({expected_dim},) "
+            f"array, got shape {features.shape}"
+        )
+    if features.shape[-1] != expected_dim:
+        raise FeatureMismatchError(
+            f"{modality}_features have dimension {features.shape[-1]}, but the model expects "
+            f"{expected_dim} (its training features came from {spec.describe(modality)})"
+        )
+    if not np.isfinite(features).all():
+        raise DataError(f"{modality}_features contain NaN or Inf values")
+    return features
+
+
+def encoder_arguments(modality: str, entry: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """(encoder name, create_*_encoder keyword arguments) reproducing a FeatureMetadata entry."""
+    extra = entry.get("extra") or {}
+    name = str(entry["encoder"])
+    pooled = entry.get("level") == "pooled"
+    kwargs: dict[str, Any] = {
+        "layer": parse_layer(entry.get("layer", "last")),
+        "pooling": extra.get("pooling", "mean" if pooled else "none"),
+    }
+    if modality == "audio":
+        if "pad_to_30s" in extra:  # Whisper's window choice
+            kwargs["pad_to_30s"] = bool(extra["pad_to_30s"])
+        if name == "logmel" and extra.get("layer_dim"):
+            kwargs["n_mels"] = int(extra["layer_dim"])
+        revision = str(entry.get("revision", ""))
+        if name == "whisper-tiny-en" and revision.endswith("+transformers"):
+            name = "whisper-tiny-en-hf"  # the run used the converted transformers encoder
+    return name, kwargs
+
+
+def build_encoder(modality: str, spec: FeatureSpec) -> Any:
+    """The frozen encoder that made the training features of `modality` (checked against them)."""
+    entry = spec.metadata(modality)
+    if entry is None:
+        name, kwargs = DEFAULT_ENCODERS[modality], {}
+    else:
+        name, kwargs = encoder_arguments(modality, entry)
+    create = create_text_encoder if modality == "text" else create_audio_encoder
+    try:
+        encoder = create(name, **kwargs)
+    except (ConfigError, OSError, ImportError) as err:
+        raise ConfigError(
+            f"cannot rebuild the {modality} encoder {name!r} that made this model's training "
+            f"features: {str(err).rstrip('.')}. Make it available offline, or compute the "
+            f"features yourself and call classify_features({modality}_features=...)"
+        ) from err
+    if entry is not None:
+        check_encoder(modality, encoder, entry)
+    return encoder
+
+
+def check_encoder(modality: str, encoder: Any, entry: dict[str, Any]) -> None:
+    """The encoder must give the features the model was trained on (revision: warning only)."""
+    made = encoder.metadata
+    made = {"encoder": made.encoder, "dim": made.dim, "level": made.level,
+            "layer": made.layer, "revision": made.revision}  # fmt: skip
+    for key in CHECKED_KEYS:
+        if str(made[key]) != str(entry.get(key)):
+            raise FeatureMismatchError(
+                f"{modality} encoder {made['encoder']!r} gives {key} {made[key]!r}, but the model "
+                f"was trained on features with {key} {entry.get(key)!r} (features.json)"
+            )
+    if entry.get("revision") and made["revision"] != entry["revision"]:
+        log.warning(
+            "%s encoder %r: revision %s differs from the training features' %s",
+            modality,
+            made["encoder"],
+            made["revision"],
+            entry["revision"],
+        )

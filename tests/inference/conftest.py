@@ -1,0 +1,120 @@
+"""A tiny multi-label run whose audio comes from manifest columns ("record", standardised) and
+whose text comes from a feature store, and a tiny local BERT, for the recognizer tests."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from hri_emo.data.feature_store import FeatureMetadata, FeatureStore
+
+TEXT_DIM, AUDIO_DIM = 8, 5
+EMOTIONS = ["happy", "sad", "anger"]
+WORDS = ["i", "am", "so", "happy", "sad", "today", "the", "robot", "is", "here", "you"]
+TINY_VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *WORDS]
+SPLITS = {"train": 24, "valid": 12, "test": 12}
+
+
+@dataclass
+class RecordRun:
+    """A trained run plus the raw (unstandardised) features of every utterance."""
+
+    run_dir: Path
+    text: dict[str, tuple[np.ndarray, list[str]]]  # id -> (T, TEXT_DIM) features, tokens
+    audio: dict[str, np.ndarray]  # id -> (AUDIO_DIM,) manifest columns
+
+
+def _write_corpus(folder: Path) -> tuple[Path, Path, RecordRun]:
+    rng = np.random.default_rng(0)
+    meta = FeatureMetadata(encoder="toy-text", revision="1", modality="text",
+                           level="sequence", dim=TEXT_DIM)  # fmt: skip
+    rows, texts, audios = [], {}, {}
+    scale = np.array([100.0, 0.01, 5.0, 1.0, 30.0])  # very different ranges: needs z-scores
+    offset = np.array([200.0, 0.0, -3.0, 1.0, 50.0])
+    with FeatureStore.create(folder / "text.h5", meta) as store:
+        for split, count in SPLITS.items():
+            for i in range(count):
+                utt_id = f"{split}_{i:03d}"
+                target = (rng.random(len(EMOTIONS)) < 0.4).astype(int)
+                target[i % len(EMOTIONS)] = 1
+                tokens = list(rng.choice(WORDS, size=int(rng.integers(3, 6))))
+                text = rng.normal(size=(len(tokens), TEXT_DIM)).astype(np.float32)
+                text[:, :3] += 1.5 * target
+                audio = rng.normal(size=AUDIO_DIM)
+                audio[-3:] += 1.5 * target
+                audio = (audio * scale + offset).astype(np.float32)
+                store.write(utt_id, text, tokens=tokens)
+                texts[utt_id], audios[utt_id] = (text, tokens), audio
+                row = {"id": utt_id, "split": split, "text": " ".join(tokens),
+                       "speaker": f"{split}-spk{i % 3}"}  # fmt: skip
+                row.update({e: int(v) for e, v in zip(EMOTIONS, target)})
+                row.update({f"audio_{d}": repr(float(v)) for d, v in enumerate(audio)})
+                rows.append(row)
+    manifest = folder / "manifest.csv"
+    with manifest.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return manifest, folder / "text.h5", RecordRun(folder / "runs" / "record", texts, audios)
+
+
+@pytest.fixture(scope="session")
+def record_run(tmp_path_factory) -> RecordRun:
+    """`hri-emo train` for 2 epochs: text from a store, audio from manifest columns."""
+    from hri_emo.cli.main import main
+
+    folder = tmp_path_factory.mktemp("record_run")
+    manifest, text_store, run = _write_corpus(folder)
+    overrides = [
+        f"data.corpus={manifest}",
+        f"data.reader_options.emotion_columns=[{','.join(EMOTIONS)}]",
+        f"data.text_features={text_store}",
+        "data.audio_features=record",
+        "data.standardize=[audio]",
+        "data.batch_size=8",
+        "model.name=hriemo-v2",
+        "model.params.hidden_dim=16",
+        "model.params.num_heads=2",
+        "model.params.ff_mult=1",
+        "optim.lr=0.01",
+        "trainer.max_epochs=2",
+        "trainer.accelerator=cpu",
+        "trainer.enable_progress_bar=false",
+        "train.tensorboard=false",
+        f"train.output_dir={folder / 'runs'}",
+        "train.run_name=record",
+    ]
+    assert main(["train", *overrides]) == 0
+    return run
+
+
+@pytest.fixture(scope="session")
+def tiny_bert_dir(tmp_path_factory) -> Path:
+    """A 2-layer, 16-d BERT over WORDS, saved offline like a hub model."""
+    import torch
+    from transformers import BertConfig, BertModel, BertTokenizerFast
+
+    folder = tmp_path_factory.mktemp("tiny_bert")
+    vocab = {piece: index for index, piece in enumerate(TINY_VOCAB)}
+    BertTokenizerFast(vocab=vocab, do_lower_case=True).save_pretrained(folder)
+    torch.manual_seed(0)
+    config = BertConfig(
+        vocab_size=len(TINY_VOCAB), hidden_size=16, num_hidden_layers=2, num_attention_heads=2,
+        intermediate_size=32, max_position_embeddings=64,
+    )  # fmt: skip
+    BertModel(config).save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture
+def voice():
+    """A 1.5 s voiced, pitch-gliding signal (speech-like), float32 16 kHz."""
+    t = np.arange(24000) / 16000
+    phase = 2 * np.pi * np.cumsum(140 + 50 * np.sin(2 * np.pi * 0.7 * t)) / 16000
+    wave = sum(np.sin(k * phase) / k for k in range(1, 6))
+    envelope = np.clip(np.sin(2 * np.pi * 3.0 * t), 0, None) ** 0.5
+    return (0.3 * wave * envelope / np.abs(wave).max()).astype(np.float32)
