@@ -24,7 +24,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--wav", default=None, help="recording (any rate/channels; default: synthetic)"
     )
     parser.add_argument("--no-audio", action="store_true", help="text only")
-    parser.add_argument("--model", default=None, help="a trained model directory (save_pretrained)")
+    parser.add_argument(
+        "--model", default=None, help="a run folder, checkpoint folder or save_pretrained folder"
+    )
     parser.add_argument("--preset", default="hriemo-v2", help="preset when no --model is given")
     parser.set_defaults(func=run_demo)
 
@@ -44,15 +46,15 @@ def run_demo(args: argparse.Namespace) -> int:
 
     from hri_emo.encoders import load_audio
     from hri_emo.inference import EmotionRecognizer
-    from hri_emo.model import create_model, load_model
+    from hri_emo.model import create_model
 
     if args.model:
-        model = load_model(args.model)
+        recognizer = EmotionRecognizer.from_pretrained(args.model)
     else:
         torch.manual_seed(0)
         model = create_model(args.preset, text_dim=384, audio_dim=384)
         print(f"[untrained {args.preset} weights: a smoke run of the full path]")
-    recognizer = EmotionRecognizer(model)
+        recognizer = EmotionRecognizer(model)
     wave = None
     if not args.no_audio:
         wave = load_audio(args.wav) if args.wav else synthetic_voice()
@@ -63,6 +65,7 @@ def run_demo(args: argparse.Namespace) -> int:
     for emotion, prob in sorted(result.probabilities.items(), key=lambda kv: -kv[1]):
         top = ", ".join(f"{w} ({a:.2f})" for w, a in result.top_words(emotion))
         print(f"  {emotion:<10} {prob:.3f}   driven by: {top or '-'}")
+    print(f"decision ({result.task}): {', '.join(result.predicted) or 'none above threshold'}")
     if result.beta_mean is not None:
         print(f"beta (audio trust, 0..1): {result.beta_mean:.3f}")
     for word, span in zip(result.words, result.word_to_audio):
