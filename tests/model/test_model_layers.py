@@ -6,7 +6,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from hri_emo.errors import ConfigError
+from hri_emo.model import create_model
 from hri_emo.model.layers import (
+    LayerMix,
     MaskedMultiheadAttention,
     ModalityProjection,
     masked_mean,
@@ -123,3 +126,32 @@ def test_masked_mean_ignores_padding_and_handles_empty_rows():
     x = torch.tensor([[[1.0], [3.0], [1e9]], [[5.0], [7.0], [9.0]]])
     mask = torch.tensor([[True, True, False], [False, False, False]])
     assert masked_mean(x, mask).flatten().tolist() == [2.0, 0.0]
+
+
+def test_layer_mix_weights_layers_after_normalising_each():
+    torch.manual_seed(0)
+    mix = LayerMix(num_layers=3, in_dim=3 * 4)
+    features = torch.randn(2, 5, 12) * torch.tensor([1.0] * 4 + [50.0] * 4 + [0.1] * 4)
+    layers = F.layer_norm(features.unflatten(-1, (3, 4)), (4,))  # (B, L, 3, 4)
+    torch.testing.assert_close(mix(features), layers.mean(dim=2))  # equal weights at start
+    with torch.no_grad():
+        mix.logits.copy_(torch.tensor([0.0, 30.0, 0.0]))  # ~all weight on layer 1
+        mix.gamma.fill_(2.0)
+    torch.testing.assert_close(mix(features), 2.0 * layers[:, :, 1], atol=1e-4, rtol=1e-4)
+
+
+@pytest.mark.parametrize("name", ["hriemo-v1", "hriemo-v2", "text-only", "early-fusion"])
+def test_models_learn_a_layer_mix_for_stacked_layers(name):
+    model = create_model(name, text_dim=3 * 8, audio_dim=2 * 6, text_layers=3, audio_layers=2,
+                         hidden_dim=16, num_heads=2, emotions=["a", "b"])  # fmt: skip
+    text, audio = torch.randn(2, 4, 24), torch.randn(2, 7, 12)
+    out = model(text=text, audio=audio, labels=torch.ones(2, 2))
+    out.loss.backward()
+    mixes = [m for m in model.modules() if isinstance(m, LayerMix)]
+    assert {m.num_layers for m in mixes} <= {2, 3} and any(m.num_layers == 3 for m in mixes)
+    assert all(m.logits.grad is not None and m.logits.grad.abs().sum() > 0 for m in mixes)
+
+
+def test_layer_count_must_divide_the_feature_size():
+    with pytest.raises(ConfigError, match="text_layers"):
+        create_model("hriemo-v2", text_dim=10, text_layers=3)

@@ -96,3 +96,24 @@ def test_multilabel_thresholds_are_tuned_stored_and_applied(tiny_multilabel, tmp
     expected = compute_metrics("multilabel", targets, probs, emotions, stored["thresholds"])
     assert report["metrics"]["macro_f1"] == pytest.approx(expected["macro_f1"], abs=1e-5)
     assert report["thresholds"] == stored["thresholds"]
+
+
+def test_all_layer_features_give_the_model_a_layer_mix(tiny_singlelabel, tmp_path):
+    """A `layer="all"` text store (2 layers of 4 dims stacked) -> text_layers=2 in the model."""
+    stacked = tmp_path / "text_all_layers.h5"
+    with FeatureStore.open(tiny_singlelabel.text_store) as source:
+        dim = source.metadata.dim
+        layers = {"num_layers": 2, "layer_dim": dim // 2}
+        meta = FeatureMetadata(encoder="toy-text", revision="1", modality="text",
+                               level="sequence", dim=dim, layer="all", extra=layers)  # fmt: skip
+        with FeatureStore.create(stacked, meta) as target:
+            for utt_id in source.ids():
+                stored = source.read(utt_id)
+                target.write(utt_id, stored.features, tokens=stored.tokens)
+    overrides = tiny_singlelabel.overrides(tmp_path, "trainer.max_epochs=1", "train.run_name=all")
+    overrides.append(f"data.text_features={stacked}")
+    assert main(["train", *overrides]) == 0
+    config = json.loads(
+        (tmp_path / "runs" / "all" / "checkpoints" / "best" / "config.json").read_text()
+    )
+    assert (config["text_layers"], config["audio_layers"]) == (2, 1)

@@ -44,7 +44,10 @@ class SingleModalityModel(HriEmoPreTrainedModel):
         super().__init__(config)
         d = config.hidden_dim
         in_dim = config.text_dim if self.modality == "text" else config.audio_dim
-        self.projection = ModalityProjection(in_dim, d, config.input_dropout, config.positional)
+        layers = config.text_layers if self.modality == "text" else config.audio_layers
+        self.projection = ModalityProjection(
+            in_dim, d, config.input_dropout, config.positional, layers
+        )
         self.encoder = nn.ModuleList(
             SelfAttentionLayer(
                 d, config.num_heads, config.ff_mult, config.dropout, config.attention_dropout
@@ -121,8 +124,12 @@ class EarlyFusionModel(HriEmoPreTrainedModel):
     def __init__(self, config: HriEmoConfig) -> None:
         super().__init__(config)
         d, drop = config.hidden_dim, config.dropout
-        self.text_projection = ModalityProjection(config.text_dim, d, config.input_dropout, False)
-        self.audio_projection = ModalityProjection(config.audio_dim, d, config.input_dropout, False)
+        self.text_projection = ModalityProjection(
+            config.text_dim, d, config.input_dropout, False, config.text_layers
+        )
+        self.audio_projection = ModalityProjection(
+            config.audio_dim, d, config.input_dropout, False, config.audio_layers
+        )
         self.text_placeholder = nn.Parameter(0.02 * torch.randn(d))
         self.audio_placeholder = nn.Parameter(0.02 * torch.randn(d))
         self.mlp = nn.Sequential(

@@ -25,6 +25,11 @@ class HriEmoConfig:
     architecture: str = "hriemo"
     text_dim: int = 384
     audio_dim: int = 384
+    # Encoder layers stacked in the feature dimension (a `layer="all"` extraction): > 1 adds a
+    # learned weighted sum of the layers (LayerMix) before the projection. Set by training from
+    # the feature store's metadata.
+    text_layers: int = 1
+    audio_layers: int = 1
     emotions: list[str] = field(default_factory=lambda: list(MOSEI_EMOTIONS))
     task: Literal["multilabel", "singlelabel"] = "multilabel"
     hidden_dim: int = 128
@@ -66,6 +71,16 @@ class HriEmoConfig:
             (self.num_fusion_layers >= 1, "num_fusion_layers", ">= 1"),
             (self.num_decoder_layers >= 1, "num_decoder_layers", ">= 1"),
             (self.ff_mult >= 1, "ff_mult", ">= 1"),
+            (
+                self.text_layers >= 1 and self.text_dim % self.text_layers == 0,
+                "text_layers",
+                f">= 1 and a divisor of text_dim={self.text_dim}",
+            ),
+            (
+                self.audio_layers >= 1 and self.audio_dim % self.audio_layers == 0,
+                "audio_layers",
+                f">= 1 and a divisor of audio_dim={self.audio_dim}",
+            ),
             (self.intensity_max > 0, "intensity_max", "> 0"),
         ]
         for rate_name in ("dropout", "attention_dropout", "input_dropout"):

@@ -32,10 +32,10 @@ class HriEmoModel(HriEmoPreTrainedModel):
         super().__init__(config)
         d = config.hidden_dim
         self.text_projection = ModalityProjection(
-            config.text_dim, d, config.input_dropout, config.positional
+            config.text_dim, d, config.input_dropout, config.positional, config.text_layers
         )
         self.audio_projection = ModalityProjection(
-            config.audio_dim, d, config.input_dropout, config.positional
+            config.audio_dim, d, config.input_dropout, config.positional, config.audio_layers
         )
         self.text_placeholder = nn.Parameter(0.02 * torch.randn(d))
         self.audio_placeholder = nn.Parameter(0.02 * torch.randn(d))

@@ -23,18 +23,51 @@ def sinusoidal_positions(length: int, dim: int) -> Tensor:
     return table
 
 
+class LayerMix(nn.Module):
+    """Learned weighted sum of an encoder's layers (ELMo's scalar mix).
+
+    Input (B, L, K*D'): K layers stored layer-major in the feature dimension, as feature stores
+    keep `layer="all"` extractions. Each layer is layer-normalised (no affine: hidden states of
+    different depths have very different scales), then mixed with softmax(w) and scaled by gamma.
+    The weights start equal; `layer_weights` shows what training chose.
+    """
+
+    def __init__(self, num_layers: int, in_dim: int) -> None:
+        super().__init__()
+        self.num_layers, self.layer_dim = num_layers, in_dim // num_layers
+        self.logits = nn.Parameter(torch.zeros(num_layers))
+        self.gamma = nn.Parameter(torch.ones(1))
+
+    @property
+    def layer_weights(self) -> Tensor:
+        return torch.softmax(self.logits, dim=0)
+
+    def forward(self, features: Tensor) -> Tensor:
+        layers = features.unflatten(-1, (self.num_layers, self.layer_dim))  # (B, L, K, D')
+        layers = F.layer_norm(layers, (self.layer_dim,))
+        return self.gamma * torch.einsum("blkd,k->bld", layers, self.layer_weights)
+
+
 class ModalityProjection(nn.Module):
     """Project one modality to the hidden size: Linear + LayerNorm (+ positions) + dropout.
 
     Padded positions are zeroed before the projection, so padding values (even huge or NaN)
     never reach the network, and zeroed again after it. A 2-D input (B, D) is a length-1 sequence.
+    With `num_layers` > 1 the input holds that many encoder layers and a `LayerMix` combines
+    them first.
     """
 
     def __init__(
-        self, in_dim: int, hidden_dim: int, dropout: float = 0.0, positional: bool = True
+        self,
+        in_dim: int,
+        hidden_dim: int,
+        dropout: float = 0.0,
+        positional: bool = True,
+        num_layers: int = 1,
     ) -> None:
         super().__init__()
-        self.linear = nn.Linear(in_dim, hidden_dim)
+        self.layer_mix = LayerMix(num_layers, in_dim) if num_layers > 1 else None
+        self.linear = nn.Linear(in_dim // num_layers, hidden_dim)
         self.norm = nn.LayerNorm(hidden_dim)
         self.dropout = nn.Dropout(dropout)
         self.positional = positional
@@ -53,7 +86,10 @@ class ModalityProjection(nn.Module):
         if mask is None:
             mask = torch.ones(features.shape[:2], dtype=torch.bool, device=features.device)
         valid = mask[..., None]  # (B, L, 1)
-        x = self.norm(self.linear(features.masked_fill(~valid, 0.0)))  # (B, L, d)
+        features = features.masked_fill(~valid, 0.0)
+        if self.layer_mix is not None:
+            features = self.layer_mix(features)  # (B, L, D')
+        x = self.norm(self.linear(features))  # (B, L, d)
         if self.positional:
             x = x + self._position_table(x.shape[1]).to(x.dtype)
         return self.dropout(x).masked_fill(~valid, 0.0)
