@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
+from hri_emo.model import create_model
 from hri_emo.model.beta_gate import BetaGate
 from hri_emo.model.config import HriEmoConfig
 from hri_emo.model.cross_modal import CrossModalBlock, SimplifiedFusionBlock, build_fusion_stack
@@ -87,3 +89,18 @@ def test_emotion_decoder_reads_only_valid_positions():
     changed[1, 2:] = 1e3
     torch.testing.assert_close(decoder(changed, mask)[0], states)
     assert not torch.allclose(states[:, 0], states[:, 1])  # one query per emotion
+
+
+@pytest.mark.parametrize("audio_residual", [True, False])
+def test_without_audio_residual_the_gate_is_audios_only_way_in(audio_residual):
+    """v2 with audio_residual=False: a gate closed on audio (beta = 0) gives text-only outputs."""
+    torch.manual_seed(0)
+    model = create_model("hriemo-v2", text_dim=8, audio_dim=6, hidden_dim=16, num_heads=2,
+                         emotions=["a", "b"], audio_residual=audio_residual).eval()  # fmt: skip
+    with torch.no_grad():
+        model.backbone.gate.gate.weight.zero_()
+        model.backbone.gate.gate.bias.fill_(-60.0)  # beta = sigmoid(-60) ~ 0
+    text = torch.randn(2, 4, 8)
+    first = model(text=text, audio=torch.randn(2, 5, 6)).logits
+    second = model(text=text, audio=torch.randn(2, 5, 6)).logits
+    assert torch.allclose(first, second, atol=1e-6) is not audio_residual

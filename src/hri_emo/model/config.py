@@ -40,6 +40,9 @@ class HriEmoConfig:
     # "cross_modal": intra-modal self-attention + bidirectional cross-attention per layer.
     # "simplified": text->audio cross-attention only (the robust v2 fusion).
     fusion: Literal["cross_modal", "simplified"] = "cross_modal"
+    # "simplified" only: add the audio context to the text stream through a residual (True), or
+    # let the BetaGate alone bring audio in (False; then beta = 0 means the text alone).
+    audio_residual: bool = True
     dropout: float = 0.1
     attention_dropout: float = 0.1
     input_dropout: float = 0.0  # dropout on projected inputs (v2 uses a high value)

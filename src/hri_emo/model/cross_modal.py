@@ -70,14 +70,17 @@ class SimplifiedFusionBlock(nn.Module):
     """The v2 fusion: text->audio cross-attention + text feed-forward, audio left as projected.
 
     Fewer parameters and no audio self-attention, which makes it cheaper and more robust on
-    noisy corpora (the README's "simplified fusion").
+    noisy corpora (the README's "simplified fusion"). With `config.audio_residual` False the
+    audio context is not added to the text stream: the BetaGate is audio's only way into the
+    fused sequence, so beta = 0 means the text alone.
     """
 
     def __init__(self, config: HriEmoConfig) -> None:
         super().__init__()
         d, drop = config.hidden_dim, config.dropout
         self.text_to_audio = MaskedMultiheadAttention(d, config.num_heads, config.attention_dropout)
-        self.text_cross_norm = ResidualNorm(d, drop)
+        self.audio_residual = config.audio_residual
+        self.text_cross_norm = ResidualNorm(d, drop) if config.audio_residual else None
         self.text_feed_forward = FeedForward(d, config.ff_mult, drop)
         self.text_feed_forward_norm = ResidualNorm(d, drop)
 
@@ -90,7 +93,8 @@ class SimplifiedFusionBlock(nn.Module):
         need_weights: bool = False,
     ) -> FusionResult:
         audio_context, alignment = self.text_to_audio(text, audio, audio_mask, need_weights)
-        text = self.text_cross_norm(text, audio_context)  # (B, Lt, d)
+        if self.audio_residual:
+            text = self.text_cross_norm(text, audio_context)  # (B, Lt, d)
         text = self.text_feed_forward_norm(text, self.text_feed_forward(text))
         return text, audio, audio_context, alignment
 
