@@ -40,7 +40,9 @@ def test_benchmark_reuses_finished_runs_and_retrains_changed_ones(tiny_singlelab
     overrides = tiny_singlelabel.overrides(tmp_path, "trainer.max_epochs=1")
     output = tmp_path / "bench"
     args = ["benchmark", "--models", "text-only", "--seeds", "1", "--output", str(output)]
-    assert main([*args, *overrides]) == 0
+    interleaved = ["benchmark", overrides[0], "--models", "text-only", "--seeds", "1",
+                   overrides[1], "--output", str(output), *overrides[2:]]  # fmt: skip
+    assert main(interleaved) == 0  # overrides before, between and after options
     run_file = output / "runs" / "text-only" / "seed0" / "run.json"
     first = json.loads(run_file.read_text())
 
@@ -51,3 +53,9 @@ def test_benchmark_reuses_finished_runs_and_retrains_changed_ones(tiny_singlelab
     retrained = json.loads(run_file.read_text())
     assert retrained["config"]["optim"]["lr"] == 0.0123
     assert retrained["seconds"] != first["seconds"]
+
+
+def test_unknown_options_are_still_an_error(tmp_path):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["benchmark", "--output", str(tmp_path), "--bogus", "trainer.max_epochs=1"])
+    assert exit_info.value.code == 2
