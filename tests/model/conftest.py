@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from hri_emo.model import create_model
+from hri_emo.model.registry import get_config
 
 TEXT_DIM, AUDIO_DIM = 12, 10
 EMOTIONS = ["happy", "sad", "anger", "fear"]
@@ -19,6 +20,11 @@ TINY = {
     "num_heads": 2,
     "num_decoder_layers": 1,
 }
+
+
+def _stacked(name: str) -> dict[str, int]:
+    """Two fusion layers where the preset allows it (v2 without audio residual has exactly one)."""
+    return {"num_fusion_layers": 2} if get_config(name).audio_residual else {}
 
 
 def tiny_model(name: str = "hriemo-v1", **overrides) -> torch.nn.Module:
@@ -89,3 +95,8 @@ def make_inputs() -> Callable[..., dict[str, torch.Tensor]]:
 @pytest.fixture
 def pad_garbage() -> Callable[..., tuple]:
     return pad_with_garbage
+
+
+@pytest.fixture
+def stacked() -> Callable[[str], dict[str, int]]:
+    return _stacked

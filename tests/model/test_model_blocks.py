@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from hri_emo.errors import ConfigError
 from hri_emo.model import create_model
 from hri_emo.model.beta_gate import BetaGate
 from hri_emo.model.config import HriEmoConfig
@@ -104,3 +105,9 @@ def test_without_audio_residual_the_gate_is_audios_only_way_in(audio_residual):
     first = model(text=text, audio=torch.randn(2, 5, 6)).logits
     second = model(text=text, audio=torch.randn(2, 5, 6)).logits
     assert torch.allclose(first, second, atol=1e-6) is not audio_residual
+
+
+def test_without_audio_residual_only_one_fusion_layer_is_allowed():
+    with pytest.raises(ConfigError, match="audio_residual"):
+        create_model("hriemo-v2", num_fusion_layers=2)
+    assert create_model("hriemo-v2", num_fusion_layers=2, audio_residual=True) is not None

@@ -25,8 +25,10 @@ def _contract_inputs(model, make_inputs, task: str = "multilabel") -> dict:
 
 
 @pytest.mark.parametrize("task", ["multilabel", "singlelabel"])
-def test_forward_backward_and_every_parameter_gets_a_gradient(name, task, make_model, make_inputs):
-    model = make_model(name, task=task, num_fusion_layers=2, intensity_head=True)
+def test_forward_backward_and_every_parameter_gets_a_gradient(
+    name, task, make_model, make_inputs, stacked
+):
+    model = make_model(name, task=task, intensity_head=True, **stacked(name))
     inputs = _contract_inputs(model, make_inputs, task)
     out = model(**inputs, intensities=3 * torch.rand(4, 4))
     assert isinstance(out, HriEmoOutput)

@@ -15,8 +15,8 @@ def preset(request) -> str:
     return request.param
 
 
-def test_output_shapes(make_model, make_inputs, preset):
-    model = make_model(preset, num_fusion_layers=2).eval()
+def test_output_shapes(make_model, make_inputs, preset, stacked):
+    model = make_model(preset, **stacked(preset)).eval()
     inputs = make_inputs(batch=3, text_len=5, audio_len=7)
     out = model(**inputs)
     assert out.logits.shape == out.probabilities.shape == (3, E)
@@ -38,8 +38,8 @@ def test_probabilities_follow_the_task(make_model, make_inputs):
     torch.testing.assert_close(single.probabilities.sum(-1), torch.ones(4))
 
 
-def test_padding_never_changes_an_output(make_model, make_inputs, pad_garbage, preset):
-    model = make_model(preset, num_fusion_layers=2).eval()
+def test_padding_never_changes_an_output(make_model, make_inputs, pad_garbage, preset, stacked):
+    model = make_model(preset, **stacked(preset)).eval()
     inputs = make_inputs(batch=4, text_len=6, audio_len=9)
     reference = model(**inputs)
     text, text_mask = pad_garbage(inputs["text"], inputs["text_mask"], extra=5)

@@ -9,8 +9,8 @@ from hri_emo.errors import InputShapeError
 
 
 @pytest.fixture(params=["hriemo-v1", "hriemo-v2"])
-def model(request, make_model):
-    return make_model(request.param, num_fusion_layers=2).eval()
+def model(request, make_model, stacked):
+    return make_model(request.param, **stacked(request.param)).eval()
 
 
 def _without(inputs: dict, *names: str) -> dict:

@@ -75,6 +75,13 @@ class HriEmoConfig:
             (self.num_decoder_layers >= 1, "num_decoder_layers", ">= 1"),
             (self.ff_mult >= 1, "ff_mult", ">= 1"),
             (
+                self.audio_residual
+                or (self.fusion == "simplified" and self.num_fusion_layers == 1),
+                "audio_residual",
+                "True unless fusion='simplified' with num_fusion_layers=1 (without the residual "
+                "only the last layer's audio context is used)",
+            ),
+            (
                 self.text_layers >= 1 and self.text_dim % self.text_layers == 0,
                 "text_layers",
                 f">= 1 and a divisor of text_dim={self.text_dim}",

@@ -38,7 +38,11 @@ class HriEmoModel(HriEmoPreTrainedModel):
             config.audio_dim, d, config.input_dropout, config.positional, config.audio_layers
         )
         self.text_placeholder = nn.Parameter(0.02 * torch.randn(d))
-        self.audio_placeholder = nn.Parameter(0.02 * torch.randn(d))
+        if config.fusion == "simplified" and not config.audio_residual:
+            # items without audio get beta = 0: their placeholder can influence nothing
+            self.register_buffer("audio_placeholder", torch.zeros(d))
+        else:
+            self.audio_placeholder = nn.Parameter(0.02 * torch.randn(d))
         self.backbone = FusionWithEmotionDecoder(config)
 
     def forward(

@@ -112,10 +112,12 @@ def hriemo_v1() -> HriEmoConfig:
 
 @register_preset("hriemo-v2")
 def hriemo_v2() -> HriEmoConfig:
-    """Simplified fusion (text->audio only), 1 layer, high dropout: robust on noisy corpora."""
+    """Simplified fusion (text->audio only, audio enters through the BetaGate alone), 1 layer,
+    high dropout: robust on noisy corpora, and beta = 0 means the text alone."""
     return HriEmoConfig(
         name="hriemo-v2",
         fusion="simplified",
+        audio_residual=False,
         num_fusion_layers=1,
         dropout=0.4,
         attention_dropout=0.2,
