@@ -96,6 +96,7 @@ def test_unknown_model_fails_offline_with_a_clear_message(tmp_path):
 
 def test_trainable_encoder_word_level_forward_and_gradients(tiny_bert_dir):
     module = TrainableTextEncoder(str(tiny_bert_dir), layer="all")
+    assert all(m.training for m in module.modules())  # dropout active while fine-tuning
     features, mask = module(["i am unbelievably happy", "you"])
     assert features.shape == (2, 4, 16) and mask.dtype == torch.bool
     assert mask.tolist() == [[True] * 4, [True, False, False, False]]

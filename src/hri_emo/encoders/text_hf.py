@@ -230,6 +230,7 @@ class TrainableTextEncoder(nn.Module):
         self.layer: LayerChoice = parse_layer(layer)
         self.word_level = word_level
         self.tokenizer, self.model, self.revision = load_text_model(name, allow_download)
+        self.model.train()  # trainable: dropout on while fine-tuning, like any new nn.Module
         self.max_length = _max_length(self.tokenizer, max_length)
         self.dim = int(self.model.config.hidden_size)
         num_states = int(self.model.config.num_hidden_layers) + 1
