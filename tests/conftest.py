@@ -27,3 +27,28 @@ def shared_data() -> Path:
 def _deterministic_torch():
     torch.manual_seed(0)
     yield
+
+
+TINY_VOCAB = [
+    "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]",
+    "i", "am", "so", "happy", "sad", "today", "the", "robot", "is", "here", "you",
+    "un", "##believ", "##able", "##ably", "don", "t", "'", ",", ".", "!",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def tiny_bert_dir(tmp_path_factory) -> Path:
+    """A 2-layer, 16-d BERT with a 26-piece WordPiece vocabulary, saved offline like a hub
+    model: the Hugging Face text path without a network."""
+    from transformers import BertConfig, BertModel, BertTokenizerFast
+
+    folder = tmp_path_factory.mktemp("tiny_bert")
+    vocab = {piece: index for index, piece in enumerate(TINY_VOCAB)}
+    BertTokenizerFast(vocab=vocab, do_lower_case=True).save_pretrained(folder)
+    torch.manual_seed(0)
+    config = BertConfig(
+        vocab_size=len(TINY_VOCAB), hidden_size=16, num_hidden_layers=2, num_attention_heads=2,
+        intermediate_size=32, max_position_embeddings=64,
+    )  # fmt: skip
+    BertModel(config).save_pretrained(folder)
+    return folder

@@ -8,30 +8,6 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-TINY_VOCAB = [
-    "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]",
-    "i", "am", "so", "happy", "sad", "today", "the", "robot", "is", "here", "you",
-    "un", "##believ", "##able", "##ably", "don", "t", "'", ",", ".", "!",
-]  # fmt: skip
-
-
-@pytest.fixture(scope="session")
-def tiny_bert_dir(tmp_path_factory) -> Path:
-    """A 2-layer, 16-d BERT with a 26-word WordPiece vocabulary, saved like a hub model."""
-    import torch
-    from transformers import BertConfig, BertModel, BertTokenizerFast
-
-    folder = tmp_path_factory.mktemp("tiny_bert")
-    vocab = {piece: index for index, piece in enumerate(TINY_VOCAB)}
-    BertTokenizerFast(vocab=vocab, do_lower_case=True).save_pretrained(folder)
-    torch.manual_seed(0)
-    config = BertConfig(
-        vocab_size=len(TINY_VOCAB), hidden_size=16, num_hidden_layers=2, num_attention_heads=2,
-        intermediate_size=32, max_position_embeddings=64,
-    )  # fmt: skip
-    BertModel(config).save_pretrained(folder)
-    return folder
-
 
 @pytest.fixture(scope="session")
 def tiny_wavlm_dir(tmp_path_factory) -> Path:

@@ -15,7 +15,6 @@ from hri_emo.data.feature_store import FeatureMetadata, FeatureStore
 TEXT_DIM, AUDIO_DIM = 8, 5
 EMOTIONS = ["happy", "sad", "anger"]
 WORDS = ["i", "am", "so", "happy", "sad", "today", "the", "robot", "is", "here", "you"]
-TINY_VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *WORDS]
 SPLITS = {"train": 24, "valid": 12, "test": 12}
 
 
@@ -90,24 +89,6 @@ def record_run(tmp_path_factory) -> RecordRun:
     ]
     assert main(["train", *overrides]) == 0
     return run
-
-
-@pytest.fixture(scope="session")
-def tiny_bert_dir(tmp_path_factory) -> Path:
-    """A 2-layer, 16-d BERT over WORDS, saved offline like a hub model."""
-    import torch
-    from transformers import BertConfig, BertModel, BertTokenizerFast
-
-    folder = tmp_path_factory.mktemp("tiny_bert")
-    vocab = {piece: index for index, piece in enumerate(TINY_VOCAB)}
-    BertTokenizerFast(vocab=vocab, do_lower_case=True).save_pretrained(folder)
-    torch.manual_seed(0)
-    config = BertConfig(
-        vocab_size=len(TINY_VOCAB), hidden_size=16, num_hidden_layers=2, num_attention_heads=2,
-        intermediate_size=32, max_position_embeddings=64,
-    )  # fmt: skip
-    BertModel(config).save_pretrained(folder)
-    return folder
 
 
 @pytest.fixture

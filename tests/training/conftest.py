@@ -19,7 +19,6 @@ TEXT_DIM, AUDIO_DIM = 8, 6
 WORDS = ["i", "am", "so", "happy", "sad", "today", "the", "robot", "is", "here", "you"]
 EMOTIONS = ["happy", "sad", "anger"]
 TINY_MODEL = ["model.params.hidden_dim=16", "model.params.num_heads=2", "model.params.ff_mult=1"]
-TINY_VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *WORDS]
 
 
 @dataclass
@@ -112,25 +111,3 @@ def tiny_singlelabel(tmp_path_factory) -> TinyCorpus:
 @pytest.fixture(scope="session")
 def tiny_multilabel(tmp_path_factory) -> TinyCorpus:
     return write_tiny_corpus(tmp_path_factory.mktemp("tiny_multi"), "multilabel")
-
-
-@pytest.fixture(scope="session")
-def tiny_bert_dir(tmp_path_factory) -> Path:
-    """A 2-layer, 16-d BERT over the corpus's words, saved offline like a hub model."""
-    import torch
-    from transformers import BertConfig, BertModel, BertTokenizerFast
-
-    folder = tmp_path_factory.mktemp("tiny_bert")
-    vocab = {piece: index for index, piece in enumerate(TINY_VOCAB)}
-    BertTokenizerFast(vocab=vocab, do_lower_case=True).save_pretrained(folder)
-    torch.manual_seed(0)
-    config = BertConfig(
-        vocab_size=len(TINY_VOCAB),
-        hidden_size=16,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=32,
-        max_position_embeddings=64,
-    )
-    BertModel(config).save_pretrained(folder)
-    return folder
