@@ -48,6 +48,10 @@ def test_benchmark_reuses_finished_runs_and_retrains_changed_ones(tiny_singlelab
 
     assert main([*args, *overrides]) == 0  # interrupted-benchmark restart: nothing retrained
     assert json.loads(run_file.read_text()) == first
+    more_seeds = ["benchmark", "--models", "text-only", "--seeds", "2", "--output", str(output)]
+    assert main([*more_seeds, *overrides]) == 0  # adding a seed trains only the new seed
+    assert json.loads(run_file.read_text()) == first
+    assert (output / "runs" / "text-only" / "seed1" / "run.json").is_file()
 
     assert main([*args, *overrides, "optim.lr=0.0123"]) == 0  # a changed config is retrained
     retrained = json.loads(run_file.read_text())

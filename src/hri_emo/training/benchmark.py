@@ -96,12 +96,20 @@ def _finished_run(
     if not path.is_file():
         return None
     run = json.loads(path.read_text())
-    if run.get("config") != config_to_dict(run_config(cfg, model, seed)):
+    if _run_identity(run.get("config", {})) != _run_identity(
+        config_to_dict(run_config(cfg, model, seed))
+    ):
         log.warning("%s: config changed since this run, training it again", run_dir)
         return None
     log.info("%s: finished earlier, reusing its result", run_dir)
     run.setdefault("validation", _validation_metrics(run_dir))
     return run
+
+
+def _run_identity(config: dict[str, Any]) -> dict[str, Any]:
+    """What decides a run's result: its config without the benchmark's own list of models and
+    seeds (adding seeds or models must not retrain the runs already done)."""
+    return {k: v for k, v in config.items() if k != "benchmark"}
 
 
 def _validation_metrics(run_dir: Path) -> dict[str, float]:
