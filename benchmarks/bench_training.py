@@ -116,6 +116,7 @@ def measure(model_name: str, corpus: Corpus, sources: tuple[str, str], args) -> 
         "trainer.enable_progress_bar=false",
         "train.patience=0",
         "train.tensorboard=false",
+        f"trainer.precision={args.precision}",
     ]
     cfg = load_config(None, overrides)
     datamodule = EmotionDataModule(cfg.data, corpus=corpus)
@@ -154,6 +155,7 @@ def main() -> None:
     parser.add_argument("--dim", type=int, default=384)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--precision", default="32-true", help="e.g. bf16-mixed (CPU autocast)")
     parser.add_argument("--cache-dir", default=str(Path(tempfile.gettempdir()) / "hri_emo_bench"))
     parser.add_argument("--json", default=None, help="also write the results here")
     args = parser.parse_args()
@@ -168,6 +170,7 @@ def main() -> None:
     results = [measure(name, corpus, sources, args) for name in args.models.split(",")]
     print(
         f"source={args.source} threads={torch.get_num_threads()} batch={args.batch_size} "
+        f"precision={args.precision} "
         f"text {args.text_len}x{args.dim}, audio {args.audio_len}x{args.dim}"
     )
     print("| model | params | train epoch (s) | train utt/s | eval utt/s |")
