@@ -52,6 +52,8 @@ def test_benchmark_reuses_finished_runs_and_retrains_changed_ones(tiny_singlelab
     assert main([*more_seeds, *overrides]) == 0  # adding a seed trains only the new seed
     assert json.loads(run_file.read_text()) == first
     assert (output / "runs" / "text-only" / "seed1" / "run.json").is_file()
+    assert main([*args, *overrides, "benchmark.split=val"]) == 0  # another split: evaluated again
+    assert json.loads(run_file.read_text())["config"]["benchmark"]["split"] == "val"
 
     assert main([*args, *overrides, "optim.lr=0.0123"]) == 0  # a changed config is retrained
     retrained = json.loads(run_file.read_text())

@@ -56,9 +56,10 @@ def run_benchmark(
     for model in models:
         runs[model] = []
         for seed in seeds:
-            run = _finished_run(output_dir / "runs" / model / f"seed{seed}", cfg, model, seed)
+            run_dir = output_dir / "runs" / model / f"seed{seed}"
+            run = _finished_run(run_dir, cfg, model, seed)
             if run is None:
-                run = _train_and_evaluate(cfg, output_dir, model, seed, corpus)
+                run = _train_and_evaluate(run_config(cfg, model, seed), run_dir, corpus)
             runs[model].append(run)
             log.info("%s seed %d: %s", model, seed, _headline(run["metrics"], corpus.task))
     summary = summarize(runs, corpus.task, cfg, command)
@@ -67,16 +68,12 @@ def run_benchmark(
     return summary
 
 
-def _train_and_evaluate(
-    cfg: ExperimentConfig, output_dir: Path, model: str, seed: int, corpus: Corpus
-) -> dict[str, Any]:
+def _train_and_evaluate(run_cfg: ExperimentConfig, run_dir: Path, corpus: Corpus) -> dict[str, Any]:
     started = time.perf_counter()
-    run_dir = output_dir / "runs" / model / f"seed{seed}"
-    run_cfg = run_config(cfg, model, seed)
     train(run_cfg, run_dir=run_dir, corpus=corpus)
-    result = evaluate(run_dir, cfg.benchmark.split, plots=False)
+    result = evaluate(run_dir, run_cfg.benchmark.split, plots=False)
     run = {
-        "seed": seed,
+        "seed": run_cfg.train.seed,
         "run_dir": str(run_dir),
         "seconds": time.perf_counter() - started,
         "metrics": result.metrics,
@@ -108,8 +105,12 @@ def _finished_run(
 
 def _run_identity(config: dict[str, Any]) -> dict[str, Any]:
     """What decides a run's result: its config without the benchmark's own list of models and
-    seeds (adding seeds or models must not retrain the runs already done)."""
-    return {k: v for k, v in config.items() if k != "benchmark"}
+    seeds (adding seeds or models must not retrain the runs already done; the evaluated split
+    stays part of it)."""
+    benchmark = {
+        k: v for k, v in config.get("benchmark", {}).items() if k not in ("models", "seeds")
+    }
+    return {**config, "benchmark": benchmark}
 
 
 def _validation_metrics(run_dir: Path) -> dict[str, float]:
