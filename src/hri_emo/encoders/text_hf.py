@@ -21,7 +21,13 @@ from pathlib import Path
 
 import torch
 from torch import nn
-from transformers import AutoModel, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
+from transformers import (
+    AutoModel,
+    AutoTokenizer,
+    BatchEncoding,
+    PreTrainedModel,
+    PreTrainedTokenizerBase,
+)
 
 from hri_emo.encoders.base import (
     EncodedText,
@@ -117,7 +123,9 @@ def tokenize_words(
     return TokenizedTexts(dict(inputs), words, pool, mask)
 
 
-def _pieces_per_whitespace_word(encoding, b: int, text: str) -> list[tuple[str, list[int]]]:
+def _pieces_per_whitespace_word(
+    encoding: BatchEncoding, b: int, text: str
+) -> list[tuple[str, list[int]]]:
     """(word, its sub-word positions) for each whitespace-separated word of `text` that has
     pieces, in order. Special tokens and padding belong to no word."""
     bounds = [(m.start(), m.end()) for m in re.finditer(r"\S+", text)]
