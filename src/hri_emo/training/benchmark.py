@@ -99,7 +99,6 @@ def _finished_run(
         log.warning("%s: config changed since this run, training it again", run_dir)
         return None
     log.info("%s: finished earlier, reusing its result", run_dir)
-    run.setdefault("validation", _validation_metrics(run_dir))
     return run
 
 

@@ -45,8 +45,16 @@ log = logging.getLogger(__name__)
 
 RUN_DIR_ENV = "HRI_EMO_RUN_DIR"
 # HriEmoConfig fields that the data decides; setting them in model.params is an error.
-DATA_DERIVED_FIELDS = ("text_dim", "audio_dim", "text_layers", "audio_layers", "emotions")
-DATA_DERIVED_FIELDS += ("task", "pos_weight", "class_weights")
+DATA_DERIVED_FIELDS = (
+    "text_dim",
+    "audio_dim",
+    "text_layers",
+    "audio_layers",
+    "emotions",
+    "task",
+    "pos_weight",
+    "class_weights",
+)
 
 
 def train(
@@ -117,11 +125,13 @@ def model_overrides(
         overrides["text_dim"] = text_dim
     if audio_dim is not None:
         overrides["audio_dim"] = audio_dim
-    described = datamodule.feature_metadata()
-    for modality in ("text", "audio"):  # layer="all" stores: the model learns the layer mix
-        extra = (described.get(modality) or {}).get("extra") or {}
-        if not (modality == "text" and text_encoder is not None):
-            overrides[f"{modality}_layers"] = int(extra.get("num_layers", 1))
+    # layer="all" stores hold several encoder layers: the model learns their mix (LayerMix).
+    # A fine-tuned text encoder gives one layer, so text_layers keeps its default of 1 then.
+    stored = datamodule.feature_metadata()
+    modalities = ("audio",) if text_encoder is not None else ("text", "audio")
+    for modality in modalities:
+        extra = (stored.get(modality) or {}).get("extra") or {}
+        overrides[f"{modality}_layers"] = int(extra.get("num_layers", 1))
     if cfg.train.class_weights:
         overrides.update(datamodule.class_weights())
     return overrides
