@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +23,15 @@ from torch import nn
 
 from hri_emo.data.store_layout import StoredFeatures
 from hri_emo.encoders import load_audio
+from hri_emo.encoders.audio_io import TARGET_SAMPLE_RATE
 from hri_emo.encoders.base import flatten_layers
 from hri_emo.errors import ConfigError, DataError, FeatureMismatchError
+from hri_emo.explain.result import (
+    UtteranceExplanation,
+    attribution_axis,
+    explanation_from_output,
+    waveform_envelope,
+)
 from hri_emo.inference.features import (
     MODALITIES,
     FeatureSpec,
@@ -37,26 +43,6 @@ from hri_emo.model import load_model
 from hri_emo.training.metrics import predictions
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class Explanation:
-    """Prediction for one utterance and the reasons behind it."""
-
-    probabilities: dict[str, float]  # sigmoid per emotion (multi-label) or softmax over classes
-    predicted: list[str]  # multi-label: emotions at or above threshold; single-label: [class]
-    task: str  # "multilabel" or "singlelabel"
-    beta_mean: float | None  # 1 = audio trusted, 0 = text trusted
-    words: list[str]
-    word_attribution: dict[str, list[float]]  # emotion -> weight per word (from attribution)
-    word_to_audio: list[tuple[float, float] | None]  # per word: most attended audio frame (s)
-    timings_ms: dict[str, float] = field(default_factory=dict)
-
-    def top_words(self, emotion: str, k: int = 3) -> list[tuple[str, float]]:
-        """The k words that drove `emotion` most."""
-        weights = self.word_attribution.get(emotion, [])
-        order = np.argsort(weights)[::-1][:k]
-        return [(self.words[i], float(weights[i])) for i in order if i < len(self.words)]
 
 
 class EmotionRecognizer:
@@ -125,7 +111,7 @@ class EmotionRecognizer:
     def audio_encoder(self) -> Any:
         return self._encoder("audio")
 
-    def classify_file(self, wav_path: str | Path | None, text: str | None) -> Explanation:
+    def classify_file(self, wav_path: str | Path | None, text: str | None) -> UtteranceExplanation:
         """Recognise the emotion of one recording and/or transcript."""
         wave = load_audio(wav_path) if wav_path is not None else None
         return self.classify(wave, text)
@@ -137,7 +123,7 @@ class EmotionRecognizer:
         text: str | None,
         *,
         audio_features: np.ndarray | None = None,
-    ) -> Explanation:
+    ) -> UtteranceExplanation:
         """`wave`: float32 mono 16 kHz samples (or None); `text`: transcript (or None).
 
         `audio_features`: precomputed, unstandardised audio features instead of a recording
@@ -163,7 +149,13 @@ class EmotionRecognizer:
         audio_in = self._encode_audio(wave, timings) if given["audio"] else None
         if audio_features is not None:
             audio_in = self._given("audio", audio_features)
-        return self._run(text_in, audio_in, timings)
+        context: dict[str, Any] = {}
+        if has_text:
+            context.update(transcript=text, transcript_source="given")
+        if wave is not None:
+            duration = len(wave) / TARGET_SAMPLE_RATE
+            context.update(duration_s=duration, envelope=waveform_envelope(wave))
+        return self._run(text_in, audio_in, timings, **context)
 
     @torch.no_grad()
     def classify_features(
@@ -172,7 +164,7 @@ class EmotionRecognizer:
         audio_features: np.ndarray | None = None,
         words: list[str] | None = None,
         frame_times: np.ndarray | None = None,
-    ) -> Explanation:
+    ) -> UtteranceExplanation:
         """Classify precomputed, unstandardised features ((L, D) or pooled (D,)), as they were
         stored for training; the checkpoint's standardisation and truncation are applied.
         `words`: one per text position (default "<0>", "<1>", ...); `frame_times`: (La, 2) s."""
@@ -243,7 +235,9 @@ class EmotionRecognizer:
                 f"{array.shape[-1]}-d features, but the model expects {modality}_dim={expected}"
             )
 
-    def _run(self, text_in, audio_in, timings: dict[str, float]) -> Explanation:
+    def _run(
+        self, text_in, audio_in, timings: dict[str, float], **context: Any
+    ) -> UtteranceExplanation:
         device = next(self.model.parameters()).device
 
         def tensor(stored):
@@ -254,32 +248,31 @@ class EmotionRecognizer:
         timings["fusion_model"] = 1000 * (time.perf_counter() - start)
         words = list(text_in.tokens or []) if text_in is not None else []
         frame_times = None if audio_in is None else audio_in.frame_times
-        return self._explain(out, words, frame_times, timings)
+        return self.explain_output(out, 0, words, frame_times, timings_ms=timings, **context)
 
-    def _explain(self, out, words, frame_times, timings) -> Explanation:
-        probs = out.probabilities.double().cpu()  # (1, E), as evaluate collects them
-        decision = predictions(self.task, probs.numpy(), self.thresholds)[0]
-        if self.task == "multilabel":
-            predicted = [e for e, flag in zip(self.emotions, decision) if flag]
-        else:
-            predicted = [self.emotions[int(decision)]]
-        attribution = {}
-        if out.attribution is not None and words:
-            for i, emotion in enumerate(self.emotions):
-                attribution[emotion] = out.attribution[0, i, : len(words)].tolist()
-        word_to_audio: list[tuple[float, float] | None] = [None] * len(words)
-        if out.alignment is not None and words and frame_times is not None:
-            best = out.alignment[0, : len(words)].argmax(dim=-1).tolist()  # (Lt,)
-            word_to_audio = [tuple(map(float, frame_times[j])) for j in best]
-        return Explanation(
-            probabilities=dict(zip(self.emotions, probs[0].tolist())),
-            predicted=predicted,
+    def explain_output(
+        self,
+        out: Any,
+        index: int,
+        words: list[str],
+        frame_times: np.ndarray | None,
+        **context: Any,
+    ) -> UtteranceExplanation:
+        """The UtteranceExplanation of item `index` of a model output, with this recognizer's
+        emotions, task and decision thresholds (`context`: further fields, e.g. transcript)."""
+        probs = out.probabilities[index : index + 1].double().cpu().numpy()  # as evaluate does
+        decision = predictions(self.task, probs, self.thresholds)[0]
+        return explanation_from_output(
+            out,
+            index,
+            emotions=self.emotions,
             task=self.task,
-            beta_mean=None if out.beta_mean is None else float(out.beta_mean[0]),
+            decision=decision,
             words=words,
-            word_attribution=attribution,
-            word_to_audio=word_to_audio,
-            timings_ms=timings,
+            frame_times=frame_times,
+            thresholds=self.thresholds,
+            attribution_over=attribution_axis(self.model),
+            **context,
         )
 
 
