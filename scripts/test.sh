@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # The tests also cover the optional eGeMAPS extractor (opensmile; research-only licence).
 HRI_EMO_EXTRAS=dev,egemaps bash scripts/install.sh
+bash scripts/install-browser.sh
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 .venv/bin/ruff check src tests benchmarks
 .venv/bin/ruff format --check src tests benchmarks

@@ -23,6 +23,19 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    """The system Chromium (Debian's package, installed by scripts/install-browser.sh); skips
+    the test with the reason when no browser can be had."""
+    import shutil
+
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        found = shutil.which(name)
+        if found:
+            return found
+    pytest.skip("no Chromium on this machine (scripts/install-browser.sh installs it as root)")
+
+
 @pytest.fixture(autouse=True)
 def _deterministic_torch():
     torch.manual_seed(0)
