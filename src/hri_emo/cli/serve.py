@@ -1,0 +1,76 @@
+"""`hri-emo serve MODEL`: the HTTP + WebSocket server (FastAPI + uvicorn), loopback by default."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import fields
+from pathlib import Path
+
+LIMIT_HELP = {
+    "max_body_bytes": "largest HTTP request body",
+    "max_audio_s": "longest recording of one /v1/predict request",
+    "max_text_chars": "longest transcript",
+    "request_timeout_s": "time a request may wait for and run inference (then 504)",
+    "workers": "inference threads",
+    "queue_size": "requests waiting for a worker before 503 + Retry-After",
+    "retry_after_s": "Retry-After of a 503",
+    "ws_max_message_bytes": "largest WebSocket message",
+    "ws_connections_per_client": "open streams per client address",
+    "max_utterance_s": "a stream utterance is cut at this length",
+    "stream_buffer_s": "unanswered audio a stream may hold before audio is dropped",
+}
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    from hri_emo.serve.limits import ServeLimits
+    from hri_emo.serve.settings import TOKEN_ENV
+    from hri_emo.serve.vad import VAD_NAMES
+
+    parser = subparsers.add_parser(
+        "serve",
+        help="serve a model over HTTP and WebSocket, with a live page at /",
+        description=(
+            "POST /v1/predict, WS /v1/stream, GET /healthz /readyz /v1/model, the live page at "
+            "/ and the OpenAPI schema at /docs. Binds 127.0.0.1 unless --host says otherwise; "
+            f"another address needs an API token (--token or ${TOKEN_ENV})."
+        ),
+    )
+    parser.add_argument("model", type=Path, help="run, checkpoint or save_pretrained folder")
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback)")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--token", default=None,
+                        help=f"API token (default ${TOKEN_ENV}); needed on every route but /healthz")  # fmt: skip
+    parser.add_argument("--cors-origin", action="append", default=[], metavar="ORIGIN",
+                        help="allow this browser origin (repeatable; default: none)")  # fmt: skip
+    parser.add_argument("--backend", default="torch", help="torch or onnxruntime")
+    parser.add_argument("--asr", default="auto",
+                        help="transcribe audio sent without text: auto, none, or an ASR name/path")  # fmt: skip
+    parser.add_argument("--vad", default="silero", choices=VAD_NAMES, help="stream segmenter")
+    parser.add_argument("--torch-threads", type=int, default=2)
+    parser.add_argument("--graceful-timeout-s", type=float, default=30.0,
+                        help="on SIGTERM, how long requests in flight may finish")  # fmt: skip
+    defaults = ServeLimits()
+    for f in fields(ServeLimits):
+        parser.add_argument(f"--{f.name.replace('_', '-')}", type=type(getattr(defaults, f.name)),
+                            default=getattr(defaults, f.name),
+                            help=f"{LIMIT_HELP[f.name]} (default %(default)s)")  # fmt: skip
+    parser.set_defaults(func=run_serve)
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from hri_emo.serve.app import create_app, uvicorn_options
+    from hri_emo.serve.limits import ServeLimits
+    from hri_emo.serve.settings import ServeSettings
+
+    limits = ServeLimits(**{f.name: getattr(args, f.name) for f in fields(ServeLimits)})
+    settings = ServeSettings.with_env_token(
+        model=args.model, host=args.host, port=args.port, token=args.token,
+        cors_origins=list(args.cors_origin), backend=args.backend, asr=args.asr, vad=args.vad,
+        torch_threads=args.torch_threads, graceful_timeout_s=args.graceful_timeout_s,
+        limits=limits,
+    )  # fmt: skip
+    settings.validate()  # refuse a public bind without a token before loading anything
+    uvicorn.run(create_app(settings), **uvicorn_options(settings))
+    return 0

@@ -1,0 +1,95 @@
+"""`create_app(settings)`: the FastAPI application of `hri-emo serve`.
+
+    app = create_app(ServeSettings(model=Path("runs/my-run")))
+    uvicorn.run(app, **uvicorn_options(settings))
+
+The lifespan loads the recognizer once and warms it up (GET /readyz answers 200 after that);
+its shutdown waits for the inference threads. Middleware, outermost first: request id +
+access log, CORS (closed unless origins are given), API token (when set), body size limit.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import torch
+from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware
+
+import hri_emo
+from hri_emo.inference import EmotionRecognizer
+from hri_emo.serve.engine import InferenceEngine, load_recognizer
+from hri_emo.serve.http_errors import error_response, install_error_handlers
+from hri_emo.serve.limits import BodyLimitMiddleware, ConnectionCounter
+from hri_emo.serve.middleware import RequestContextMiddleware, TokenAuthMiddleware
+from hri_emo.serve.routes import health, page, predict, stream
+from hri_emo.serve.settings import ServeSettings
+from hri_emo.serve.vad import create_vad
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: ServeSettings, recognizer: EmotionRecognizer | None = None) -> FastAPI:
+    """The app; `recognizer`: an already loaded one (else loaded from `settings.model`)."""
+    settings.validate()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        torch.set_num_threads(settings.torch_threads)
+        engine = InferenceEngine(recognizer or load_recognizer(settings), settings)
+        app.state.engine = engine
+        create_vad(settings.vad)  # load the detector's model before the first stream
+        seconds = engine.warm_up()
+        log.info("model ready (warm-up %.1f s); serving on %s:%s", seconds, settings.host,
+                 settings.port)  # fmt: skip
+        yield
+        log.info("shutting down: waiting for inference in flight")
+        engine.gate.shutdown()
+
+    app = FastAPI(
+        title="HRI-EMO",
+        version=hri_emo.__version__,
+        summary="Emotions from speech and transcript, with the reason, for robots.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.connections = ConnectionCounter(settings.limits.ws_connections_per_client)
+    install_error_handlers(app)
+    for router in (health.router, predict.router, stream.router, page.router):
+        app.include_router(router)
+    app.mount("/static", page.static_files(), name="static")
+    _add_middleware(app, settings)
+    return app
+
+
+def _add_middleware(app: FastAPI, settings: ServeSettings) -> None:
+    """Added innermost first (Starlette wraps each new one around the previous ones)."""
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.limits.max_body_bytes,
+                       error=error_response)  # fmt: skip
+    if settings.token:
+        app.add_middleware(TokenAuthMiddleware, token=settings.token, error=error_response)
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
+                           allow_methods=["GET", "POST"],
+                           allow_headers=["Authorization", "Content-Type", "X-API-Token",
+                                          "X-Request-ID"])  # fmt: skip
+    app.add_middleware(RequestContextMiddleware)
+
+
+def uvicorn_options(settings: ServeSettings) -> dict[str, Any]:
+    """Keyword arguments of uvicorn.Config / uvicorn.run for these settings."""
+    return {
+        "host": settings.host,
+        "port": settings.port,
+        "access_log": False,  # RequestContextMiddleware writes structured access lines
+        "timeout_graceful_shutdown": settings.graceful_timeout_s,
+        # the app refuses messages over the limit with a JSON error; uvicorn's own cap
+        # (which closes with 1009 unexplained) only stops ones far beyond it
+        "ws_max_size": 4 * settings.limits.ws_max_message_bytes,
+        "ws_ping_interval": 20.0,
+        "ws_ping_timeout": 20.0,
+        "log_level": "info",
+    }

@@ -1,0 +1,1 @@
+"""One APIRouter per area: health and model info, prediction, streaming, the live page."""

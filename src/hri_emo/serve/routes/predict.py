@@ -1,0 +1,117 @@
+"""POST /v1/predict: one utterance (multipart wav and/or text, or JSON with base64 audio)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import time
+
+import numpy as np
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import ValidationError
+
+from hri_emo.serve.audio import decode_pcm16, decode_wav
+from hri_emo.serve.engine import wrap_result
+from hri_emo.serve.forms import parse_form
+from hri_emo.serve.http_errors import ApiError, validation_details
+from hri_emo.serve.limits import ServeLimits
+from hri_emo.serve.schemas import ERROR_RESPONSES, PredictRequest, PredictResponse
+
+router = APIRouter(tags=["predict"])
+FORM_FIELDS = ("audio", "text")
+
+REQUEST_BODY = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "properties": {
+                    "audio": {"type": "string", "format": "binary",
+                              "description": "a wav file (any rate, mono or stereo)"},
+                    "text": {"type": "string", "description": "the transcript (optional)"},
+                },  # fmt: skip
+                "additionalProperties": False,
+            }
+        },
+        "application/json": {"schema": PredictRequest.model_json_schema()},
+    },
+}
+
+
+@router.post(
+    "/v1/predict",
+    summary="emotions of one utterance, with their explanation",
+    response_model=PredictResponse,
+    responses=ERROR_RESPONSES,
+    openapi_extra={"requestBody": REQUEST_BODY},
+)
+async def predict(
+    request: Request,
+    maps: bool = Query(False, description="include the alignment/attribution maps"),
+) -> Response:
+    start = time.perf_counter()
+    limits: ServeLimits = request.app.state.settings.limits
+    content_type = request.headers.get("content-type", "")
+    body = await request.body()
+    if not body:
+        raise ApiError(422, "empty_body", "the request body is empty: send JSON or a multipart form")
+    media = content_type.split(";")[0].strip().lower()
+    if media == "application/json":
+        wave, text = _from_json(body, limits)
+    elif media == "multipart/form-data":
+        wave, text = _from_form(body, content_type, limits)
+    else:
+        raise ApiError(415, "unsupported_media_type", f"content type {media or 'none'!r}: "
+                       "send application/json or multipart/form-data")  # fmt: skip
+    decode_ms = 1000 * (time.perf_counter() - start)
+    result, timings = await request.app.state.engine.predict(wave, text, maps=maps)
+    timings = {"decode": decode_ms, **timings, "total": 1000 * (time.perf_counter() - start)}
+    content = wrap_result(result, request_id=request.state.request_id,
+                          server_timings_ms={k: round(v, 3) for k, v in timings.items()})  # fmt: skip
+    return Response(content, media_type="application/json")
+
+
+def _from_json(body: bytes, limits: ServeLimits) -> tuple[np.ndarray | None, str | None]:
+    try:
+        payload = PredictRequest.model_validate_json(body)
+    except ValidationError as err:
+        summary, details = validation_details(list(err.errors()))
+        raise ApiError(422, "invalid_request", summary, details=details) from None
+    wave = None
+    if payload.audio_base64 is not None:
+        try:
+            data = base64.b64decode(payload.audio_base64, validate=True)
+        except (binascii.Error, ValueError) as err:
+            raise ApiError(422, "invalid_base64", f"audio_base64 is not valid base64: {err}") from None
+        if payload.encoding == "wav":
+            wave = decode_wav(data, limits.max_audio_s, field="audio_base64")
+        elif payload.sample_rate is None:
+            raise ApiError(422, "missing_sample_rate",
+                           "sample_rate is required with encoding pcm_s16le")  # fmt: skip
+        else:
+            wave = decode_pcm16(data, payload.sample_rate, limits.max_audio_s, "audio_base64")
+    return wave, _checked_text(payload.text, wave, limits)
+
+
+def _from_form(
+    body: bytes, content_type: str, limits: ServeLimits
+) -> tuple[np.ndarray | None, str | None]:
+    parts = parse_form(body, content_type, FORM_FIELDS)
+    wave = None
+    if "audio" in parts:
+        wave = decode_wav(bytes(parts["audio"].data), limits.max_audio_s, field="audio")
+    text = parts["text"].text() if "text" in parts else None
+    return wave, _checked_text(text, wave, limits)
+
+
+def _checked_text(text: str | None, wave: np.ndarray | None, limits: ServeLimits) -> str | None:
+    if text is not None and len(text) > limits.max_text_chars:
+        raise ApiError(413, "text_too_long", f"text: {len(text)} characters is over the limit "
+                       f"of {limits.max_text_chars} (--max-text-chars)")  # fmt: skip
+    if text is not None and "\x00" in text:
+        raise ApiError(422, "invalid_text", "text contains NUL characters")
+    if wave is None and not (text and text.strip()):
+        raise ApiError(422, "nothing_to_classify",
+                       "send audio, a non-empty transcript (text), or both")  # fmt: skip
+    return text

@@ -1,0 +1,108 @@
+"""Request and response models of the HTTP API: validation, the OpenAPI schema and its docs.
+
+The answer body is `UtteranceExplanation.to_dict()` (documented here by `ExplanationBody`)
+wrapped with what only the server knows (request id, server timings, stream position).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from hri_emo.serve.audio import MAX_SAMPLE_RATE, MIN_SAMPLE_RATE
+
+
+class PredictRequest(BaseModel):
+    """JSON body of POST /v1/predict: base64 audio (raw PCM or a wav file), a transcript, or
+    both. Without `text` the server transcribes the audio (when the model has ASR)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    audio_base64: str | None = Field(
+        None, description="base64 of the audio bytes (see `encoding`)", max_length=64 * 2**20
+    )
+    encoding: Literal["pcm_s16le", "wav"] = Field(
+        "pcm_s16le", description="pcm_s16le: raw 16-bit little-endian mono; wav: a wav file"
+    )
+    sample_rate: int | None = Field(
+        None,
+        ge=MIN_SAMPLE_RATE,
+        le=MAX_SAMPLE_RATE,
+        description="Hz; required for pcm_s16le (a wav file carries its own)",
+    )
+    text: str | None = Field(None, description="the transcript (optional)")
+
+
+class ExplanationBody(BaseModel):
+    """`UtteranceExplanation.to_dict()`: the recognizer's result for one utterance. The maps
+    (frame_times, alignment, attribution, ...) are present when asked for (`maps=true`)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    emotions: list[str]
+    task: str
+    probabilities: dict[str, float]
+    predicted: list[str] = Field(description="the decision: emotions at or above threshold")
+    thresholds: dict[str, float] | None = None
+    beta_mean: float | None = Field(None, description="1 = audio trusted, 0 = text trusted")
+    words: list[str]
+    top_words: dict[str, list[tuple[str, float]]]
+    transcript: str | None = None
+    transcript_source: str | None = Field(None, description='"given" or "asr"')
+    word_times: list[tuple[float, float] | None] | None = None
+    asr_confidence: float | None = None
+    duration_s: float | None = None
+    timings_ms: dict[str, float]
+    notes: list[str]
+    utterance_id: str | None = None
+    true_labels: list[str] | None = None
+
+
+class PredictResponse(BaseModel):
+    request_id: str
+    result: ExplanationBody
+    server_timings_ms: dict[str, float] = Field(
+        description="decode, queue (waiting for a worker), inference, total"
+    )
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    details: list[dict[str, Any]] | None = None
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody
+    request_id: str | None = None
+
+
+class HealthResponse(BaseModel):
+    status: Literal["ok", "ready", "loading"]
+
+
+class ModelInfo(BaseModel):
+    emotions: list[str]
+    task: str
+    thresholds: dict[str, float] | None
+    model: dict[str, Any] = Field(description="name, architecture, dimensions of the model")
+    encoders: dict[str, str] = Field(description="where each modality's features come from")
+    backend: str
+    asr: str
+    vad: str
+    versions: dict[str, str]
+    limits: dict[str, Any]
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorResponse, "description": text}
+    for status, text in {
+        401: "missing or wrong API token",
+        413: "body or audio over the limit",
+        415: "unsupported content type",
+        422: "malformed request (the message names the problem)",
+        503: "not ready, or every worker busy (see Retry-After)",
+        504: "inference took longer than the request timeout",
+    }.items()
+}
