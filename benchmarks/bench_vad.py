@@ -108,7 +108,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         speech, spans = speech_track(Path(tmp))
     print(f"{len(spans)} utterances, {len(speech) / VAD_SAMPLE_RATE:.1f} s of stream")
-    header = "noise  SNR dB  vad     found  matched  start err ms  end err ms  frame acc  CPU us/frame"
+    header = (
+        "noise  SNR dB  vad     found  matched  start err ms  end err ms  frame acc  CPU us/frame"
+    )
     print(header)
     for kind in ("white", "pink"):
         for snr in args.snr:
@@ -117,9 +119,11 @@ def main() -> None:
                 utterances, cpu_us, decisions = run(name, wave)
                 frame = create_vad(name).frame_samples
                 s = score(utterances, spans, decisions, frame)
-                print(f"{kind:<6} {snr:>6.0f}  {name:<7} {s['found']:>5}  {s['matched_1to1']:>7}"
-                      f"  {s['start_err_ms']:>12.0f}  {s['end_err_ms']:>10.0f}"
-                      f"  {s['frame_acc']:>9.3f}  {cpu_us:>12.0f}")  # fmt: skip
+                print(
+                    f"{kind:<6} {snr:>6.0f}  {name:<7} {s['found']:>5}  {s['matched_1to1']:>7}"
+                    f"  {s['start_err_ms']:>12.0f}  {s['end_err_ms']:>10.0f}"
+                    f"  {s['frame_acc']:>9.3f}  {cpu_us:>12.0f}"
+                )
 
 
 if __name__ == "__main__":

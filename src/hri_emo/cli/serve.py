@@ -38,22 +38,40 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("model", type=Path, help="run, checkpoint or save_pretrained folder")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback)")
     parser.add_argument("--port", type=int, default=8000)
-    parser.add_argument("--token", default=None,
-                        help=f"API token (default ${TOKEN_ENV}); needed on every route but /healthz")  # fmt: skip
-    parser.add_argument("--cors-origin", action="append", default=[], metavar="ORIGIN",
-                        help="allow this browser origin (repeatable; default: none)")  # fmt: skip
+    parser.add_argument(
+        "--token",
+        default=None,
+        help=f"API token (default ${TOKEN_ENV}); needed on every route but /healthz",
+    )
+    parser.add_argument(
+        "--cors-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="allow this browser origin (repeatable; default: none)",
+    )
     parser.add_argument("--backend", default="torch", help="torch or onnxruntime")
-    parser.add_argument("--asr", default="auto",
-                        help="transcribe audio sent without text: auto, none, or an ASR name/path")  # fmt: skip
+    parser.add_argument(
+        "--asr",
+        default="auto",
+        help="transcribe audio sent without text: auto, none, or an ASR name/path",
+    )
     parser.add_argument("--vad", default="silero", choices=VAD_NAMES, help="stream segmenter")
     parser.add_argument("--torch-threads", type=int, default=2)
-    parser.add_argument("--graceful-timeout-s", type=float, default=30.0,
-                        help="on SIGTERM, how long requests in flight may finish")  # fmt: skip
+    parser.add_argument(
+        "--graceful-timeout-s",
+        type=float,
+        default=30.0,
+        help="on SIGTERM, how long requests in flight may finish",
+    )
     defaults = ServeLimits()
     for f in fields(ServeLimits):
-        parser.add_argument(f"--{f.name.replace('_', '-')}", type=type(getattr(defaults, f.name)),
-                            default=getattr(defaults, f.name),
-                            help=f"{LIMIT_HELP[f.name]} (default %(default)s)")  # fmt: skip
+        parser.add_argument(
+            f"--{f.name.replace('_', '-')}",
+            type=type(getattr(defaults, f.name)),
+            default=getattr(defaults, f.name),
+            help=f"{LIMIT_HELP[f.name]} (default %(default)s)",
+        )
     parser.set_defaults(func=run_serve)
 
 
@@ -66,11 +84,18 @@ def run_serve(args: argparse.Namespace) -> int:
 
     limits = ServeLimits(**{f.name: getattr(args, f.name) for f in fields(ServeLimits)})
     settings = ServeSettings.with_env_token(
-        model=args.model, host=args.host, port=args.port, token=args.token,
-        cors_origins=list(args.cors_origin), backend=args.backend, asr=args.asr, vad=args.vad,
-        torch_threads=args.torch_threads, graceful_timeout_s=args.graceful_timeout_s,
+        model=args.model,
+        host=args.host,
+        port=args.port,
+        token=args.token,
+        cors_origins=list(args.cors_origin),
+        backend=args.backend,
+        asr=args.asr,
+        vad=args.vad,
+        torch_threads=args.torch_threads,
+        graceful_timeout_s=args.graceful_timeout_s,
         limits=limits,
-    )  # fmt: skip
+    )
     settings.validate()  # refuse a public bind without a token before loading anything
     uvicorn.run(create_app(settings), **uvicorn_options(settings))
     return 0

@@ -43,8 +43,9 @@ def create_app(settings: ServeSettings, recognizer: EmotionRecognizer | None = N
         app.state.engine = engine
         create_vad(settings.vad)  # load the detector's model before the first stream
         seconds = engine.warm_up()
-        log.info("model ready (warm-up %.1f s); serving on %s:%s", seconds, settings.host,
-                 settings.port)  # fmt: skip
+        log.info(
+            "model ready (warm-up %.1f s); serving on %s:%s", seconds, settings.host, settings.port
+        )
         yield
         log.info("shutting down: waiting for inference in flight")
         engine.gate.shutdown()
@@ -67,15 +68,18 @@ def create_app(settings: ServeSettings, recognizer: EmotionRecognizer | None = N
 
 def _add_middleware(app: FastAPI, settings: ServeSettings) -> None:
     """Added innermost first (Starlette wraps each new one around the previous ones)."""
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.limits.max_body_bytes,
-                       error=error_response)  # fmt: skip
+    app.add_middleware(
+        BodyLimitMiddleware, max_bytes=settings.limits.max_body_bytes, error=error_response
+    )
     if settings.token:
         app.add_middleware(TokenAuthMiddleware, token=settings.token, error=error_response)
     if settings.cors_origins:
-        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
-                           allow_methods=["GET", "POST"],
-                           allow_headers=["Authorization", "Content-Type", "X-API-Token",
-                                          "X-Request-ID"])  # fmt: skip
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type", "X-API-Token", "X-Request-ID"],
+        )
     app.add_middleware(RequestContextMiddleware)
 
 

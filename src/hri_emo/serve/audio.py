@@ -40,8 +40,11 @@ def decode_pcm16(data: bytes, sample_rate: int, max_audio_s: float, field: str) 
     """Raw little-endian 16-bit mono PCM at `sample_rate` -> (N,) float32 mono 16 kHz."""
     check_sample_rate(sample_rate, field="sample_rate")
     if len(data) % 2:
-        raise ApiError(422, "invalid_audio",
-                       f"{field}: {len(data)} bytes is not a whole number of 16-bit samples")  # fmt: skip
+        raise ApiError(
+            422,
+            "invalid_audio",
+            f"{field}: {len(data)} bytes is not a whole number of 16-bit samples",
+        )
     if len(data) / 2 / sample_rate > max_audio_s:
         raise _too_long(field, len(data) / 2 / sample_rate, max_audio_s)
     samples = np.frombuffer(data, dtype="<i2").astype(np.float32) / 32768.0
@@ -51,10 +54,11 @@ def decode_pcm16(data: bytes, sample_rate: int, max_audio_s: float, field: str) 
 def check_sample_rate(sample_rate: int, field: str = "sample_rate") -> None:
     if not MIN_SAMPLE_RATE <= sample_rate <= MAX_SAMPLE_RATE:
         raise ApiError(
-            422, "invalid_sample_rate",
+            422,
+            "invalid_sample_rate",
             f"{field}: {sample_rate} Hz is not a usable sample rate "
             f"(expected {MIN_SAMPLE_RATE}..{MAX_SAMPLE_RATE})",
-        )  # fmt: skip
+        )
 
 
 def _to_16k(mono: np.ndarray, rate: int, field: str) -> np.ndarray:
@@ -73,6 +77,7 @@ def _to_16k(mono: np.ndarray, rate: int, field: str) -> np.ndarray:
 
 def _too_long(field: str, seconds: float, limit: float) -> ApiError:
     return ApiError(
-        413, "audio_too_long",
+        413,
+        "audio_too_long",
         f"{field}: {seconds:.1f} s of audio is over the limit of {limit:g} s (--max-audio-s)",
-    )  # fmt: skip
+    )

@@ -90,11 +90,18 @@ class InferenceEngine:
                 self.gate.run(infer, wait=wait), timeout
             )
         except QueueFullError:
-            raise ApiError(503, "busy", f"all {self.gate.capacity} inference slots are taken; "
-                           "retry later", headers=self._retry()) from None  # fmt: skip
+            raise ApiError(
+                503,
+                "busy",
+                f"all {self.gate.capacity} inference slots are taken; retry later",
+                headers=self._retry(),
+            ) from None
         except TimeoutError:
-            raise ApiError(504, "timeout", f"inference did not finish within {timeout:g} s "
-                           "(--request-timeout-s)") from None  # fmt: skip
+            raise ApiError(
+                504,
+                "timeout",
+                f"inference did not finish within {timeout:g} s (--request-timeout-s)",
+            ) from None
         return body, {"queue": queue_ms, "inference": inference_ms}
 
     def _retry(self) -> dict[str, str]:
@@ -109,16 +116,25 @@ class InferenceEngine:
         return {
             "emotions": list(recognizer.emotions),
             "task": recognizer.task,
-            "thresholds": None if thresholds is None else dict(zip(recognizer.emotions, thresholds)),
-            "model": {"name": config.name, "architecture": config.architecture,
-                      "text_dim": config.text_dim, "audio_dim": config.audio_dim,
-                      "path": str(self.settings.model or "")},  # fmt: skip
+            "thresholds": None
+            if thresholds is None
+            else dict(zip(recognizer.emotions, thresholds)),
+            "model": {
+                "name": config.name,
+                "architecture": config.architecture,
+                "text_dim": config.text_dim,
+                "audio_dim": config.audio_dim,
+                "path": str(self.settings.model or ""),
+            },
             "encoders": {m: recognizer.spec.describe(m) for m in ("text", "audio")},
             "backend": self.settings.backend,
             "asr": self.settings.asr if self.has_asr else "unavailable",
             "vad": self.settings.vad,
-            "versions": {"hri_emo": getattr(hri_emo, "__version__", "unknown"),
-                         "torch": torch.__version__, "python": platform.python_version()},  # fmt: skip
+            "versions": {
+                "hri_emo": getattr(hri_emo, "__version__", "unknown"),
+                "torch": torch.__version__,
+                "python": platform.python_version(),
+            },
             "limits": self.settings.limits.to_dict(),
         }
 

@@ -24,8 +24,9 @@ class FormPart:
         try:
             return bytes(self.data).decode("utf-8")
         except UnicodeDecodeError as err:
-            raise ApiError(422, "invalid_text",
-                           f"form field {self.name!r} is not UTF-8 text: {err}") from err  # fmt: skip
+            raise ApiError(
+                422, "invalid_text", f"form field {self.name!r} is not UTF-8 text: {err}"
+            ) from err
 
 
 def parse_form(body: bytes, content_type: str, allowed: tuple[str, ...]) -> dict[str, FormPart]:
@@ -48,8 +49,12 @@ def parse_form(body: bytes, content_type: str, allowed: tuple[str, ...]) -> dict
         if name is None:
             raise ApiError(422, "invalid_multipart", "a form part has no name")
         filename = options.get(b"filename")
-        parts.append(FormPart(name.decode("utf-8", "replace"),
-                              None if filename is None else filename.decode("utf-8", "replace")))  # fmt: skip
+        parts.append(
+            FormPart(
+                name.decode("utf-8", "replace"),
+                None if filename is None else filename.decode("utf-8", "replace"),
+            )
+        )
         headers.clear()
 
     callbacks = {
@@ -72,8 +77,11 @@ def _by_name(parts: list[FormPart], allowed: tuple[str, ...]) -> dict[str, FormP
     named: dict[str, FormPart] = {}
     for part in parts:
         if part.name not in allowed:
-            raise ApiError(422, "unknown_field",
-                           f"unknown form field {part.name!r}; expected {', '.join(allowed)}")  # fmt: skip
+            raise ApiError(
+                422,
+                "unknown_field",
+                f"unknown form field {part.name!r}; expected {', '.join(allowed)}",
+            )
         if part.name in named:
             raise ApiError(422, "repeated_field", f"form field {part.name!r} is given twice")
         named[part.name] = part

@@ -69,20 +69,32 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ApiError)
     async def api_error(request: Request, err: ApiError) -> JSONResponse:
-        return error_response(err.status, err.code, err.message, request_id=request_id(request),
-                              details=err.details, headers=err.headers)  # fmt: skip
+        return error_response(
+            err.status,
+            err.code,
+            err.message,
+            request_id=request_id(request),
+            details=err.details,
+            headers=err.headers,
+        )
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, err: RequestValidationError) -> JSONResponse:
         summary, details = validation_details(list(err.errors()))
-        return error_response(422, "invalid_request", summary, request_id=request_id(request),
-                              details=details)  # fmt: skip
+        return error_response(
+            422, "invalid_request", summary, request_id=request_id(request), details=details
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, err: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed"}.get(err.status_code, "http_error")
-        return error_response(err.status_code, code, str(err.detail),
-                              request_id=request_id(request), headers=err.headers)  # fmt: skip
+        return error_response(
+            err.status_code,
+            code,
+            str(err.detail),
+            request_id=request_id(request),
+            headers=err.headers,
+        )
 
     @app.exception_handler(HriEmoError)
     async def bad_input(request: Request, err: HriEmoError) -> JSONResponse:

@@ -169,6 +169,7 @@ class BodyLimitMiddleware:
     async def _refuse(self, scope: dict, receive: Callable, send: Callable, size: str) -> None:
         message = f"request body of {size} bytes is over the limit of {self.max_bytes} bytes"
         request_id = scope.get("state", {}).get("request_id")
-        response = self.error(413, "body_too_large", message + " (--max-body-bytes)",
-                              request_id=request_id)
+        response = self.error(
+            413, "body_too_large", message + " (--max-body-bytes)", request_id=request_id
+        )
         await response(scope, receive, send)

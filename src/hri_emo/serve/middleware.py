@@ -66,13 +66,20 @@ class RequestContextMiddleware:
             await self.app(scope, counting_receive, tagging_send)
         finally:
             client = scope.get("client") or ("-", 0)
-            access_log.info(json.dumps({
-                "event": scope["type"], "request_id": request_id,
-                "method": scope.get("method", "WS"), "path": scope.get("path"),
-                "status": status[0] or (101 if scope["type"] == "websocket" else 0),
-                "latency_ms": round(1000 * (time.perf_counter() - start), 2),
-                "client": client[0], "bytes_in": size[0],
-            }))  # fmt: skip
+            access_log.info(
+                json.dumps(
+                    {
+                        "event": scope["type"],
+                        "request_id": request_id,
+                        "method": scope.get("method", "WS"),
+                        "path": scope.get("path"),
+                        "status": status[0] or (101 if scope["type"] == "websocket" else 0),
+                        "latency_ms": round(1000 * (time.perf_counter() - start), 2),
+                        "client": client[0],
+                        "bytes_in": size[0],
+                    }
+                )
+            )
 
 
 class TokenAuthMiddleware:
@@ -98,11 +105,16 @@ class TokenAuthMiddleware:
 
     async def _refuse(self, scope: dict, receive: Callable, send: Callable) -> None:
         if scope["type"] == "websocket":  # closing before accept answers the handshake with 403
-            await send({"type": "websocket.close", "code": 1008, "reason": "missing or wrong token"})
+            await send(
+                {"type": "websocket.close", "code": 1008, "reason": "missing or wrong token"}
+            )
             return
-        response = self.error(401, "unauthorized",
-                              "missing or wrong API token: send 'Authorization: Bearer <token>'",
-                              request_id=scope.get("state", {}).get("request_id"))  # fmt: skip
+        response = self.error(
+            401,
+            "unauthorized",
+            "missing or wrong API token: send 'Authorization: Bearer <token>'",
+            request_id=scope.get("state", {}).get("request_id"),
+        )
         response.headers["WWW-Authenticate"] = "Bearer"
         await response(scope, receive, send)
 

@@ -77,7 +77,9 @@ class UtteranceSegmenter:
         self._silence_end = max(1, round(config.silence_end_s * rate / self.frame))
         self._post_roll = round(config.post_roll_s * rate / self.frame)
         self._max_frames = max(1, int(config.max_utterance_s * rate / self.frame))
-        self._pre_roll: deque[np.ndarray] = deque(maxlen=round(config.pre_roll_s * rate / self.frame))
+        self._pre_roll: deque[np.ndarray] = deque(
+            maxlen=round(config.pre_roll_s * rate / self.frame)
+        )
         self._partial = np.zeros(0, dtype=np.int16)
         self._frames_seen = 0  # decided frames so far (stream clock)
         self._open: list[np.ndarray] | None = None  # frames of the open utterance

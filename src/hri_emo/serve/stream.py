@@ -99,8 +99,9 @@ class StreamSession:
             self.segmenter = self._make_segmenter(self.start)
             self._resampler = None
             if self.start.sample_rate != VAD_SAMPLE_RATE:
-                self._resampler = soxr.ResampleStream(self.start.sample_rate, VAD_SAMPLE_RATE,
-                                                      1, dtype="float32")  # fmt: skip
+                self._resampler = soxr.ResampleStream(
+                    self.start.sample_rate, VAD_SAMPLE_RATE, 1, dtype="float32"
+                )
             await self.send(self._ready_message())
             answering = asyncio.create_task(self._answer_loop())
             await self._read_loop()
@@ -122,20 +123,27 @@ class StreamSession:
         try:
             message = await asyncio.wait_for(self.ws.receive(), START_TIMEOUT_S)
         except asyncio.TimeoutError:
-            raise ProtocolError("start_timeout", f"no start message within {START_TIMEOUT_S:g} s",
-                                CLOSE_POLICY) from None  # fmt: skip
+            raise ProtocolError(
+                "start_timeout", f"no start message within {START_TIMEOUT_S:g} s", CLOSE_POLICY
+            ) from None
         if message["type"] == "websocket.disconnect":
             raise WebSocketDisconnect(message.get("code", 1000))
         self._check_size(message)
         if message.get("text") is None:
-            raise ProtocolError("start_required", "the first message must be the JSON start "
-                                'message {"type": "start", "sample_rate": ...}; got binary '
-                                "audio", CLOSE_POLICY)  # fmt: skip
+            raise ProtocolError(
+                "start_required",
+                "the first message must be the JSON start "
+                'message {"type": "start", "sample_rate": ...}; got binary '
+                "audio",
+                CLOSE_POLICY,
+            )
         try:
             return StartMessage.model_validate_json(message["text"])
         except ValidationError as err:
             summary, _ = validation_details(list(err.errors()))
-            raise ProtocolError("invalid_start", f"start message: {summary}", CLOSE_POLICY) from None
+            raise ProtocolError(
+                "invalid_start", f"start message: {summary}", CLOSE_POLICY
+            ) from None
 
     async def _read_loop(self) -> None:
         """Until the client stops or goes away."""
@@ -152,15 +160,22 @@ class StreamSession:
     def _check_size(self, message: dict[str, Any]) -> None:
         data = message.get("bytes") or message.get("text") or b""
         if len(data) > self.limits.ws_max_message_bytes:
-            raise ProtocolError("message_too_large", f"a message of {len(data)} bytes is over "
-                                f"the limit of {self.limits.ws_max_message_bytes} bytes "
-                                "(--ws-max-message-bytes): send smaller frames", CLOSE_TOO_BIG)  # fmt: skip
+            raise ProtocolError(
+                "message_too_large",
+                f"a message of {len(data)} bytes is over "
+                f"the limit of {self.limits.ws_max_message_bytes} bytes "
+                "(--ws-max-message-bytes): send smaller frames",
+                CLOSE_TOO_BIG,
+            )
 
     async def _on_audio(self, data: bytes) -> None:
         assert self.segmenter is not None and self.start is not None
         if len(data) % 2:
-            raise ProtocolError("invalid_audio", f"a binary frame of {len(data)} bytes is not "
-                                "whole 16-bit samples", CLOSE_POLICY)  # fmt: skip
+            raise ProtocolError(
+                "invalid_audio",
+                f"a binary frame of {len(data)} bytes is not whole 16-bit samples",
+                CLOSE_POLICY,
+            )
         seconds = len(data) / 2 / self.start.sample_rate
         if self._unanswered_s + self.segmenter.open_s + seconds > self.limits.stream_buffer_s:
             await self._drop(seconds)
@@ -178,11 +193,16 @@ class StreamSession:
         first = not self._dropped_s
         self._dropped_s += seconds
         if first:
-            await self.send({"type": "warning", "code": "buffer_full",
-                             "message": f"over {self.limits.stream_buffer_s:g} s of audio wait "
-                             "for an answer (sending faster than real time?): audio is dropped "
-                             "until the server catches up (--stream-buffer-s)",
-                             "at_s": self.segmenter.stream_s})  # fmt: skip
+            await self.send(
+                {
+                    "type": "warning",
+                    "code": "buffer_full",
+                    "message": f"over {self.limits.stream_buffer_s:g} s of audio wait "
+                    "for an answer (sending faster than real time?): audio is dropped "
+                    "until the server catches up (--stream-buffer-s)",
+                    "at_s": self.segmenter.stream_s,
+                }
+            )
 
     async def _on_control(self, text: str) -> bool:
         """Handle a text message; True when the client asked to stop."""
@@ -207,8 +227,13 @@ class StreamSession:
             at = self.segmenter.stream_s
             await self._enqueue(Utterance(at, at, np.zeros(0, np.float32), "end_mark"))
         elif kind == "end_utterance":
-            await self.send({"type": "notice", "code": "nothing_to_end",
-                             "message": "no speech since the last utterance"})  # fmt: skip
+            await self.send(
+                {
+                    "type": "notice",
+                    "code": "nothing_to_end",
+                    "message": "no speech since the last utterance",
+                }
+            )
         return kind == "stop"
 
     async def _on_event(self, event: SpeechStarted | Utterance) -> None:
@@ -216,10 +241,15 @@ class StreamSession:
             await self.send({"type": "speech_start", "start_s": round(event.start_s, 3)})
             return
         if event.reason == "max_length":
-            await self.send({"type": "warning", "code": "max_utterance_length",
-                             "message": f"utterance cut at {self.limits.max_utterance_s:g} s "
-                             "(--max-utterance-s); the next one goes on",
-                             "at_s": round(event.end_s, 3)})  # fmt: skip
+            await self.send(
+                {
+                    "type": "warning",
+                    "code": "max_utterance_length",
+                    "message": f"utterance cut at {self.limits.max_utterance_s:g} s "
+                    "(--max-utterance-s); the next one goes on",
+                    "at_s": round(event.end_s, 3),
+                }
+            )
         await self._enqueue(event)
 
     async def _enqueue(self, utterance: Utterance) -> None:
@@ -236,19 +266,28 @@ class StreamSession:
         while (pending := await self._queue.get()) is not None:
             utterance = pending.utterance
             wave = utterance.audio if utterance.audio.size else None
-            where = {"utterance": pending.index, "start_s": round(utterance.start_s, 3),
-                     "end_s": round(utterance.end_s, 3), "reason": utterance.reason}  # fmt: skip
+            where = {
+                "utterance": pending.index,
+                "start_s": round(utterance.start_s, 3),
+                "end_s": round(utterance.end_s, 3),
+                "reason": utterance.reason,
+            }
             try:
-                body, timings = await self.engine.predict(wave, pending.text,
-                                                          maps=self.start.maps, wait=True)  # fmt: skip
+                body, timings = await self.engine.predict(
+                    wave, pending.text, maps=self.start.maps, wait=True
+                )
             except (ApiError, HriEmoError) as err:
-                code, message = getattr(err, "code", "unusable_input"), getattr(err, "message", str(err))
+                code, message = (
+                    getattr(err, "code", "unusable_input"),
+                    getattr(err, "message", str(err)),
+                )
                 await self.send({"type": "error", "code": code, "message": message, **where})
             else:
                 timings["since_end"] = 1000 * (time.perf_counter() - pending.closed_at)
                 timings = {k: round(v, 3) for k, v in timings.items()}
-                await self.send_text(wrap_result(body, type="result", **where,
-                                                 server_timings_ms=timings))  # fmt: skip
+                await self.send_text(
+                    wrap_result(body, type="result", **where, server_timings_ms=timings)
+                )
             finally:
                 self._unanswered_s -= utterance.duration_s
 
@@ -270,16 +309,23 @@ class StreamSession:
             pass
 
     def _make_segmenter(self, start: StartMessage) -> UtteranceSegmenter:
-        config = SegmenterConfig(segmentation=start.segmentation,
-                                 max_utterance_s=self.limits.max_utterance_s)  # fmt: skip
+        config = SegmenterConfig(
+            segmentation=start.segmentation, max_utterance_s=self.limits.max_utterance_s
+        )
         vad = create_vad(self.settings.vad) if start.segmentation == "vad" else None
         return UtteranceSegmenter(vad, config)
 
     def _ready_message(self) -> dict[str, Any]:
         assert self.start is not None
-        return {"type": "ready", "session_id": self.session_id,
-                "sample_rate": self.start.sample_rate, "segmentation": self.start.segmentation,
-                "vad": self.settings.vad if self.start.segmentation == "vad" else None,
-                "maps": self.start.maps,
-                "limits": {k: getattr(self.limits, k) for k in
-                           ("max_utterance_s", "stream_buffer_s", "ws_max_message_bytes")}}  # fmt: skip
+        return {
+            "type": "ready",
+            "session_id": self.session_id,
+            "sample_rate": self.start.sample_rate,
+            "segmentation": self.start.segmentation,
+            "vad": self.settings.vad if self.start.segmentation == "vad" else None,
+            "maps": self.start.maps,
+            "limits": {
+                k: getattr(self.limits, k)
+                for k in ("max_utterance_s", "stream_buffer_s", "ws_max_message_bytes")
+            },
+        }

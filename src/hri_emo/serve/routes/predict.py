@@ -27,10 +27,13 @@ REQUEST_BODY = {
             "schema": {
                 "type": "object",
                 "properties": {
-                    "audio": {"type": "string", "format": "binary",
-                              "description": "a wav file (any rate, mono or stereo)"},
+                    "audio": {
+                        "type": "string",
+                        "format": "binary",
+                        "description": "a wav file (any rate, mono or stereo)",
+                    },
                     "text": {"type": "string", "description": "the transcript (optional)"},
-                },  # fmt: skip
+                },
                 "additionalProperties": False,
             }
         },
@@ -55,20 +58,28 @@ async def predict(
     content_type = request.headers.get("content-type", "")
     body = await request.body()
     if not body:
-        raise ApiError(422, "empty_body", "the request body is empty: send JSON or a multipart form")
+        raise ApiError(
+            422, "empty_body", "the request body is empty: send JSON or a multipart form"
+        )
     media = content_type.split(";")[0].strip().lower()
     if media == "application/json":
         wave, text = _from_json(body, limits)
     elif media == "multipart/form-data":
         wave, text = _from_form(body, content_type, limits)
     else:
-        raise ApiError(415, "unsupported_media_type", f"content type {media or 'none'!r}: "
-                       "send application/json or multipart/form-data")  # fmt: skip
+        raise ApiError(
+            415,
+            "unsupported_media_type",
+            f"content type {media or 'none'!r}: send application/json or multipart/form-data",
+        )
     decode_ms = 1000 * (time.perf_counter() - start)
     result, timings = await request.app.state.engine.predict(wave, text, maps=maps)
     timings = {"decode": decode_ms, **timings, "total": 1000 * (time.perf_counter() - start)}
-    content = wrap_result(result, request_id=request.state.request_id,
-                          server_timings_ms={k: round(v, 3) for k, v in timings.items()})  # fmt: skip
+    content = wrap_result(
+        result,
+        request_id=request.state.request_id,
+        server_timings_ms={k: round(v, 3) for k, v in timings.items()},
+    )
     return Response(content, media_type="application/json")
 
 
@@ -83,12 +94,15 @@ def _from_json(body: bytes, limits: ServeLimits) -> tuple[np.ndarray | None, str
         try:
             data = base64.b64decode(payload.audio_base64, validate=True)
         except (binascii.Error, ValueError) as err:
-            raise ApiError(422, "invalid_base64", f"audio_base64 is not valid base64: {err}") from None
+            raise ApiError(
+                422, "invalid_base64", f"audio_base64 is not valid base64: {err}"
+            ) from None
         if payload.encoding == "wav":
             wave = decode_wav(data, limits.max_audio_s, field="audio_base64")
         elif payload.sample_rate is None:
-            raise ApiError(422, "missing_sample_rate",
-                           "sample_rate is required with encoding pcm_s16le")  # fmt: skip
+            raise ApiError(
+                422, "missing_sample_rate", "sample_rate is required with encoding pcm_s16le"
+            )
         else:
             wave = decode_pcm16(data, payload.sample_rate, limits.max_audio_s, "audio_base64")
     return wave, _checked_text(payload.text, wave, limits)
@@ -107,11 +121,16 @@ def _from_form(
 
 def _checked_text(text: str | None, wave: np.ndarray | None, limits: ServeLimits) -> str | None:
     if text is not None and len(text) > limits.max_text_chars:
-        raise ApiError(413, "text_too_long", f"text: {len(text)} characters is over the limit "
-                       f"of {limits.max_text_chars} (--max-text-chars)")  # fmt: skip
+        raise ApiError(
+            413,
+            "text_too_long",
+            f"text: {len(text)} characters is over the limit "
+            f"of {limits.max_text_chars} (--max-text-chars)",
+        )
     if text is not None and "\x00" in text:
         raise ApiError(422, "invalid_text", "text contains NUL characters")
     if wave is None and not (text and text.strip()):
-        raise ApiError(422, "nothing_to_classify",
-                       "send audio, a non-empty transcript (text), or both")  # fmt: skip
+        raise ApiError(
+            422, "nothing_to_classify", "send audio, a non-empty transcript (text), or both"
+        )
     return text

@@ -16,9 +16,14 @@ async def stream(websocket: WebSocket) -> None:
     if not state.connections.try_open(client):
         await websocket.accept()
         limit = state.connections.per_client
-        await websocket.send_json({"type": "error", "code": "too_many_connections",
-                                   "message": f"{client} already has {limit} open streams "
-                                   "(--ws-connections-per-client)"})  # fmt: skip
+        await websocket.send_json(
+            {
+                "type": "error",
+                "code": "too_many_connections",
+                "message": f"{client} already has {limit} open streams "
+                "(--ws-connections-per-client)",
+            }
+        )
         await websocket.close(CLOSE_POLICY, reason="too_many_connections")
         return
     try:

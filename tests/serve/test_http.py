@@ -1,0 +1,143 @@
+"""POST /v1/predict, health, model info and the OpenAPI schema against a real server."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import fields
+
+import httpx
+import numpy as np
+import pytest
+import soundfile as sf
+
+from hri_emo.explain.result import UtteranceExplanation
+from hri_emo.serve.schemas import ExplanationBody
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def pcm16(wave: np.ndarray) -> bytes:
+    return (np.clip(wave, -1, 1) * 32767).astype("<i2").tobytes()
+
+
+def test_multipart_wav_and_text(server, speech, sentences):
+    with speech["happy"].open("rb") as handle:
+        files = {"audio": ("happy.wav", handle, "audio/wav")}
+        response = httpx.post(
+            f"{server.url}/v1/predict", files=files, data={"text": sentences["happy"]}, timeout=60
+        )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    result = body["result"]
+    assert set(result["probabilities"]) == set(result["emotions"])
+    assert result["transcript"] == sentences["happy"] and result["transcript_source"] == "given"
+    assert 0.0 <= result["beta_mean"] <= 1.0
+    assert set(result["top_words"]) == set(result["emotions"])
+    assert result["duration_s"] == pytest.approx(sf.info(str(speech["happy"])).duration, abs=0.01)
+    assert {"text_encoder", "audio_encoder", "fusion_model"} <= set(result["timings_ms"])
+    assert {"decode", "queue", "inference", "total"} <= set(body["server_timings_ms"])
+    assert response.headers["x-request-id"] == body["request_id"]
+    assert "alignment" not in result  # compact unless maps=true
+
+
+def test_json_pcm_with_maps_matches_the_explanation_type(server, speech, sentences):
+    from hri_emo.encoders import load_audio
+
+    wave = load_audio(speech["table"])
+    payload = {
+        "audio_base64": base64.b64encode(pcm16(wave)).decode(),
+        "sample_rate": 16000,
+        "text": sentences["table"],
+    }
+    response = httpx.post(f"{server.url}/v1/predict?maps=true", json=payload, timeout=60)
+    assert response.status_code == 200, response.text
+    result = response.json()["result"]
+    explanation = UtteranceExplanation.from_dict(result)  # the answer is the one result type
+    assert explanation.alignment.shape == (len(explanation.words), len(explanation.frame_times))
+    assert explanation.attribution.shape == (len(explanation.emotions), len(explanation.words))
+    documented = {f for f in ExplanationBody.model_fields}
+    arrays = {
+        "frame_times",
+        "alignment",
+        "attribution",
+        "frame_attribution",
+        "beta_per_word",
+        "beta_std_per_word",
+        "beta_per_dim",
+        "envelope",
+    }
+    assert {f.name for f in fields(UtteranceExplanation)} - arrays <= documented
+
+
+def test_json_wav_bytes_at_another_rate(server, speech, tmp_path):
+    from hri_emo.encoders import load_audio
+
+    wave = load_audio(speech["happy"])
+    stereo_48k = tmp_path / "stereo.wav"
+    resampled = np.interp(np.arange(0, len(wave), 1 / 3), np.arange(len(wave)), wave)
+    sf.write(str(stereo_48k), np.stack([resampled, resampled], axis=1), 48000)
+    payload = {
+        "audio_base64": base64.b64encode(stereo_48k.read_bytes()).decode(),
+        "encoding": "wav",
+    }
+    response = httpx.post(f"{server.url}/v1/predict", json=payload, timeout=60)
+    assert response.status_code == 200, response.text
+    assert response.json()["result"]["duration_s"] == pytest.approx(len(wave) / 16000, abs=0.01)
+
+
+def test_text_only(server):
+    response = httpx.post(f"{server.url}/v1/predict", json={"text": "I am so sad"}, timeout=60)
+    assert response.status_code == 200, response.text
+    result = response.json()["result"]
+    assert result["duration_s"] is None and result["words"]
+
+
+def test_health_ready_and_model_info(server, recognizer):
+    assert httpx.get(f"{server.url}/healthz").json() == {"status": "ok"}
+    assert httpx.get(f"{server.url}/readyz").json() == {"status": "ready"}
+    info = httpx.get(f"{server.url}/v1/model").json()
+    assert info["emotions"] == recognizer.emotions and info["task"] == recognizer.task
+    assert set(info["encoders"]) == {"text", "audio"} and "torch" in info["versions"]
+    assert info["limits"]["max_body_bytes"] > 0 and info["vad"] == "silero"
+
+
+def test_openapi_documents_the_routes(server):
+    schema = httpx.get(f"{server.url}/openapi.json").json()
+    assert {"/v1/predict", "/v1/model", "/healthz", "/readyz"} <= set(schema["paths"])
+    body = schema["paths"]["/v1/predict"]["post"]["requestBody"]["content"]
+    assert {"application/json", "multipart/form-data"} <= set(body)
+
+
+def test_the_page_and_its_files_are_served(server):
+    page = httpx.get(f"{server.url}/")
+    assert page.status_code == 200 and "/static/app.js" in page.text
+    for name in ("app.js", "heatmap.js", "capture-worklet.js", "style.css"):
+        assert httpx.get(f"{server.url}/static/{name}").status_code == 200
+    assert "cdn" not in page.text.lower() and "https://" not in page.text
+
+
+def test_request_id_is_echoed_and_access_logged(server, caplog):
+    caplog.set_level("INFO", logger="hri_emo.serve.access")
+    response = httpx.get(f"{server.url}/v1/model", headers={"X-Request-ID": "robot-0001-abcd"})
+    assert response.headers["x-request-id"] == "robot-0001-abcd"
+    lines = [r.getMessage() for r in caplog.records if "robot-0001-abcd" in r.getMessage()]
+    assert lines and '"latency_ms"' in lines[0] and '"status": 200' in lines[0]
+
+
+def test_cors_is_closed_by_default(server):
+    response = httpx.options(
+        f"{server.url}/v1/predict",
+        headers={"Origin": "http://evil.example", "Access-Control-Request-Method": "POST"},
+    )
+    assert "access-control-allow-origin" not in response.headers
+    response = httpx.get(f"{server.url}/healthz", headers={"Origin": "http://evil.example"})
+    assert "access-control-allow-origin" not in response.headers
+
+
+def test_cors_origin_when_configured(make_server):
+    live = make_server(cors_origins=["http://robot.local"])
+    response = httpx.options(
+        f"{live.url}/v1/predict",
+        headers={"Origin": "http://robot.local", "Access-Control-Request-Method": "POST"},
+    )
+    assert response.headers["access-control-allow-origin"] == "http://robot.local"
