@@ -15,7 +15,7 @@ function drawHeatmap(canvas, matrix, rowLabels, colLabels, title) {
   const rows = matrix.length;
   const cols = rows ? matrix[0].length : 0;
   const left = 80, top = 22, bottom = 40;
-  const cell = Math.max(2, Math.min(28, Math.floor(560 / Math.max(1, cols))));
+  const cell = cols <= 24 ? 48 : Math.max(2, Math.min(28, Math.floor(560 / Math.max(1, cols))));
   const rowHeight = 18;
   canvas.width = left + cols * cell + 10;
   canvas.height = top + rows * rowHeight + bottom;

@@ -1,0 +1,50 @@
+"""The live page in real headless Chromium (Debian's), its microphone faked from a wav file:
+the page streams to /v1/stream and an utterance's result, with its heatmaps, appears."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(chromium_path, stream_wav):
+    """pytest-playwright launches the system Chromium with a fake microphone playing the
+    two-utterance wav (looped)."""
+    wav, _ = stream_wav
+    return {
+        "executable_path": chromium_path,
+        "args": [
+            "--no-sandbox",
+            "--use-fake-ui-for-media-stream",
+            "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-audio-capture={wav}",
+            "--autoplay-policy=no-user-gesture-required",
+        ],
+    }
+
+
+def test_live_page_shows_an_utterance_result(server, page, sentences, tmp_path):
+    console: list[str] = []
+    page.on("console", lambda message: console.append(message.text))
+    page.goto(server.url + "/")
+    page.fill("#transcript", sentences["happy"])
+    page.click("#start")
+    page.wait_for_selector(".status.live", timeout=30_000)
+    page.click("#send-text")
+    card = page.wait_for_selector(".utterance", timeout=60_000)
+    assert card is not None, console
+    text = card.inner_text()
+    assert "utterance 0" in text and "beta" in text
+    assert page.locator("#bars .bar").count() == 6  # one bar per emotion of the model
+    heatmaps = page.locator(".utterance").first.locator("canvas.heatmap")
+    assert heatmaps.count() >= 1
+    assert int(heatmaps.first.get_attribute("data-cols")) > 0
+    shot = tmp_path / "live_page.png"
+    page.screenshot(path=str(shot), full_page=True)
+    keep = shutil.os.environ.get("HRI_EMO_SCREENSHOT")
+    if keep:
+        shutil.copy(shot, keep)
