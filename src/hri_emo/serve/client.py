@@ -41,6 +41,7 @@ class StreamClient:
         token: str | None = None,
         segmentation: str = "vad",
         maps: bool = False,
+        silence_end_s: float | None = None,
     ) -> None:
         self.url, self.sample_rate, self.token = url, sample_rate, token
         self.start = {
@@ -49,6 +50,8 @@ class StreamClient:
             "segmentation": segmentation,
             "maps": maps,
         }
+        if silence_end_s is not None:
+            self.start["silence_end_s"] = silence_end_s
         self.ready: dict[str, Any] | None = None
         self._ws: Any = None
 

@@ -47,6 +47,7 @@ class StartMessage(BaseModel):
     sample_rate: int = Field(ge=MIN_SAMPLE_RATE, le=MAX_SAMPLE_RATE)
     encoding: Literal["pcm_s16le"] = "pcm_s16le"
     segmentation: Literal["vad", "client"] = "vad"
+    silence_end_s: float = Field(0.3, ge=0.1, le=3.0)  # VAD: silence that ends an utterance
     maps: bool = False
 
 
@@ -310,7 +311,9 @@ class StreamSession:
 
     def _make_segmenter(self, start: StartMessage) -> UtteranceSegmenter:
         config = SegmenterConfig(
-            segmentation=start.segmentation, max_utterance_s=self.limits.max_utterance_s
+            segmentation=start.segmentation,
+            silence_end_s=start.silence_end_s,
+            max_utterance_s=self.limits.max_utterance_s,
         )
         vad = create_vad(self.settings.vad) if start.segmentation == "vad" else None
         return UtteranceSegmenter(vad, config)
@@ -323,6 +326,7 @@ class StreamSession:
             "sample_rate": self.start.sample_rate,
             "segmentation": self.start.segmentation,
             "vad": self.settings.vad if self.start.segmentation == "vad" else None,
+            "silence_end_s": self.start.silence_end_s,
             "maps": self.start.maps,
             "limits": {
                 k: getattr(self.limits, k)
