@@ -3,6 +3,7 @@ the page streams to /v1/stream and an utterance's result, with its heatmaps, app
 
 from __future__ import annotations
 
+import os
 import shutil
 
 import pytest
@@ -10,21 +11,28 @@ import pytest
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
 
 
-@pytest.fixture(scope="session")
-def browser_type_launch_args(chromium_path, stream_wav):
-    """pytest-playwright launches the system Chromium with a fake microphone playing the
-    two-utterance wav (looped)."""
+@pytest.fixture
+def page(chromium_path, stream_wav):
+    """The system Chromium, launched by Playwright with a fake microphone playing the
+    two-utterance wav (looped). Playwright is started and stopped within the test: the
+    session-wide `page` fixture of pytest-playwright keeps an event loop running in the main
+    thread for the rest of the session, which breaks every later `asyncio.run`."""
+    from playwright.sync_api import sync_playwright
+
     wav, _ = stream_wav
-    return {
-        "executable_path": chromium_path,
-        "args": [
-            "--no-sandbox",
-            "--use-fake-ui-for-media-stream",
-            "--use-fake-device-for-media-stream",
-            f"--use-file-for-fake-audio-capture={wav}",
-            "--autoplay-policy=no-user-gesture-required",
-        ],
-    }
+    args = [
+        "--no-sandbox",
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-audio-capture={wav}",
+        "--autoplay-policy=no-user-gesture-required",
+    ]
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path, args=args)
+        try:
+            yield browser.new_page()
+        finally:
+            browser.close()
 
 
 def test_live_page_shows_an_utterance_result(server, page, sentences, tmp_path):
@@ -45,6 +53,6 @@ def test_live_page_shows_an_utterance_result(server, page, sentences, tmp_path):
     assert int(heatmaps.first.get_attribute("data-cols")) > 0
     shot = tmp_path / "live_page.png"
     page.screenshot(path=str(shot), full_page=True)
-    keep = shutil.os.environ.get("HRI_EMO_SCREENSHOT")
+    keep = os.environ.get("HRI_EMO_SCREENSHOT")
     if keep:
         shutil.copy(shot, keep)
