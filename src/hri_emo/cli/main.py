@@ -15,6 +15,7 @@ COMMAND_MODULES = [
     "hri_emo.cli.data",
     "hri_emo.cli.extract",
     "hri_emo.cli.train",
+    "hri_emo.cli.robustness",
 ]
 
 
