@@ -55,9 +55,10 @@ def test_telephone_removes_everything_above_the_8k_band():
     freqs = np.fft.rfftfreq(len(narrow), 1 / 16000)
     original = np.abs(np.fft.rfft(noise)) ** 2
     assert spectrum[freqs > 4200].sum() < 0.001 * original[freqs > 4200].sum()
-    assert spectrum[(freqs > 800) & (freqs < 3000)].sum() > 0.5 * original[
-        (freqs > 800) & (freqs < 3000)
-    ].sum()
+    assert (
+        spectrum[(freqs > 800) & (freqs < 3000)].sum()
+        > 0.5 * original[(freqs > 800) & (freqs < 3000)].sum()
+    )
     assert len(narrow) == len(noise)
 
 

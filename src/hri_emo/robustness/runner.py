@@ -229,7 +229,7 @@ def _score(
     loader = make_dataloader(dataset, batch_size=data.eval_batch_size or data.batch_size)
     module = EmotionLightningModule(ckpt.model, text_encoder=ckpt.text_encoder).eval()
     generator = torch.Generator().manual_seed(seed)
-    probs, targets, betas = [], [], []
+    probs, targets, betas, loss_sum = [], [], [], 0.0
     for batch in loader:
         if noise_snr is not None and batch.audio is not None:
             noisy = C.feature_noise(
@@ -237,6 +237,7 @@ def _score(
             )
             batch = replace(batch, audio=noisy)
         out = module.model_step(batch, "predict")
+        loss_sum += float(out.loss) * len(batch)
         probs.append(out.probabilities.double().numpy())
         targets.append(batch.labels.numpy())
         if out.beta_mean is not None:
@@ -248,6 +249,7 @@ def _score(
     metrics = compute_metrics(
         ckpt.task, np.concatenate(targets), np.concatenate(probs), ckpt.emotions, ckpt.thresholds
     )
+    metrics["loss"] = loss_sum / len(dataset)
     beta = float(np.concatenate(betas).mean()) if betas else None
     return metrics, beta
 
