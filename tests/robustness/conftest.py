@@ -25,6 +25,10 @@ class RecordedRuns:
     v2: Path
     text_only: Path
 
+    def train(self, name: str, model: str, *extra: str, manifest: Path | None = None) -> Path:
+        """Another run on the corpus (or on `manifest`) with the same recipe."""
+        return train(self.folder, manifest or self.manifest, name, model, *extra)
+
 
 def voice(seconds: float, pitch: float) -> np.ndarray:
     """A voiced, pitch-gliding harmonic signal with syllable-like bursts, float32 16 kHz."""
@@ -106,5 +110,5 @@ def feature_run(recorded_runs) -> Path:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    return train(folder, manifest, "features", "hriemo-v2", "data.audio_features=record",
-                 "data.standardize=[audio]")  # fmt: skip
+    return recorded_runs.train("features", "hriemo-v2", "data.audio_features=record",
+                               "data.standardize=[audio]", manifest=manifest)  # fmt: skip

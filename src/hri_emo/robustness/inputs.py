@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -53,21 +54,37 @@ def corrupt_texts(
 
 
 def corrupt_recordings(
-    records: list[UtteranceRecord], condition: Condition, seed: int, folder: Path
+    records: list[UtteranceRecord],
+    condition: Condition | Callable[[np.random.Generator], Condition],
+    seed: int,
+    folder: Path,
+    babble_pool: int = 32,
 ) -> list[UtteranceRecord]:
-    """Records pointing at corrupted copies of their recordings (float WAVs in `folder`)."""
-    rng = np.random.default_rng(seed)
+    """Records pointing at corrupted copies of their recordings (float WAVs in `folder`,
+    reused when present). `condition` may be a function drawing one per utterance (training
+    augmentation at random levels). Babble comes from a pool of other utterances of the same
+    records, so memory stays bounded on large splits."""
     folder.mkdir(parents=True, exist_ok=True)
-    waves = {r.id: load_audio(r.wav_path, r.start, r.end) for r in records}
+    pool_rng = np.random.default_rng(seed)
+    pool_ids = pool_rng.choice(len(records), size=min(babble_pool, len(records)), replace=False)
+    pool: dict[str, np.ndarray] = {}
     out = []
-    for record in records:
+    for index, record in enumerate(records):
         path = folder / f"{_safe(record.id)}.wav"
         if not path.is_file():
-            others = [w for i, w in waves.items() if i != record.id]
-            noisy = corrupt_wave(waves[record.id], condition, rng, others)
+            rng = np.random.default_rng([seed, index])
+            chosen = condition(rng) if callable(condition) else condition
+            if chosen.corruption == "babble" and not pool:
+                pool = {records[i].id: _load(records[i]) for i in pool_ids}
+            others = [w for i, w in pool.items() if i != record.id]
+            noisy = corrupt_wave(_load(record), chosen, rng, others)
             sf.write(path, noisy, C.SAMPLE_RATE, subtype="FLOAT")
         out.append(replace(record, wav_path=path, start=None, end=None))
     return out
+
+
+def _load(record: UtteranceRecord) -> np.ndarray:
+    return load_audio(record.wav_path, record.start, record.end)
 
 
 def corrupt_wave(
