@@ -71,7 +71,9 @@ class RunInputs:
 
     @property
     def model_name(self) -> str:
-        return self.cfg.model.name
+        """The model, marked "+corruption" when it was trained with corruption."""
+        augmented = self.cfg.train.corruption.fraction > 0 or self.cfg.data.noisy_audio_features
+        return self.cfg.model.name + (" +corruption" if augmented else "")
 
 
 def evaluate_robustness(
