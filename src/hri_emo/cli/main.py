@@ -16,6 +16,7 @@ COMMAND_MODULES = [
     "hri_emo.cli.extract",
     "hri_emo.cli.train",
     "hri_emo.cli.serve",
+    "hri_emo.cli.robustness",
 ]
 
 

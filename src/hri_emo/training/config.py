@@ -43,9 +43,11 @@ class DataConfig:
     """Where the corpus and its features are, how splits are chosen, how batches are formed.
 
     `text_features` / `audio_features`: a feature store (HDF5) path, "record" for features that
-    the reader put in the records, or null to leave that modality out. `standardize` lists
-    modalities whose features are z-scored per dimension with training-split statistics (stored
-    in the checkpoint and re-applied at evaluation).
+    the reader put in the records, or null to leave that modality out. `noisy_audio_features`:
+    a store of the same encoder made from noisy recordings (`hri-emo extract-noisy`), which a
+    `noisy_audio_fraction` of the training items (fixed per item) read instead of the clean
+    one. `standardize` lists modalities whose features are z-scored per dimension with
+    training-split statistics (stored in the checkpoint and re-applied at evaluation).
     """
 
     corpus: str = MISSING
@@ -57,6 +59,8 @@ class DataConfig:
     validation: ValidationSplitConfig = field(default_factory=ValidationSplitConfig)
     text_features: str | None = None
     audio_features: str | None = None
+    noisy_audio_features: str | None = None
+    noisy_audio_fraction: float = 0.5
     standardize: list[str] = field(default_factory=list)
     max_text_len: int | None = None
     max_audio_len: int | None = None
@@ -124,11 +128,25 @@ class ModalityDropoutConfig:
 
 
 @dataclass
+class CorruptionConfig:
+    """Training-time corruption (hri_emo.training.corruption): each training item is corrupted
+    with probability `fraction` by one enabled kind (a null range disables that kind):
+    audio-feature noise with SNR drawn from `audio_noise_snr` dB, or word dropout at a rate
+    drawn from `word_dropout`. Waveform noise comes from a pre-extracted store instead
+    (`data.noisy_audio_features`, `data.noisy_audio_fraction`)."""
+
+    fraction: float = 0.0
+    audio_noise_snr: list[float] | None = field(default_factory=lambda: [0.0, 20.0])
+    word_dropout: list[float] | None = field(default_factory=lambda: [0.1, 0.5])
+
+
+@dataclass
 class TrainConfig:
     """Training behaviour: seed, robustness, imbalance, early stopping, thresholds, outputs."""
 
     seed: int = 0
     modality_dropout: ModalityDropoutConfig = field(default_factory=ModalityDropoutConfig)
+    corruption: CorruptionConfig = field(default_factory=CorruptionConfig)
     class_weights: bool = True
     monitor: str = "val/loss"
     monitor_mode: str = "min"
@@ -221,6 +239,7 @@ def validate_config(cfg: ExperimentConfig) -> None:
         prob = getattr(cfg.train.modality_dropout, modality)
         if not 0.0 <= prob < 1.0:
             raise ConfigError(f"train.modality_dropout.{modality}: expected [0, 1), got {prob}")
+    _validate_corruption(cfg)
     for modality in cfg.data.standardize:
         if modality not in ("text", "audio"):
             raise ConfigError(f"data.standardize: expected 'text'/'audio', got {modality!r}")
@@ -228,6 +247,28 @@ def validate_config(cfg: ExperimentConfig) -> None:
         raise ConfigError(
             f"data.validation.fraction: expected [0, 1), got {cfg.data.validation.fraction}"
         )
+
+
+def _validate_corruption(cfg: ExperimentConfig) -> None:
+    corruption = cfg.train.corruption
+    for key, value in (
+        ("train.corruption.fraction", corruption.fraction),
+        ("data.noisy_audio_fraction", cfg.data.noisy_audio_fraction),
+    ):
+        if not 0.0 <= value <= 1.0:
+            raise ConfigError(f"{key}: expected [0, 1], got {value}")
+    ranges = {"audio_noise_snr": (-10.0, 60.0), "word_dropout": (0.0, 0.95)}
+    for name, (low, high) in ranges.items():
+        value = getattr(corruption, name)
+        if value is None:
+            continue
+        if len(value) != 2 or not low <= value[0] <= value[1] <= high:
+            raise ConfigError(
+                f"train.corruption.{name}: expected [min, max] within {low:g}..{high:g}, "
+                f"got {list(value)}"
+            )
+    if cfg.data.noisy_audio_features and not cfg.data.audio_features:
+        raise ConfigError("data.noisy_audio_features is set but data.audio_features is not")
 
 
 def config_to_yaml(cfg: ExperimentConfig) -> str:

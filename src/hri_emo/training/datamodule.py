@@ -16,6 +16,7 @@ from torch.utils.data import DataLoader
 
 from hri_emo.data.dataset import EmotionDataset, RecordFeatureSource, encode_target
 from hri_emo.data.feature_store import FeatureStore
+from hri_emo.data.mixed_source import MixedSource
 from hri_emo.data.records import Corpus, UtteranceRecord
 from hri_emo.data.sampler import make_dataloader
 from hri_emo.data.splits import carve_validation
@@ -53,6 +54,7 @@ class EmotionDataModule(L.LightningDataModule):
         self.corpus = corpus
         self.records: dict[str, list[UtteranceRecord]] = {}
         self.sources: dict[str, Any] = {}
+        self.noisy_audio: Any = None
         self._datasets: dict[str, EmotionDataset] = {}
 
     @property
@@ -75,12 +77,13 @@ class EmotionDataModule(L.LightningDataModule):
             if location is not None:
                 self.sources[modality] = self._open_source(modality, location)
         self._standardize()
+        self.noisy_audio = self._open_noisy_audio()
         for stage_name, records in self.records.items():
             self._report_coverage(stage_name, records)
 
     def close(self) -> None:
         """Close the feature stores (not Lightning's `teardown`: thresholds are tuned after fit)."""
-        for source in self.sources.values():
+        for source in [*self.sources.values(), self.noisy_audio]:
             store = getattr(source, "source", source)
             if isinstance(store, FeatureStore):
                 store.close()
@@ -89,12 +92,16 @@ class EmotionDataModule(L.LightningDataModule):
         """The EmotionDataset of "train", "val" or "test"."""
         self.setup()
         if stage not in self._datasets:
+            audio = self.sources.get("audio")
+            if stage == "train" and self.noisy_audio is not None:
+                fraction = self.config.noisy_audio_fraction
+                audio = MixedSource(audio, self.noisy_audio, fraction, self.seed)
             self._datasets[stage] = EmotionDataset(
                 self.stage_records(stage),
                 self.emotions,
                 self.task,
                 text_source=self.sources.get("text"),
-                audio_source=self.sources.get("audio"),
+                audio_source=audio,
                 max_text_len=self.config.max_text_len,
                 max_audio_len=self.config.max_audio_len,
             )
@@ -211,6 +218,26 @@ class EmotionDataModule(L.LightningDataModule):
             )
         for modality, standardizer in self.standardizers.items():
             self.sources[modality] = StandardizedSource(self.sources[modality], standardizer)
+
+    def _open_noisy_audio(self) -> Any:
+        """The noisy copy of the audio store (training augmentation), standardised like the
+        clean one; it must come from the same encoder."""
+        location = self.config.noisy_audio_features
+        if not location:
+            return None
+        clean = getattr(self.sources["audio"], "metadata", None)
+        noisy = FeatureStore.open(location)
+        for key in ("encoder", "dim", "layer", "level"):
+            if clean is None or getattr(noisy.metadata, key) != getattr(clean, key):
+                noisy.close()
+                raise ConfigError(
+                    f"data.noisy_audio_features {location}: {key} "
+                    f"{getattr(noisy.metadata, key)!r} differs from the clean audio store's "
+                    f"{getattr(clean, key, None)!r} (make it with hri-emo extract-noisy --like "
+                    f"{self.config.audio_features})"
+                )
+        standardizer = (self.standardizers or {}).get("audio")
+        return noisy if standardizer is None else StandardizedSource(noisy, standardizer)
 
     def _require_source(self, modality: str) -> bool:
         if modality not in self.sources:

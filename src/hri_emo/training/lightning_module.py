@@ -23,7 +23,13 @@ from transformers.optimization import (
 
 from hri_emo.data.batch import Batch
 from hri_emo.model import HriEmoOutput
-from hri_emo.training.config import ModalityDropoutConfig, OptimConfig, TextEncoderConfig
+from hri_emo.training.config import (
+    CorruptionConfig,
+    ModalityDropoutConfig,
+    OptimConfig,
+    TextEncoderConfig,
+)
+from hri_emo.training.corruption import corrupt_batch
 from hri_emo.training.metrics import compute_metrics
 from hri_emo.training.modality_dropout import apply_modality_dropout
 
@@ -70,6 +76,7 @@ class EmotionLightningModule(L.LightningModule):
         text_encoder: nn.Module | None = None,
         text_encoder_config: TextEncoderConfig | None = None,
         thresholds: list[float] | None = None,
+        corruption: CorruptionConfig | None = None,
     ) -> None:
         super().__init__()
         self.model = model
@@ -77,6 +84,7 @@ class EmotionLightningModule(L.LightningModule):
         self.optim = optim or OptimConfig()
         self.text_encoder_config = text_encoder_config or TextEncoderConfig()
         self.modality_dropout = modality_dropout or ModalityDropoutConfig()
+        self.corruption = corruption or CorruptionConfig()
         if getattr(model, "required_modalities", ()):  # single-modality baselines
             self.modality_dropout = ModalityDropoutConfig(text=0.0, audio=0.0)
         self.seed = seed
@@ -106,6 +114,13 @@ class EmotionLightningModule(L.LightningModule):
                 batch,
                 self.modality_dropout.text,
                 self.modality_dropout.audio,
+                self._dropout_generator,
+            )
+            batch = corrupt_batch(
+                batch,
+                self.corruption.fraction,
+                self.corruption.audio_noise_snr,
+                self.corruption.word_dropout,
                 self._dropout_generator,
             )
         return self.model(**self._model_inputs(batch))

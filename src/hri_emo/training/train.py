@@ -101,6 +101,7 @@ def build_module(cfg: ExperimentConfig, datamodule: EmotionDataModule) -> Emotio
         model,
         optim=cfg.optim,
         modality_dropout=cfg.train.modality_dropout,
+        corruption=cfg.train.corruption,
         seed=cfg.train.seed,
         text_encoder=text_encoder,
         text_encoder_config=cfg.text_encoder,

@@ -1,0 +1,39 @@
+"""`MixedSource`: a fixed share of the items read their features from a second (noisy) store.
+
+Training with waveform-noise augmentation reads each training item either from the clean audio
+store or from a noisy copy made through the same encoder (`hri-emo extract-noisy`). Which items
+are noisy is fixed by a hash of (seed, id), so it does not depend on order, epochs or workers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from hri_emo.data.records import UtteranceRecord
+
+
+class MixedSource:
+    """`get(record)`: the noisy source's features for `fraction` of the ids (when it has
+    them), the clean source's otherwise; every other attribute is the clean source's."""
+
+    def __init__(self, clean: Any, noisy: Any, fraction: float, seed: int = 0) -> None:
+        self.clean = clean
+        self.noisy = noisy
+        self.fraction = float(fraction)
+        self.seed = int(seed)
+
+    def is_noisy(self, record: UtteranceRecord) -> bool:
+        digest = hashlib.sha1(f"{self.seed}:{record.id}".encode()).digest()
+        return int.from_bytes(digest[:8], "big") / 2**64 < self.fraction
+
+    def has(self, record: UtteranceRecord) -> bool:
+        return self.clean.has(record)
+
+    def get(self, record: UtteranceRecord):
+        if self.is_noisy(record) and self.noisy.has(record):
+            return self.noisy.get(record)
+        return self.clean.get(record)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.clean, name)
