@@ -30,6 +30,13 @@ class MixedSource:
     def has(self, record: UtteranceRecord) -> bool:
         return self.clean.has(record)
 
+    def __contains__(self, utt_id: object) -> bool:
+        return utt_id in self.clean
+
+    def length(self, utt_id: str) -> int:
+        """Positions of the clean features (a noisy copy of the same recording has as many)."""
+        return self.clean.length(utt_id)
+
     def get(self, record: UtteranceRecord):
         if self.is_noisy(record) and self.noisy.has(record):
             return self.noisy.get(record)
