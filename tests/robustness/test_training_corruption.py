@@ -114,8 +114,8 @@ def test_extract_noisy_then_train_with_it(recorded_runs, tmp_path, capsys):
         assert store.read(first).features.shape == clean.read(first).features.shape
         assert (store.read(first).features != clean.read(first).features).any()
     assert not (tmp_path / "audio_noisy.h5.wavs").exists()
-    run = recorded_runs.train("augmented", "hriemo-v2", f"data.noisy_audio_features={noisy}",
-                              "train.corruption.fraction=0.5", "data.bucket_by_length=true")  # fmt: skip
+    extra = [f"data.noisy_audio_features={noisy}", "train.corruption.fraction=0.5"]
+    run = recorded_runs.train("augmented", "hriemo-v2", *extra, "data.bucket_by_length=true")
     assert (run / "checkpoints" / "best" / "model.safetensors").is_file()
     assert main(["evaluate", str(run), "--no-plots"]) == 0
 
