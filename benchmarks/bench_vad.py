@@ -1,6 +1,6 @@
 """Which voice-activity detector should segment robot streams? silero-vad vs webrtcvad.
 
-Speech: espeak-ng sentences (trimmed to their voiced span), 1.0 s of gap between them, mixed
+Speech: eSpeak NG sentences (trimmed to their voiced span), 1.0 s of gap between them, mixed
 with white and pink noise at several SNRs. For each detector and condition it prints the
 utterances found vs expected, the mean start/end error of the matched ones, frame accuracy, and
 CPU time per frame. Loopback-free, a few seconds of CPU.
@@ -11,16 +11,13 @@ CPU time per frame. Loopback-free, a few seconds of CPU.
 from __future__ import annotations
 
 import argparse
-import subprocess
-import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
 
-from hri_emo.encoders import load_audio
 from hri_emo.serve.segmenter import SegmenterConfig, Utterance, UtteranceSegmenter
 from hri_emo.serve.vad import VAD_SAMPLE_RATE, create_vad
+from hri_emo.synth import synthesize
 
 SENTENCES = [
     "I am so happy to see you again today",
@@ -33,14 +30,12 @@ SENTENCES = [
 GAP_S = 1.0
 
 
-def speech_track(folder: Path) -> tuple[np.ndarray, list[tuple[float, float]]]:
+def speech_track() -> tuple[np.ndarray, list[tuple[float, float]]]:
     """The sentences one after another with gaps; returns the wave and the true spans."""
     rate = VAD_SAMPLE_RATE
     pieces, spans, cursor = [np.zeros(int(GAP_S * rate), np.float32)], [], GAP_S
-    for i, sentence in enumerate(SENTENCES):
-        path = folder / f"s{i}.wav"
-        subprocess.run(["espeak-ng", "-w", str(path), sentence], check=True)
-        wave = load_audio(path)
+    for sentence in SENTENCES:
+        wave = synthesize(sentence).resampled(rate).wave
         voiced = np.flatnonzero(np.abs(wave) > 0.02)
         wave = wave[voiced[0] : voiced[-1] + 1]
         spans.append((cursor, cursor + len(wave) / rate))
@@ -105,8 +100,7 @@ def main() -> None:
     parser.add_argument("--snr", type=float, nargs="+", default=[30.0, 10.0, 5.0, 0.0])
     args = parser.parse_args()
     rng = np.random.default_rng(0)
-    with tempfile.TemporaryDirectory() as tmp:
-        speech, spans = speech_track(Path(tmp))
+    speech, spans = speech_track()
     print(f"{len(spans)} utterances, {len(speech) / VAD_SAMPLE_RATE:.1f} s of stream")
     header = (
         "noise  SNR dB  vad     found  matched  start err ms  end err ms  frame acc  CPU us/frame"

@@ -2,7 +2,7 @@
 concurrent real-time WebSocket streams. Bounded (a fixed number of requests and utterances),
 ends by itself, and stops the server it started.
 
-Utterances: 3.0 s of espeak-ng speech each, sent with their transcript. For HTTP it prints
+Utterances: 3.0 s of eSpeak NG speech each, sent with their transcript. For HTTP it prints
 p50/p95/p99 latency, throughput and errors per concurrency. For the streams it prints, per
 utterance, the delay from the utterance's true end (the moment its last sample was sent) to
 its answer: with VAD segmentation (the server waits for silence) and with client end marks.
@@ -32,6 +32,7 @@ import soundfile as sf
 
 from hri_emo.serve.client import StreamClient, pcm16_frames
 from hri_emo.serve.settings import is_loopback
+from hri_emo.synth import synthesize
 
 RATE, UTTERANCE_S, GAP_S = 16000, 3.0, 1.0
 SENTENCES = [
@@ -42,15 +43,11 @@ SENTENCES = [
 ]
 
 
-def utterances(folder: Path) -> list[tuple[np.ndarray, str]]:
-    """Each sentence spoken by espeak-ng, trimmed to its voiced span and cut to 3.0 s."""
-    from hri_emo.encoders import load_audio
-
+def utterances() -> list[tuple[np.ndarray, str]]:
+    """Each sentence spoken by eSpeak NG, trimmed to its voiced span and cut to 3.0 s."""
     items = []
-    for i, sentence in enumerate(SENTENCES):
-        path = folder / f"u{i}.wav"
-        subprocess.run(["espeak-ng", "-w", str(path), sentence], check=True)
-        wave = load_audio(path)
+    for sentence in SENTENCES:
+        wave = synthesize(sentence).resampled(RATE).wave
         voiced = np.flatnonzero(np.abs(wave) > 0.02)
         wave = wave[voiced[0] :][: int(UTTERANCE_S * RATE)]
         wave = np.pad(wave, (0, int(UTTERANCE_S * RATE) - len(wave)))
@@ -263,7 +260,7 @@ def main() -> None:
         raise SystemExit("the load test only targets loopback servers (127.0.0.1, ::1, localhost)")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        items = utterances(folder)
+        items = utterances()
         process = None
         url = args.url
         if url is None:

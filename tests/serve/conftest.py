@@ -4,7 +4,6 @@ tiny.en + an untrained hriemo-v2: weights do not matter to the protocol), and es
 from __future__ import annotations
 
 import socket
-import subprocess
 import threading
 import time
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ import uvicorn
 from hri_emo.serve.app import create_app, uvicorn_options
 from hri_emo.serve.limits import ServeLimits
 from hri_emo.serve.settings import ServeSettings
+from hri_emo.synth import synthesize
 
 SENTENCES = {
     "happy": "I am so happy to see you again today",
@@ -50,12 +50,11 @@ def recognizer(model_dir):
 
 @pytest.fixture(scope="session")
 def speech(tmp_path_factory) -> dict[str, Path]:
-    """espeak-ng renderings (22.05 kHz mono wav) of SENTENCES."""
+    """eSpeak NG renderings (22.05 kHz mono wav) of SENTENCES."""
     folder = tmp_path_factory.mktemp("speech")
     paths = {}
     for name, sentence in SENTENCES.items():
-        paths[name] = folder / f"{name}.wav"
-        subprocess.run(["espeak-ng", "-w", str(paths[name]), sentence], check=True)
+        paths[name] = synthesize(sentence).write(folder / f"{name}.wav")
     return paths
 
 
