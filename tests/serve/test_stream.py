@@ -81,7 +81,8 @@ def test_text_only_end_mark_and_nothing_to_end(server):
 
 def test_an_utterance_that_never_ends_is_cut_and_the_client_told(make_server, speech):
     live = make_server(limits={"max_utterance_s": 2.0, "stream_buffer_s": 30})
-    wave = np.tile(load_audio(speech["happy"]), 2)[: 16000 * 5]  # 5 s of continuous speech
+    happy = load_audio(speech["happy"])
+    wave = np.tile(happy, int(np.ceil(5 * 16000 / len(happy))))[: 16000 * 5]  # 5 s of speech
 
     async def main():
         async with StreamClient(live.ws_url, 16000, segmentation="client") as client:
