@@ -21,6 +21,7 @@ import numpy as np
 import soundfile as sf
 import soxr
 
+from hri_emo.data.audio_header import read_header
 from hri_emo.errors import AudioError
 
 TARGET_SAMPLE_RATE = 16_000
@@ -33,24 +34,11 @@ def load_audio(
 ) -> np.ndarray:
     """Samples of `path` between `start` and `end` seconds: (N,) float32, mono, 16 kHz."""
     path = Path(path)
-    info = _audio_info(path)
-    if info.frames == 0:
-        raise AudioError(f"audio file {path} is empty: 0 samples (expected a recording)")
+    info = read_header(path)
     first, last = _segment_frames(path, info, start, end)
     wave = _read_mono_16k(path, info.samplerate, first, last)
     _check_samples(path, wave, start, end)
     return wave
-
-
-def _audio_info(path: Path) -> sf._SoundFileInfo:
-    if not path.is_file():
-        raise AudioError(f"audio file not found: {path}")
-    try:
-        return sf.info(str(path))
-    except (sf.LibsndfileError, RuntimeError) as err:
-        raise AudioError(
-            f"cannot read {path} as audio (corrupt or not an audio file): {err}"
-        ) from err
 
 
 def _segment_frames(
