@@ -31,6 +31,7 @@ class Problem:
     kind: str
     message: str
     utterance: str | None = None
+    label: str | None = None  # the label at fault (unseen_label)
 
     def __str__(self) -> str:
         return self.message
@@ -191,6 +192,7 @@ def check_unseen_labels(corpus: Corpus, train_split: str = "train") -> list[Prob
             f"{_source(corpus)}: split {split!r} has {counts[split, label]} utterance(s) labelled "
             f"{label!r} (first: {record.id!r}) but {train_split!r} has none",
             record.id,
+            label,
         )
         for (split, label), record in first.items()
     ]

@@ -106,7 +106,8 @@ class HriEmoConfig:
             if not ok:
                 raise ConfigError(
                     f"invalid model config {self.name!r}: {name} must be {expected}, "
-                    f"got {getattr(self, name.split('/')[0])!r}"
+                    f"got {getattr(self, name.split('/')[0])!r}",
+                    key=name.split("/")[0],
                 )
 
     def to_dict(self) -> dict:
