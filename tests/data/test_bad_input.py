@@ -3,12 +3,17 @@ file, line or utterance and hints at the fix (issue 13)."""
 
 from __future__ import annotations
 
+import json
+
+import h5py
 import numpy as np
 import pytest
 import soundfile as sf
 
 from hri_emo.cli.main import main
+from hri_emo.data.feature_store import FeatureMetadata, FeatureStore
 from hri_emo.data.readers import read_corpus
+from hri_emo.data.store_layout import escape_id
 
 LATIN1_CSV = "id,split,text,label\nu1,train,hi,happy\nu2,train,café au lait,sad\nu3,test,ok,sad\n"
 LATIN1_JSONL = (
@@ -78,3 +83,32 @@ def test_inspect_names_unreadable_wavs(wav_manifest, capsys):
     assert "unreadable 3" in out
     for utt, reason in BAD_WAVS.items():
         assert any(f"{utt!r}" in x and reason in x for x in out.splitlines())
+
+
+def test_inspect_and_validate_summarise_a_feature_store(tmp_path, capsys):
+    meta = FeatureMetadata(
+        encoder="toy-audio", revision="7", modality="audio", level="sequence", dim=4, layer="3",
+        extra={"pooling": "none"},
+    )  # fmt: skip
+    path = tmp_path / "audio.h5"
+    with FeatureStore.create(path, meta) as store:
+        for i, length in enumerate((2, 5, 8)):
+            store.write(f"u{i}", np.ones((length, 4), np.float32), tokens=["w"] * length)
+    assert main(["data", "inspect", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "cannot tell the corpus format" not in out
+    for expected in ("encoder      toy-audio (revision 7), layer 3", "audio sequence, dim 4",
+                     "utterances   3 (3 with tokens", "min 2, mean 5.0, median 5, max 8",
+                     "'pooling': 'none'", "bad items    0"):  # fmt: skip
+        assert expected in out
+    assert main(["data", "validate", str(path)]) == 0
+    capsys.readouterr()
+    with h5py.File(path, "a") as file:  # damage two utterances behind the store's back
+        file["utterances"][escape_id("u1")]["features"][0, 0] = np.nan
+        del file["utterances"][escape_id("u2")]["features"]
+    assert main(["data", "inspect", str(path), "--json"]) == 0
+    bad = {b["id"]: b["reason"] for b in json.loads(capsys.readouterr().out)["bad_items"]}
+    assert bad["u1"] == "1 NaN/Inf value(s) of 20" and "cannot be read" in bad["u2"]
+    assert main(["data", "validate", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert f"{path}: utterance 'u1': 1 NaN/Inf" in out and "2 problem(s)" in out
