@@ -102,11 +102,12 @@ def test_killed_run_is_reported_by_evaluate(tiny_singlelabel, tmp_path, capsys):
     assert f"pid {process.pid}" in err
 
 
-def test_model_params_range_error_names_the_full_key(tiny_singlelabel, tmp_path, capsys):
-    argv = tiny_singlelabel.overrides(tmp_path, "model.params.num_fusion_layers=0")
+@pytest.mark.parametrize("key", ["num_fusion_layers", "num_heads"])
+def test_model_params_range_error_names_the_full_key(tiny_singlelabel, tmp_path, capsys, key):
+    argv = tiny_singlelabel.overrides(tmp_path, f"model.params.{key}=0")
     assert main(["train", *argv]) == 2
     err = capsys.readouterr().err
-    assert "error: model.params.num_fusion_layers: invalid model config" in err
+    assert f"error: model.params.{key}: invalid model config 'hriemo-v2': {key} must be" in err
 
 
 def test_latin1_manifest_in_train_names_file_and_line(tiny_singlelabel, tmp_path, capsys):

@@ -40,7 +40,12 @@ from hri_emo.training.config import ExperimentConfig, config_to_dict, save_confi
 from hri_emo.training.datamodule import EmotionDataModule
 from hri_emo.training.evaluate import finalize_thresholds
 from hri_emo.training.lightning_module import EmotionLightningModule
-from hri_emo.training.run_status import mark_failed, mark_finished, mark_running
+from hri_emo.training.run_status import (
+    describe_unfinished,
+    mark_failed,
+    mark_finished,
+    mark_running,
+)
 
 log = logging.getLogger(__name__)
 
@@ -246,7 +251,11 @@ def _prepare_run_dir(cfg: ExperimentConfig, run_dir: str | Path | None, resume: 
         run_dir = Path(cfg.train.output_dir) / name
     run_dir = Path(run_dir)
     if resume and not (checkpoint_dir(run_dir).parent / LIGHTNING_LAST).is_file():
-        raise FileNotFoundError(f"cannot resume: {run_dir}/checkpoints/{LIGHTNING_LAST} not found")
+        why = describe_unfinished(run_dir) if run_dir.is_dir() else None
+        raise FileNotFoundError(
+            f"cannot resume: {run_dir}/checkpoints/{LIGHTNING_LAST} not found"
+            + (f" ({why})" if why else "")
+        )
     run_dir.mkdir(parents=True, exist_ok=True)
     save_config(cfg, run_dir / "experiment.yaml")
     return run_dir
