@@ -7,6 +7,7 @@ import csv
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -98,8 +99,7 @@ def test_killed_run_is_reported_by_evaluate(tiny_singlelabel, tmp_path, capsys):
     assert not (run_dir / "checkpoints" / "best").exists()
     assert main(["evaluate", str(run_dir)]) == 2
     err = capsys.readouterr().err
-    assert "still running or was killed before its first checkpoint" in err
-    assert f"pid {process.pid}" in err
+    assert f"(pid {process.pid} on {socket.gethostname()}) was killed (or crashed)" in err
 
 
 @pytest.mark.parametrize("key", ["num_fusion_layers", "num_heads"])
@@ -118,3 +118,15 @@ def test_latin1_manifest_in_train_names_file_and_line(tiny_singlelabel, tmp_path
     argv = tiny_singlelabel.overrides(tmp_path, f"data.corpus={latin1}")
     assert main(["train", *argv]) == 2
     assert f"{latin1}, line {line}: byte(s) b'\\xf4'" in capsys.readouterr().err
+
+
+def test_a_run_still_training_is_told_apart(tmp_path, capsys):
+    """This process marks a run as running (as `train` does first): evaluate says to wait."""
+    from hri_emo.training.run_status import mark_running
+
+    run_dir = tmp_path / "busy"
+    run_dir.mkdir()
+    (run_dir / "experiment.yaml").write_text("name: busy\n")
+    mark_running(run_dir)
+    assert main(["evaluate", str(run_dir)]) == 2
+    assert "is still running and has not written a checkpoint yet" in capsys.readouterr().err

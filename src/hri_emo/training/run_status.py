@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import socket
 import traceback
 from datetime import datetime, timezone
 from pathlib import Path
@@ -43,7 +44,26 @@ def read_status(run_dir: str | Path) -> dict[str, Any] | None:
 
 
 def mark_running(run_dir: Path) -> None:
-    _write(run_dir, {"state": "running", "started": _now(), "pid": os.getpid()})
+    status = {"state": "running", "started": _now(), "pid": os.getpid(), "host": _host()}
+    _write(run_dir, status)
+
+
+def _host() -> str:
+    return socket.gethostname()
+
+
+def _alive(status: dict[str, Any]) -> bool | None:
+    """Whether the training process still runs; None when it ran on another machine."""
+    pid = status.get("pid")
+    if status.get("host") != _host() or not isinstance(pid, int):
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def mark_finished(run_dir: Path) -> None:
@@ -68,7 +88,8 @@ def describe_unfinished(run_dir: str | Path) -> str | None:
     run_dir = Path(run_dir)
     status = read_status(run_dir)
     if status is None:
-        if (run_dir / "experiment.yaml").is_file():
+        is_checkpoint = (run_dir / "labels.json").is_file()  # a checkpoint folder, not a run
+        if (run_dir / "experiment.yaml").is_file() and not is_checkpoint:
             return (
                 f"run folder {run_dir} holds no checkpoint: its training did not get to the "
                 "first epoch's end (failed or interrupted); train again"
@@ -82,11 +103,15 @@ def describe_unfinished(run_dir: str | Path) -> str | None:
             "the cause and train again"
         )
     if state == "running":
-        return (
-            f"run {run_dir} has no checkpoint yet: training started {started} (pid "
-            f"{status.get('pid', '?')}) and is still running or was killed before its first "
-            "checkpoint; wait for it or train again"
-        )
+        process = f"pid {status.get('pid', '?')} on {status.get('host', '?')}"
+        alive = _alive(status)
+        if alive is False:
+            happened = "was killed (or crashed) before its first checkpoint; train again"
+        elif alive:
+            happened = "is still running and has not written a checkpoint yet; wait for it"
+        else:
+            happened = "is still running or was killed before its first checkpoint"
+        return f"run {run_dir} has no checkpoint: training started {started} ({process}) {happened}"
     return None
 
 
