@@ -22,4 +22,9 @@ class InputShapeError(HriEmoError):
 
 
 class ConfigError(HriEmoError):
-    """A configuration value is unknown or invalid."""
+    """A configuration value is unknown or invalid; `key` is its full dotted name when known
+    (e.g. "data.batch_size"), so a caller can prefix it with the section it came from."""
+
+    def __init__(self, message: str, key: str | None = None) -> None:
+        super().__init__(message)
+        self.key = key

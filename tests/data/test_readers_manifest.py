@@ -52,7 +52,8 @@ def test_csv_single_label_with_label_map(mosi_like):
     corpus = read_corpus(mosi_like, label_map={"0": "negative", "1": "positive"})
     assert corpus.task == "singlelabel"
     assert corpus.emotions == ["negative", "positive"]
-    assert corpus.info == {"source": str(mosi_like), "format": "manifest"}
+    assert (corpus.info["source"], corpus.info["format"]) == (str(mosi_like), "manifest")
+    assert corpus.info["columns"] == {"text": "text", "wav": "wav"}  # configured, maybe absent
     first, second, third = corpus.records
     assert (first.id, first.split, first.label, first.text) == (
         "v1_1",

@@ -136,7 +136,7 @@ def test_checkpoint_uses_its_fine_tuned_text_encoder_and_ignores_unused_audio(
         expected = model.eval()(text=encoded, text_mask=mask).probabilities[0]
     assert result.words == ["i", "am", "so", "happy"]
     assert _probs(result) == pytest.approx(expected.tolist(), abs=1e-5)
-    wave = np.zeros(8000, dtype=np.float32)  # trained without audio: ignored, never encoded
+    wave = np.full(8000, 0.1, dtype=np.float32)  # trained without audio: ignored, not encoded
     assert _probs(recognizer.classify(wave, "i am so happy")) == _probs(result)
     with pytest.raises(DataError, match="trained without audio"):
         recognizer.classify(wave, None)

@@ -7,7 +7,7 @@ import json
 import pytest
 import torch
 
-from hri_emo.errors import ConfigError
+from hri_emo.errors import ConfigError, DataError
 from hri_emo.model import (
     HriEmoConfig,
     HriEmoModel,
@@ -126,5 +126,5 @@ def test_weights_of_a_different_shape_fail_to_load(tmp_path, make_model):
     config = json.loads((tmp_path / "config.json").read_text())
     config["text_dim"] = 13
     (tmp_path / "config.json").write_text(json.dumps(config))
-    with pytest.raises(RuntimeError, match="text_projection"):
+    with pytest.raises(DataError, match=r"model\.safetensors does not fit .*text_projection"):
         load_model(tmp_path)

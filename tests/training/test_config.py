@@ -64,6 +64,21 @@ def test_bad_choice_and_missing_corpus():
         load_config(None, ["data.corpus=a.csv", "train.modality_dropout.text=1.5"])
 
 
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("data.batch_size=0", "data.batch_size must be >= 1, got 0"),
+        ("data.eval_batch_size=-2", "data.eval_batch_size must be >= 1, got -2"),
+        ("trainer.max_epochs=0", "trainer.max_epochs must be >= 1, got 0"),
+        ("optim.lr=0", "optim.lr must be > 0.0, got 0.0"),
+    ],
+)
+def test_range_errors_name_the_full_key(override, message):
+    with pytest.raises(ConfigError) as caught:
+        load_config(None, ["data.corpus=a.csv", override])
+    assert str(caught.value) == message and caught.value.key == override.split("=")[0]
+
+
 def test_saved_config_round_trips(tmp_path):
     cfg = load_config(
         None, ["data.corpus=a.csv", "data.standardize=[audio]", "model.params.dropout=0.3"]

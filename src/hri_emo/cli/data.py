@@ -4,6 +4,7 @@
         --option 'label_map={"0": "negative", "1": "positive"}'
     hri-emo data inspect IEMOCAP_full_release --option classes=6 --json
     hri-emo data validate emodb_manifest.csv --option wav_column=file --option label_column=emotion
+    hri-emo data inspect features/audio_whisper.h5     # a feature store: encoder, dims, lengths
 """
 
 from __future__ import annotations
@@ -37,6 +38,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _add_corpus_arguments(inspect)
     inspect.add_argument("--json", action="store_true", help="print the summary as JSON")
     inspect.add_argument("--no-audio", action="store_true", help="skip reading wav headers")
+    inspect.add_argument(
+        "--no-values",
+        action="store_true",
+        help="feature store: skip reading every utterance's values (NaN/Inf check)",
+    )
     inspect.set_defaults(func=run_inspect)
 
     validate = commands.add_parser(
@@ -54,17 +60,34 @@ def _read(args: argparse.Namespace):
     return read_corpus(args.path, format=args.format, **parse_options(args.option))
 
 
+def _is_store(args: argparse.Namespace) -> bool:
+    from hri_emo.data.inspect_store import is_feature_store
+
+    return args.format is None and is_feature_store(args.path)
+
+
 def run_inspect(args: argparse.Namespace) -> int:
     from hri_emo.data.inspect import summarize_corpus
+    from hri_emo.data.inspect_store import summarize_store
 
-    summary = summarize_corpus(_read(args), audio_stats=not args.no_audio)
+    if _is_store(args):
+        summary = summarize_store(args.path, check_values=not args.no_values)
+    else:
+        summary = summarize_corpus(_read(args), audio_stats=not args.no_audio)
     print(json.dumps(summary.to_dict(), indent=2) if args.json else summary.format())
     return 0
 
 
 def run_validate(args: argparse.Namespace) -> int:
+    from hri_emo.data.inspect_store import summarize_store
     from hri_emo.data.validation import validate_corpus
 
+    if _is_store(args):
+        store = summarize_store(args.path)
+        for bad in store.bad_items:
+            print(f"{args.path}: utterance {bad['id']!r}: {bad['reason']}")
+        print(f"{args.path}: {store.utterances} utterances, {len(store.bad_items)} problem(s)")
+        return 1 if store.bad_items else 0
     corpus = _read(args)
     problems = validate_corpus(corpus, check_files=not args.no_files, strict=False)
     for problem in problems:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -63,7 +64,10 @@ class FeatureStore:
 
     Open with `FeatureStore.create` (new, writable) or `FeatureStore.open` (mode "r" or "a").
     Writes become durable at `commit()`, which runs automatically every `commit_every`
-    utterances (or `commit_bytes` of pending data) and on `close()`; `close()` also merges the
+    utterances (or `commit_bytes` of pending data), at the first `write` or `commit_if_due`
+    call once `commit_seconds` have passed since the last commit (checked on those calls, not
+    by a background timer: a writer killed while encoding loses at most the writes of that
+    interval plus its current batch), and on `close()`; `close()` also merges the
     journal into the main file so that a closed store is a single plain HDF5 file. Merges also
     happen while writing once the journal holds as many bytes as the main file
     (`merge_ratio`) or `max_shards` shards, so copying stays linear in the store size.
@@ -77,6 +81,7 @@ class FeatureStore:
         *,
         commit_every: int = 256,
         commit_bytes: int = 64 * 2**20,
+        commit_seconds: float | None = 5.0,
         merge_ratio: float = 1.0,
         max_shards: int = 256,
         _lock: WriterLock | None = None,
@@ -87,6 +92,8 @@ class FeatureStore:
         self.mode = mode
         self.commit_every = max(1, int(commit_every))
         self.commit_bytes = int(commit_bytes)
+        self.commit_seconds = None if commit_seconds is None else float(commit_seconds)
+        self._last_commit = time.monotonic()
         self.merge_ratio = float(merge_ratio)
         self.max_shards = max(1, int(max_shards))
         self._closed = True
@@ -263,10 +270,25 @@ class FeatureStore:
         self._pending_bytes += stored.nbytes()
         if len(self._pending) >= self.commit_every or self._pending_bytes >= self.commit_bytes:
             self.commit()
+        else:
+            self.commit_if_due()
+
+    def commit_if_due(self) -> bool:
+        """Commit pending writes when `commit_seconds` have passed since the last commit."""
+        self._check_writable()
+        due = (
+            self.commit_seconds is not None
+            and self._pending
+            and time.monotonic() - self._last_commit >= self.commit_seconds
+        )
+        if due:
+            self.commit()
+        return bool(due)
 
     def commit(self) -> None:
         """Make every pending write durable as one journal shard (atomic), maybe merge."""
         self._check_writable()
+        self._last_commit = time.monotonic()
         if not self._pending:
             return
         shard = write_shard(

@@ -7,9 +7,12 @@ from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
-import soundfile as sf
 
+from hri_emo.data.audio_header import read_header
 from hri_emo.data.records import Corpus, UtteranceRecord
+from hri_emo.errors import AudioError
+
+MAX_LISTED = 20  # bad files shown by format()
 
 
 def describe(values: list[float]) -> dict[str, float] | None:
@@ -41,6 +44,7 @@ class CorpusSummary:
     text_words: dict[str, float] | None  # words per transcript
     audio_seconds: dict[str, float] | None  # duration per utterance (wav files)
     audio_files: dict[str, int] = field(default_factory=dict)  # with_wav / missing / unreadable
+    bad_audio: list[dict[str, str]] = field(default_factory=list)  # id, path, reason
     feature_dims: dict[str, dict[int, int]] = field(default_factory=dict)  # modality -> dim -> n
     missing: dict[str, int] = field(default_factory=dict)  # modality -> utterances without it
 
@@ -67,6 +71,10 @@ class CorpusSummary:
             lines.append(
                 "audio files  " + ", ".join(f"{k} {v}" for k, v in self.audio_files.items())
             )
+        for bad in self.bad_audio[:MAX_LISTED]:
+            lines.append(f"  {bad['id']!r}: {bad['reason']}")
+        if len(self.bad_audio) > MAX_LISTED:
+            lines.append(f"  ... and {len(self.bad_audio) - MAX_LISTED} more (see --json)")
         for modality, dims in self.feature_dims.items():
             shown = ", ".join(f"dim {d}: {n}" for d, n in dims.items())
             lines.append(f"features     {modality}: {shown}")
@@ -99,12 +107,15 @@ def _labels_of(corpus: Corpus, records: list[UtteranceRecord]) -> dict[str, int]
 
 
 def audio_durations(
-    records: list[UtteranceRecord], max_files: int | None = None
+    records: list[UtteranceRecord],
+    max_files: int | None = None,
+    bad: list[dict[str, str]] | None = None,
 ) -> tuple[list[float], dict[str, int]]:
-    """(seconds per utterance, file counts) read cheaply from wav headers (soundfile.info)."""
+    """(seconds per utterance, file counts) read cheaply from wav headers (soundfile.info);
+    each missing or unreadable file is appended to `bad` as {"id", "path", "reason"}."""
     seconds: list[float] = []
     files: Counter[str] = Counter()
-    cache: dict[str, float | None] = {}
+    cache: dict[str, float | str] = {}
     for record in records:
         if record.wav_path is None:
             continue
@@ -116,8 +127,10 @@ def audio_durations(
                 continue
             cache[key] = _file_seconds(record)
         total = cache[key]
-        if total is None:
+        if isinstance(total, str):
             files["missing" if not record.wav_path.is_file() else "unreadable"] += 1
+            if bad is not None:
+                bad.append({"id": record.id, "path": key, "reason": total})
             continue
         start = record.start or 0.0
         end = record.end if record.end is not None else total
@@ -125,11 +138,12 @@ def audio_durations(
     return seconds, dict(files)
 
 
-def _file_seconds(record: UtteranceRecord) -> float | None:
+def _file_seconds(record: UtteranceRecord) -> float | str:
+    """The file's duration, or why it cannot be read."""
     try:
-        return float(sf.info(str(record.wav_path)).duration)
-    except (sf.LibsndfileError, RuntimeError, OSError):
-        return None
+        return float(read_header(record.wav_path).duration)
+    except AudioError as err:
+        return str(err)
 
 
 def summarize_corpus(
@@ -143,7 +157,10 @@ def summarize_corpus(
     for record in corpus.records:
         for modality, array in record.features.items():
             dims[modality][int(np.shape(array)[-1]) if np.ndim(array) else 0] += 1
-    seconds, files = audio_durations(corpus.records, max_audio_files) if audio_stats else ([], {})
+    bad: list[dict[str, str]] = []
+    seconds, files = ([], {})
+    if audio_stats:
+        seconds, files = audio_durations(corpus.records, max_audio_files, bad)
     speakers = {r.speaker for r in corpus.records if r.speaker is not None}
     return CorpusSummary(
         name=corpus.name,
@@ -157,6 +174,7 @@ def summarize_corpus(
         text_words=describe([len(r.text.split()) for r in corpus.records if r.text]),
         audio_seconds=describe(seconds),
         audio_files=files,
+        bad_audio=bad,
         feature_dims={m: dict(sorted(c.items())) for m, c in sorted(dims.items())},
         missing=_missing_modalities(corpus.records),
     )

@@ -1,9 +1,9 @@
 """Corpus checks a user can act on before spending hours on extraction or training.
 
-`validate_corpus` looks for duplicate ids, missing wav files, NaN/Inf features, feature
-dimensions that disagree, labels outside the corpus's label set, empty splits and labels that
-an evaluation split has but training never saw. Every message names the corpus source file
-and the utterance id.
+`validate_corpus` looks for duplicate ids, missing or unreadable wav files (header only),
+NaN/Inf features, feature dimensions that disagree, labels outside the corpus's label set,
+empty splits and labels that an evaluation split has but training never saw. Every message
+names the corpus source file and the utterance id.
 
     problems = validate_corpus(corpus, strict=False)   # list of Problem
     validate_corpus(corpus)                            # raises DataError listing them
@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from hri_emo.data.audio_header import header_problem
 from hri_emo.data.records import Corpus, UtteranceRecord
 from hri_emo.errors import DataError
 
@@ -30,6 +31,7 @@ class Problem:
     kind: str
     message: str
     utterance: str | None = None
+    label: str | None = None  # the label at fault (unseen_label)
 
     def __str__(self) -> str:
         return self.message
@@ -53,11 +55,22 @@ def check_duplicate_ids(corpus: Corpus) -> list[Problem]:
 
 
 def check_wav_files(corpus: Corpus) -> list[Problem]:
-    return [
-        Problem("missing_wav", f"{_where(corpus, r)}: wav file {r.wav_path} does not exist", r.id)
-        for r in corpus.records
-        if r.wav_path is not None and not r.wav_path.is_file()
-    ]
+    """Each wav must exist and have a readable audio header with samples (cheap: no decoding;
+    a file shared by several segments is opened once)."""
+    problems, seen = [], {}
+    for r in corpus.records:
+        if r.wav_path is None:
+            continue
+        if not r.wav_path.is_file():
+            message = f"{_where(corpus, r)}: wav file {r.wav_path} does not exist"
+            problems.append(Problem("missing_wav", message, r.id))
+            continue
+        key = str(r.wav_path)
+        if key not in seen:
+            seen[key] = header_problem(r.wav_path)
+        if seen[key] is not None:
+            problems.append(Problem("unreadable_wav", f"{_where(corpus, r)}: {seen[key]}", r.id))
+    return problems
 
 
 def check_feature_values(corpus: Corpus) -> list[Problem]:
@@ -179,6 +192,7 @@ def check_unseen_labels(corpus: Corpus, train_split: str = "train") -> list[Prob
             f"{_source(corpus)}: split {split!r} has {counts[split, label]} utterance(s) labelled "
             f"{label!r} (first: {record.id!r}) but {train_split!r} has none",
             record.id,
+            label,
         )
         for (split, label), record in first.items()
     ]

@@ -4,6 +4,9 @@ Outcomes for bad audio (each names the file):
 - missing file, unreadable / not audio, zero samples, NaN or infinite samples -> `AudioError`;
 - silent (every sample exactly zero) -> `AudioError` too: a digitally silent clip is a broken
   recording, not an emotion; `hri-emo extract --on-error skip` lists it in the skip report;
+- the same rules hold for a waveform array given to `EmotionRecognizer.classify` (checked by
+  `check_waveform`), so a file and its samples are accepted or refused alike; an array must
+  also be 1-D float samples (not int16 PCM, not (N, channels));
 - stereo / multi-channel -> averaged to mono; any sample rate -> resampled to 16 kHz (soxr);
 - a segment whose `end` runs past the file is cut at the end of the file (logged), one that starts
   at or after the end, or has end <= start, is an `AudioError`.
@@ -21,6 +24,7 @@ import numpy as np
 import soundfile as sf
 import soxr
 
+from hri_emo.data.audio_header import read_header
 from hri_emo.errors import AudioError
 
 TARGET_SAMPLE_RATE = 16_000
@@ -33,24 +37,11 @@ def load_audio(
 ) -> np.ndarray:
     """Samples of `path` between `start` and `end` seconds: (N,) float32, mono, 16 kHz."""
     path = Path(path)
-    info = _audio_info(path)
-    if info.frames == 0:
-        raise AudioError(f"audio file {path} is empty: 0 samples (expected a recording)")
+    info = read_header(path)
     first, last = _segment_frames(path, info, start, end)
     wave = _read_mono_16k(path, info.samplerate, first, last)
     _check_samples(path, wave, start, end)
     return wave
-
-
-def _audio_info(path: Path) -> sf._SoundFileInfo:
-    if not path.is_file():
-        raise AudioError(f"audio file not found: {path}")
-    try:
-        return sf.info(str(path))
-    except (sf.LibsndfileError, RuntimeError) as err:
-        raise AudioError(
-            f"cannot read {path} as audio (corrupt or not an audio file): {err}"
-        ) from err
 
 
 def _segment_frames(
@@ -103,12 +94,27 @@ def _read_mono_16k(path: Path, sample_rate: int, first: int, last: int) -> np.nd
 
 def _check_samples(path: Path, wave: np.ndarray, start: float | None, end: float | None) -> None:
     where = "" if start is None and end is None else f" (segment {start}-{end} s)"
-    if wave.size == 0:
-        raise AudioError(f"audio file {path}{where} is empty: 0 samples (expected a recording)")
-    if not np.isfinite(wave).all():
-        raise AudioError(f"audio file {path}{where} contains NaN or infinite samples")
-    if not np.any(wave):
+    check_waveform(wave, f"audio file {path}{where}")
+
+
+def check_waveform(wave: object, what: str = "the waveform") -> np.ndarray:
+    """`wave` as contiguous float32 (N,) samples; AudioError naming `what` when it is not 1-D
+    float audio, or is empty, holds NaN/Inf, or is silent (every sample exactly zero)."""
+    array = np.asarray(wave)
+    if array.dtype.kind not in "f":
+        hint = " (int16 PCM: divide by 32768)" if array.dtype.kind in "iu" else ""
+        raise AudioError(f"{what} has {array.dtype} samples; expected float samples{hint}")
+    if array.ndim != 1:
         raise AudioError(
-            f"audio file {path}{where} is silent: all {wave.size} samples are zero "
-            "(expected a recording with sound)"
+            f"{what} has shape {array.shape}; expected mono samples (N,) at 16 kHz "
+            "(average the channels of multi-channel audio)"
         )
+    if array.size == 0:
+        raise AudioError(f"{what} is empty: 0 samples (expected a recording)")
+    if not np.isfinite(array).all():
+        raise AudioError(f"{what} contains NaN or infinite samples")
+    if not np.any(array):
+        raise AudioError(
+            f"{what} is silent: all {array.size} samples are zero (expected a recording with sound)"
+        )
+    return np.ascontiguousarray(array, dtype=np.float32)

@@ -92,6 +92,7 @@ def extract_features(
     records = corpus.records if isinstance(corpus, Corpus) else list(corpus)
     records = records[:limit] if limit is not None else records
     _check_unique_ids(records)
+    _check_modality_present(corpus, records, encoder.modality)
     store_path = Path(store_path)
     report = ExtractionReport(store_path, encoder.name, encoder.modality)
     start = time.perf_counter()
@@ -107,6 +108,7 @@ def extract_features(
         for first in range(0, len(todo), batch_size):
             batch = todo[first : first + batch_size]
             _extract_batch(batch, encoder, store, report, on_error)
+            store.commit_if_due()  # a kill loses at most store.commit_seconds of work
             bar.update(len(batch))
         bar.close()
     report.seconds = time.perf_counter() - start
@@ -115,6 +117,37 @@ def extract_features(
         report.report_path.write_text(json.dumps(report.to_json(), indent=2))
     logger.debug("extract: %s", report.summary())
     return report
+
+
+def _check_modality_present(
+    corpus: Corpus | list[UtteranceRecord], records: list[UtteranceRecord], modality: str
+) -> None:
+    """DataError when no record has the input to encode (e.g. the manifest has no text column):
+    the store would come out empty. Names the configured column and shows the header."""
+    if not records or any(_has_input(r, modality) for r in records):
+        return
+    info = corpus.info if isinstance(corpus, Corpus) else {}
+    source = info.get("source", "the corpus")
+    column = (info.get("columns") or {}).get("text" if modality == "text" else "wav")
+    header = info.get("header")
+    option = "text_column" if modality == "text" else "wav_column"
+    what = "transcript" if modality == "text" else "recording"
+    if column is not None and header is not None and column not in header:
+        raise DataError(
+            f"{source}: no {modality} column {column!r} (header: {list(header)}); name the "
+            f"{what} column with --option {option}=<column>"
+        )
+    where = f" (column {column!r})" if column is not None else ""
+    raise DataError(
+        f"{source}: none of the {len(records)} utterance(s) has a {what}{where}; nothing to "
+        f"extract for --modality {modality}"
+    )
+
+
+def _has_input(record: UtteranceRecord, modality: str) -> bool:
+    if modality == "text":
+        return bool(record.text and record.text.strip())
+    return record.wav_path is not None
 
 
 def _check_unique_ids(records: list[UtteranceRecord]) -> None:
@@ -150,60 +183,84 @@ def _open_store(store_cls, path: Path, encoder: TextEncoder | AudioEncoder):
 
 
 def _extract_batch(batch, encoder, store, report: ExtractionReport, on_error: OnError) -> None:
-    """Load the inputs of one batch, encode them and write them, recording what was skipped."""
+    """Load the inputs of one batch, encode them and write them, recording what was skipped.
+    With on_error="fail" the utterances before the failing one are still written and committed,
+    so that a rerun resumes after them."""
     ready: list[tuple[UtteranceRecord, object]] = []
+    failure: tuple[UtteranceRecord, Exception] | None = None
     for record in batch:
         try:
             item = _load_input(record, encoder.modality)
         except SKIPPABLE as err:
+            if on_error == "fail":
+                failure = (record, err)
+                break
             _fail(report, record, err, on_error)
             continue
         if item is None:
             report.missing.append(SkippedUtterance(record.id, f"no {encoder.modality}"))
         else:
             ready.append((record, item))
-    if not ready:
-        return
+    if ready:
+        _encode_and_write(ready, encoder, store, report, on_error)
+    if failure is not None:
+        _fail(report, *failure, on_error, store)
+
+
+def _encode_and_write(ready, encoder, store, report: ExtractionReport, on_error: OnError) -> None:
     try:
         encoded = encoder.encode([item for _, item in ready])
-    except SKIPPABLE:  # find the utterance(s) at fault: retry one by one
-        encoded = _encode_one_by_one(ready, encoder, report, on_error)
-        ready = [(r, i) for (r, i), e in zip(ready, encoded) if e is not None]
-        encoded = [e for e in encoded if e is not None]
+    except SKIPPABLE:  # find the utterance(s) at fault: retry one by one, keeping the others
+        for record, item in ready:
+            try:
+                result = encoder.encode([item])[0]
+            except SKIPPABLE as err:
+                _fail(report, record, err, on_error, store)
+                continue
+            _write_one(store, record, result, encoder.layer, report, on_error)
+        return
     for (record, _), result in zip(ready, encoded):
-        try:
-            _write(store, record, result, encoder.layer)
-        except SKIPPABLE as err:  # e.g. NaN features: the store names the utterance
-            _fail(report, record, err, on_error)
-            continue
-        report.written += 1
+        _write_one(store, record, result, encoder.layer, report, on_error)
+
+
+def _write_one(store, record, result, layer, report: ExtractionReport, on_error: OnError) -> None:
+    try:
+        _write(store, record, result, layer)
+    except SKIPPABLE as err:  # e.g. NaN features: the store names the utterance
+        _fail(report, record, err, on_error, store)
+        return
+    report.written += 1
 
 
 def _load_input(record: UtteranceRecord, modality: str) -> str | np.ndarray | None:
     """The record's transcript or 16 kHz samples; None when it has none."""
-    if modality == "text":
-        return record.text if record.text and record.text.strip() else None
-    if record.wav_path is None:
+    if not _has_input(record, modality):
         return None
+    if modality == "text":
+        return record.text
     return load_audio(record.wav_path, record.start, record.end)
 
 
-def _encode_one_by_one(ready, encoder, report: ExtractionReport, on_error: OnError) -> list:
-    results = []
-    for record, item in ready:
-        try:
-            results.append(encoder.encode([item])[0])
-        except SKIPPABLE as err:
-            _fail(report, record, err, on_error)
-            results.append(None)
-    return results
-
-
-def _fail(report: ExtractionReport, record: UtteranceRecord, err: Exception, on_error: str):
+def _fail(
+    report: ExtractionReport,
+    record: UtteranceRecord,
+    err: Exception,
+    on_error: str,
+    store=None,
+):
+    """Skip `record` (listed in the report) or, with on_error="fail", commit what the store
+    holds so far and raise an error naming the utterance."""
     if on_error == "fail":
+        kept = ""
+        if store is not None:
+            store.commit()
+            kept = (
+                f" ({len(store)} utterance(s) stored before it are kept and a rerun resumes "
+                "after them; --on-error skip leaves bad utterances out)"
+            )
         if isinstance(err, HriEmoError):
-            raise type(err)(f"utterance {record.id!r}: {err}") from err
-        raise DataError(f"utterance {record.id!r}: {type(err).__name__}: {err}") from err
+            raise type(err)(f"utterance {record.id!r}: {err}{kept}") from err
+        raise DataError(f"utterance {record.id!r}: {type(err).__name__}: {err}{kept}") from err
     logger.warning("skipping utterance %r: %s", record.id, err)
     report.failed.append(SkippedUtterance(record.id, f"{type(err).__name__}: {err}"))
 

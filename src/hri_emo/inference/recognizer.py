@@ -23,7 +23,7 @@ from torch import nn
 
 from hri_emo.data.store_layout import StoredFeatures
 from hri_emo.encoders import load_audio
-from hri_emo.encoders.audio_io import TARGET_SAMPLE_RATE
+from hri_emo.encoders.audio_io import TARGET_SAMPLE_RATE, check_waveform
 from hri_emo.encoders.base import flatten_layers
 from hri_emo.errors import ConfigError, DataError, FeatureMismatchError
 from hri_emo.explain.result import (
@@ -125,12 +125,16 @@ class EmotionRecognizer:
         audio_features: np.ndarray | None = None,
     ) -> UtteranceExplanation:
         """`wave`: float32 mono 16 kHz samples (or None); `text`: transcript (or None).
+        A waveform that is empty, silent (all zeros) or holds NaN/Inf is an AudioError, as
+        the same samples read from a file are (`hri_emo.encoders.audio_io.check_waveform`).
 
         `audio_features`: precomputed, unstandardised audio features instead of a recording
         (a model trained on manifest columns such as openSMILE functionals). A modality the
         model was trained without is ignored (with a warning)."""
         if wave is not None and audio_features is not None:
             raise DataError("give a recording or audio_features, not both")
+        if wave is not None:  # refused like the same samples read from a file
+            wave = check_waveform(wave, "the waveform given to classify()")
         has_text = bool(text and text.strip())
         if wave is None and audio_features is None and not has_text:
             what = "the transcript is empty" if text is not None else "no transcript"

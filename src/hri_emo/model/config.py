@@ -69,8 +69,13 @@ class HriEmoConfig:
             (self.num_emotions >= 1, "emotions", "at least one emotion name"),
             (len(set(self.emotions)) == self.num_emotions, "emotions", "unique names"),
             (min(self.text_dim, self.audio_dim) >= 1, "text_dim/audio_dim", "positive integers"),
-            (self.hidden_dim >= 1 and self.num_heads >= 1, "hidden_dim/num_heads", ">= 1"),
-            (self.hidden_dim % self.num_heads == 0, "hidden_dim", "a multiple of num_heads"),
+            (self.hidden_dim >= 1, "hidden_dim", ">= 1"),
+            (self.num_heads >= 1, "num_heads", ">= 1"),
+            (
+                self.num_heads < 1 or self.hidden_dim % self.num_heads == 0,
+                "hidden_dim",
+                "a multiple of num_heads",
+            ),
             (self.num_fusion_layers >= 1, "num_fusion_layers", ">= 1"),
             (self.num_decoder_layers >= 1, "num_decoder_layers", ">= 1"),
             (self.ff_mult >= 1, "ff_mult", ">= 1"),
@@ -106,7 +111,8 @@ class HriEmoConfig:
             if not ok:
                 raise ConfigError(
                     f"invalid model config {self.name!r}: {name} must be {expected}, "
-                    f"got {getattr(self, name.split('/')[0])!r}"
+                    f"got {getattr(self, name.split('/')[0])!r}",
+                    key=name.split("/")[0],
                 )
 
     def to_dict(self) -> dict:

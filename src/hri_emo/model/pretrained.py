@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar
 
-from safetensors.torch import load_model as load_safetensors
 from safetensors.torch import save_model as save_safetensors
 from torch import Tensor, nn
 
@@ -14,6 +13,7 @@ from hri_emo.model.config import HriEmoConfig
 from hri_emo.model.heads import EmotionHeads
 from hri_emo.model.inputs import check_targets
 from hri_emo.model.output import HriEmoOutput
+from hri_emo.model.saved_files import load_weights
 
 WEIGHTS_NAME = "model.safetensors"
 CONFIG_NAME = "config.json"
@@ -52,7 +52,7 @@ class HriEmoPreTrainedModel(nn.Module):
         """Rebuild the model from `save_pretrained` output (in eval mode)."""
         config = read_config(directory)
         model = cls(config)
-        load_safetensors(model, str(Path(directory) / WEIGHTS_NAME), strict=True)
+        load_weights(model, Path(directory) / WEIGHTS_NAME, strict=True)
         return model.eval()
 
     def _output(
@@ -88,5 +88,8 @@ def read_config(directory: str | Path) -> HriEmoConfig:
             )
     try:
         return HriEmoConfig.load(directory / CONFIG_NAME)
-    except (ValueError, TypeError) as error:
-        raise ConfigError(f"cannot read {directory / CONFIG_NAME}: {error}") from error
+    except (ValueError, TypeError, UnicodeDecodeError) as error:
+        raise ConfigError(
+            f"cannot read {directory / CONFIG_NAME} ({directory}: {CONFIG_NAME} is corrupt, "
+            f"truncated or from another program): {error}"
+        ) from error

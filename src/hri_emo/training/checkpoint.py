@@ -22,17 +22,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 from torch import nn
 
-from hri_emo.errors import ConfigError
+from hri_emo.errors import ConfigError, DataError
 from hri_emo.model import load_model
+from hri_emo.model.saved_files import load_state_dict, read_json
 from hri_emo.training.config import ExperimentConfig, TextEncoderConfig, load_config, save_config
 from hri_emo.training.normalization import (
     FeatureStandardizer,
     load_standardizers,
     save_standardizers,
 )
+from hri_emo.training.run_status import describe_unfinished, warn_if_unfinished
 
 BEST, LAST = "best", "last"
 LIGHTNING_LAST = "last.ckpt"
@@ -55,6 +57,7 @@ class TrainedCheckpoint:
     standardizers: dict[str, FeatureStandardizer] = field(default_factory=dict)
     text_encoder: nn.Module | None = None
     metrics: dict[str, Any] = field(default_factory=dict)
+    unseen_labels: list[str] = field(default_factory=list)  # never in the training split
 
 
 def checkpoint_dir(run_dir: str | Path, which: str = BEST) -> Path:
@@ -67,7 +70,11 @@ def resolve_checkpoint(path: str | Path) -> Path:
     if (path / MODEL_WEIGHTS).is_file():
         return path
     if (checkpoint_dir(path) / MODEL_WEIGHTS).is_file():
+        warn_if_unfinished(path)
         return checkpoint_dir(path)
+    unfinished = describe_unfinished(path) if path.is_dir() else None
+    if unfinished is not None:
+        raise DataError(unfinished)
     raise FileNotFoundError(
         f"{path}: neither a checkpoint folder (with {MODEL_WEIGHTS}) nor a run folder "
         f"(with checkpoints/{BEST}/{MODEL_WEIGHTS})"
@@ -82,8 +89,10 @@ def save_checkpoint(
     standardizers: dict[str, FeatureStandardizer],
     text_encoder: nn.Module | None = None,
     metrics: dict[str, Any] | None = None,
+    unseen_labels: list[str] | None = None,
 ) -> Path:
-    """Write one checkpoint folder (thresholds come later, from `write_thresholds`)."""
+    """Write one checkpoint folder (thresholds come later, from `write_thresholds`).
+    `unseen_labels`: labels training never saw (data.allow_unseen_labels), kept in labels.json."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(directory)
@@ -92,6 +101,8 @@ def save_checkpoint(
         save_file(state, str(directory / TEXT_ENCODER_WEIGHTS))
     save_config(config, directory / "experiment.yaml")
     labels = {"task": model.config.task, "emotions": list(model.config.emotions)}
+    if unseen_labels:
+        labels["unseen_in_training"] = list(unseen_labels)
     _write_json(directory / "labels.json", labels)
     _write_json(directory / "features.json", features)
     if standardizers:
@@ -117,7 +128,7 @@ def load_checkpoint(path: str | Path) -> TrainedCheckpoint:
     text_encoder = None
     if (directory / TEXT_ENCODER_WEIGHTS).is_file():
         text_encoder = build_text_encoder(config.text_encoder)
-        text_encoder.load_state_dict(load_file(str(directory / TEXT_ENCODER_WEIGHTS)))
+        load_state_dict(text_encoder, directory / TEXT_ENCODER_WEIGHTS)
     return TrainedCheckpoint(
         directory=directory,
         model=load_model(directory).eval(),
@@ -129,6 +140,7 @@ def load_checkpoint(path: str | Path) -> TrainedCheckpoint:
         standardizers=load_standardizers(normalization) if normalization.is_file() else {},
         text_encoder=text_encoder,
         metrics=_read_json(directory / "metrics.json"),
+        unseen_labels=list(labels.get("unseen_in_training", [])),
     )
 
 
@@ -147,6 +159,4 @@ def _write_json(path: Path, value: Any) -> None:
 
 
 def _read_json(path: Path) -> Any:
-    if not path.is_file():
-        raise FileNotFoundError(f"checkpoint file missing: {path}")
-    return json.loads(path.read_text())
+    return read_json(path)

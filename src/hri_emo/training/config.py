@@ -48,6 +48,9 @@ class DataConfig:
     `noisy_audio_fraction` of the training items (fixed per item) read instead of the clean
     one. `standardize` lists modalities whose features are z-scored per dimension with
     training-split statistics (stored in the checkpoint and re-applied at evaluation).
+    `allow_unseen_labels`: a label that the validation or test split has but training never
+    saw stops training (the model cannot learn it) unless this is true; then training warns,
+    and evaluation reports those classes separately from the classes seen in training.
     """
 
     corpus: str = MISSING
@@ -56,6 +59,7 @@ class DataConfig:
     train_split: str = "train"
     val_split: str = "valid"
     test_split: str = "test"
+    allow_unseen_labels: bool = False
     validation: ValidationSplitConfig = field(default_factory=ValidationSplitConfig)
     text_features: str | None = None
     audio_features: str | None = None
@@ -201,6 +205,25 @@ class ExperimentConfig:
     benchmark: BenchmarkConfig = field(default_factory=BenchmarkConfig)
 
 
+# (key, smallest allowed value, whether the smallest is excluded); None values are allowed.
+RANGES = (
+    ("data.batch_size", 1, False),
+    ("data.eval_batch_size", 1, False),
+    ("data.num_workers", 0, False),
+    ("data.max_text_len", 1, False),
+    ("data.max_audio_len", 1, False),
+    ("optim.lr", 0.0, True),
+    ("optim.weight_decay", 0.0, False),
+    ("optim.warmup_fraction", 0.0, False),
+    ("optim.gradient_clip_val", 0.0, False),
+    ("train.patience", 0, False),
+    ("trainer.max_epochs", 1, False),
+    ("trainer.accumulate_grad_batches", 1, False),
+    ("trainer.num_nodes", 1, False),
+    ("trainer.log_every_n_steps", 1, False),
+    ("text_encoder.lr", 0.0, True),
+)
+
 CHOICES = {
     "optim.schedule": ("cosine", "constant"),
     "train.monitor_mode": ("min", "max"),
@@ -229,23 +252,36 @@ def load_config(
 
 
 def validate_config(cfg: ExperimentConfig) -> None:
-    """Value checks the schema's types cannot express."""
+    """Value checks the schema's types cannot express; each error names the full key."""
     for key, allowed in CHOICES.items():
         section, name = key.split(".")
         value = getattr(getattr(cfg, section), name)
         if value not in allowed:
-            raise ConfigError(f"{key}: expected one of {', '.join(allowed)}; got {value!r}")
+            raise ConfigError(
+                f"{key}: expected one of {', '.join(allowed)}; got {value!r}", key=key
+            )
+    for key, low, exclusive in RANGES:
+        section, name = key.split(".")
+        value = getattr(getattr(cfg, section), name)
+        if value is not None and (value <= low if exclusive else value < low):
+            relation = ">" if exclusive else ">="
+            raise ConfigError(f"{key} must be {relation} {low}, got {value}", key=key)
     for modality in ("text", "audio"):
         prob = getattr(cfg.train.modality_dropout, modality)
         if not 0.0 <= prob < 1.0:
-            raise ConfigError(f"train.modality_dropout.{modality}: expected [0, 1), got {prob}")
+            key = f"train.modality_dropout.{modality}"
+            raise ConfigError(f"{key}: expected [0, 1), got {prob}", key=key)
     _validate_corruption(cfg)
     for modality in cfg.data.standardize:
         if modality not in ("text", "audio"):
-            raise ConfigError(f"data.standardize: expected 'text'/'audio', got {modality!r}")
+            raise ConfigError(
+                f"data.standardize: expected 'text'/'audio', got {modality!r}",
+                key="data.standardize",
+            )
     if not 0.0 <= cfg.data.validation.fraction < 1.0:
         raise ConfigError(
-            f"data.validation.fraction: expected [0, 1), got {cfg.data.validation.fraction}"
+            f"data.validation.fraction: expected [0, 1), got {cfg.data.validation.fraction}",
+            key="data.validation.fraction",
         )
 
 
@@ -256,7 +292,7 @@ def _validate_corruption(cfg: ExperimentConfig) -> None:
         ("data.noisy_audio_fraction", cfg.data.noisy_audio_fraction),
     ):
         if not 0.0 <= value <= 1.0:
-            raise ConfigError(f"{key}: expected [0, 1], got {value}")
+            raise ConfigError(f"{key}: expected [0, 1], got {value}", key=key)
     ranges = {"audio_noise_snr": (-10.0, 60.0), "word_dropout": (0.0, 0.95)}
     for name, (low, high) in ranges.items():
         value = getattr(corruption, name)

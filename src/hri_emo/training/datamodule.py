@@ -20,6 +20,7 @@ from hri_emo.data.mixed_source import MixedSource
 from hri_emo.data.records import Corpus, UtteranceRecord
 from hri_emo.data.sampler import make_dataloader
 from hri_emo.data.splits import carve_validation
+from hri_emo.data.validation import check_unseen_labels
 from hri_emo.errors import ConfigError, DataError
 from hri_emo.training.config import DataConfig
 from hri_emo.training.normalization import FeatureStandardizer, StandardizedSource
@@ -162,6 +163,33 @@ class EmotionDataModule(L.LightningDataModule):
         counts = np.bincount(targets, minlength=len(self.emotions)).astype(np.float64)  # (K,)
         weights = np.where(counts > 0, len(targets) / (len(counts) * np.maximum(counts, 1)), 1.0)
         return {"class_weights": weights.tolist()}
+
+    def unseen_labels(self) -> dict[str, str]:
+        """Labels the val/test splits have but the training split lacks: label -> the message
+        `hri-emo data validate` gives for it (first split that has it)."""
+        self.setup()
+        records = [r for stage in ("train", "val", "test") for r in self.records[stage]]
+        corpus = Corpus(self.corpus.name, records, self.emotions, self.task, self.corpus.info)
+        found: dict[str, str] = {}
+        for problem in check_unseen_labels(corpus, self.config.train_split):
+            found.setdefault(str(problem.label), problem.message)
+        return found
+
+    def check_unseen_labels(self) -> list[str]:
+        """Refuse (DataError) labels training never saw, unless data.allow_unseen_labels;
+        then warn and return them (the checkpoint records them for evaluation)."""
+        unseen = self.unseen_labels()
+        if unseen and not self.config.allow_unseen_labels:
+            listed = "\n  ".join(unseen.values())
+            raise DataError(
+                f"{len(unseen)} label(s) occur in evaluation splits but never in training, so "
+                f"the model cannot learn them:\n  {listed}\nMove such utterances into "
+                "training, drop them, or set data.allow_unseen_labels=true to train anyway "
+                "(evaluation then reports those classes separately)"
+            )
+        for message in unseen.values():
+            log.warning("%s (data.allow_unseen_labels=true: training anyway)", message)
+        return list(unseen)
 
     def _loader(self, stage: str, batch_size: int, shuffle: bool = False) -> DataLoader:
         return make_dataloader(

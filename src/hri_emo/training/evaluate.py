@@ -127,10 +127,22 @@ def evaluate(
         ckpt.task, result.targets, result.probs, ckpt.emotions, ckpt.thresholds
     )
     metrics["loss"] = result.loss
+    if ckpt.unseen_labels:
+        metrics.update(seen_class_metrics(metrics, ckpt.emotions, ckpt.unseen_labels))
     out_dir = Path(output_dir) if output_dir else _default_output_dir(ckpt.directory, stage)
     out_dir.mkdir(parents=True, exist_ok=True)
     files = write_report(ckpt, stage, result, metrics, out_dir, plots)
     return EvaluationResult(metrics, out_dir, files)
+
+
+def seen_class_metrics(
+    metrics: dict[str, float], emotions: list[str], unseen: list[str]
+) -> dict[str, float]:
+    """Macro F1 over only the classes training saw (data.allow_unseen_labels runs); the unseen
+    classes keep their own f1/<class> entries and are listed apart in the report."""
+    seen = [e for e in emotions if e not in unseen and f"f1/{e}" in metrics]
+    values = [metrics[f"f1/{e}"] for e in seen if not math.isnan(metrics[f"f1/{e}"])]
+    return {"macro_f1_seen_classes": float(np.mean(values)) if values else math.nan}
 
 
 def check_compatible(ckpt: TrainedCheckpoint, datamodule: EmotionDataModule) -> None:
@@ -172,6 +184,8 @@ def write_report(
         "thresholds": ckpt.thresholds,
         "metrics": metrics,
     }
+    if ckpt.unseen_labels:
+        report["unseen_in_training"] = _unseen_counts(ckpt, result)
     preds = predictions(ckpt.task, result.probs, ckpt.thresholds)
     if ckpt.task == "singlelabel":
         matrix = confusion_matrix(result.targets, preds, len(ckpt.emotions))
@@ -202,6 +216,18 @@ def markdown_report(report: dict[str, Any]) -> str:
         "|---|---|",
     ]
     lines += [f"| {k} | {_fmt(metrics[k])} |" for k in HEADLINE[report["task"]] if k in metrics]
+    unseen = report.get("unseen_in_training")
+    if unseen:
+        lines += [
+            "",
+            "Classes never seen in training (data.allow_unseen_labels; not learnable):",
+            "",
+            "| class | utterances in this split | F1 |",
+            "|---|---|---|",
+        ]
+        lines += [f"| {c} | {n} | {_fmt(metrics.get(f'f1/{c}'))} |" for c, n in unseen.items()]
+        seen_f1 = _fmt(metrics.get("macro_f1_seen_classes"))
+        lines += ["", f"Macro F1 over the classes seen in training: {seen_f1}"]
     if report["task"] == "multilabel":
         thresholds = report["thresholds"] or [0.5] * len(report["emotions"])
         lines += ["", "| emotion | WA | F1 | ROC-AUC | threshold |", "|---|---|---|---|---|"]
@@ -212,6 +238,18 @@ def markdown_report(report: dict[str, Any]) -> str:
         lines += ["", "| class | F1 |", "|---|---|"]
         lines += [f"| {c} | {_fmt(metrics[f'f1/{c}'])} |" for c in report["emotions"]]
     return "\n".join(lines) + "\n"
+
+
+def _unseen_counts(ckpt: TrainedCheckpoint, result: SplitPredictions) -> dict[str, int]:
+    """Utterances of the evaluated split holding each class that training never saw."""
+    counts = {}
+    for label in ckpt.unseen_labels:
+        index = ckpt.emotions.index(label)
+        if ckpt.task == "singlelabel":
+            counts[label] = int((np.asarray(result.targets) == index).sum())
+        else:
+            counts[label] = int((np.asarray(result.targets)[:, index] > 0).sum())
+    return counts
 
 
 def _write_predictions(

@@ -20,6 +20,7 @@ from safetensors.numpy import load_file, save_file
 
 from hri_emo.data.records import UtteranceRecord
 from hri_emo.errors import DataError, FeatureMismatchError
+from hri_emo.model.saved_files import read_safetensors
 
 MIN_STD = 1e-8  # a dimension constant over the training split is centred, not scaled
 
@@ -104,6 +105,6 @@ def save_standardizers(standardizers: dict[str, FeatureStandardizer], path: str 
 
 
 def load_standardizers(path: str | Path) -> dict[str, FeatureStandardizer]:
-    tensors = load_file(str(path))
+    tensors = read_safetensors(path, load_file)
     modalities = sorted({key.split(".")[0] for key in tensors})
     return {m: FeatureStandardizer(tensors[f"{m}.mean"], tensors[f"{m}.std"]) for m in modalities}

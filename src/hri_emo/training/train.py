@@ -40,6 +40,12 @@ from hri_emo.training.config import ExperimentConfig, config_to_dict, save_confi
 from hri_emo.training.datamodule import EmotionDataModule
 from hri_emo.training.evaluate import finalize_thresholds
 from hri_emo.training.lightning_module import EmotionLightningModule
+from hri_emo.training.run_status import (
+    describe_unfinished,
+    mark_failed,
+    mark_finished,
+    mark_running,
+)
 
 log = logging.getLogger(__name__)
 
@@ -69,34 +75,56 @@ def train(
     reuses an already-read corpus (benchmarks); `callbacks` are added to the Trainer."""
     cfg = _without_unused_text_features(cfg)
     run_dir = _prepare_run_dir(cfg, run_dir, resume)
+    mark_running(run_dir)
+    try:
+        _train(cfg, run_dir, resume, callbacks, corpus)
+    except BaseException as err:
+        mark_failed(run_dir, err)
+        raise
+    return run_dir
+
+
+def _train(
+    cfg: ExperimentConfig,
+    run_dir: Path,
+    resume: bool,
+    callbacks: Sequence[L.Callback],
+    corpus: Corpus | None,
+) -> None:
     L.seed_everything(cfg.train.seed, workers=True, verbose=False)
     if cfg.trainer.num_threads:
         torch.set_num_threads(cfg.trainer.num_threads)
     datamodule = EmotionDataModule(cfg.data, seed=cfg.train.seed, corpus=corpus)
-    datamodule.setup("fit")
-    module = build_module(cfg, datamodule)
-    writer = partial(_write_checkpoint, cfg=cfg, datamodule=datamodule)
-    exporter = SafetensorsCheckpoint(
-        checkpoint_dir(run_dir).parent, cfg.train.monitor, cfg.train.monitor_mode, writer
-    )
-    trainer = build_trainer(cfg, run_dir, [exporter, *callbacks])
-    log_hyperparameters(trainer, cfg)
-    ckpt_path = str(checkpoint_dir(run_dir).parent / LIGHTNING_LAST) if resume else None
-    with _shared_run_dir(run_dir):
-        trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt_path)
-    if trainer.is_global_zero:
-        _ensure_best(run_dir)
-        for which in (BEST, LAST):
-            finalize_thresholds(checkpoint_dir(run_dir, which), datamodule, cfg.train)
-    datamodule.close()
-    return run_dir
+    try:
+        datamodule.setup("fit")
+        unseen = datamodule.check_unseen_labels()
+        module = build_module(cfg, datamodule)
+        writer = partial(_write_checkpoint, cfg=cfg, datamodule=datamodule, unseen=unseen)
+        exporter = SafetensorsCheckpoint(
+            checkpoint_dir(run_dir).parent, cfg.train.monitor, cfg.train.monitor_mode, writer
+        )
+        trainer = build_trainer(cfg, run_dir, [exporter, *callbacks])
+        log_hyperparameters(trainer, cfg)
+        ckpt_path = str(checkpoint_dir(run_dir).parent / LIGHTNING_LAST) if resume else None
+        with _shared_run_dir(run_dir):
+            trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt_path)
+        if trainer.is_global_zero:
+            _ensure_best(run_dir)
+            for which in (BEST, LAST):
+                finalize_thresholds(checkpoint_dir(run_dir, which), datamodule, cfg.train)
+            mark_finished(run_dir)
+    finally:
+        datamodule.close()
 
 
 def build_module(cfg: ExperimentConfig, datamodule: EmotionDataModule) -> EmotionLightningModule:
     """The registry model sized from the data, wrapped with the optimiser/training settings."""
     text_encoder = build_text_encoder(cfg.text_encoder) if cfg.text_encoder.finetune else None
     overrides = model_overrides(cfg, datamodule, text_encoder)
-    model = create_model(cfg.model.name, **overrides)
+    try:
+        model = create_model(cfg.model.name, **overrides)
+    except ConfigError as err:
+        raise _with_params_key(err, cfg) from err
     return EmotionLightningModule(
         model,
         optim=cfg.optim,
@@ -106,6 +134,20 @@ def build_module(cfg: ExperimentConfig, datamodule: EmotionDataModule) -> Emotio
         text_encoder=text_encoder,
         text_encoder_config=cfg.text_encoder,
     )
+
+
+def _with_params_key(err: ConfigError, cfg: ExperimentConfig) -> ConfigError:
+    """A model-config error about a value the user set in model.params, named by its full key."""
+    params = cfg.model.resolved_params()
+    if err.key is None or err.key not in params:
+        return err
+    section = (
+        "model.per_model." + cfg.model.name
+        if err.key in cfg.model.per_model.get(cfg.model.name, {})
+        else "model.params"
+    )
+    key = f"{section}.{err.key}"
+    return ConfigError(f"{key}: {err}", key=key)
 
 
 def model_overrides(
@@ -185,6 +227,7 @@ def _write_checkpoint(
     metrics: dict[str, Any],
     cfg: ExperimentConfig,
     datamodule: EmotionDataModule,
+    unseen: list[str],
 ) -> None:
     save_checkpoint(
         directory,
@@ -194,6 +237,7 @@ def _write_checkpoint(
         datamodule.standardizers or {},
         module.text_encoder,
         metrics,
+        unseen_labels=unseen,
     )
 
 
@@ -207,7 +251,11 @@ def _prepare_run_dir(cfg: ExperimentConfig, run_dir: str | Path | None, resume: 
         run_dir = Path(cfg.train.output_dir) / name
     run_dir = Path(run_dir)
     if resume and not (checkpoint_dir(run_dir).parent / LIGHTNING_LAST).is_file():
-        raise FileNotFoundError(f"cannot resume: {run_dir}/checkpoints/{LIGHTNING_LAST} not found")
+        why = describe_unfinished(run_dir) if run_dir.is_dir() else None
+        raise FileNotFoundError(
+            f"cannot resume: {run_dir}/checkpoints/{LIGHTNING_LAST} not found"
+            + (f" ({why})" if why else "")
+        )
     run_dir.mkdir(parents=True, exist_ok=True)
     save_config(cfg, run_dir / "experiment.yaml")
     return run_dir

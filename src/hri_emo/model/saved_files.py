@@ -1,0 +1,76 @@
+"""Reading the files of a saved model or checkpoint folder with errors that name the folder and
+the file: a truncated or corrupt safetensors file, weights that do not fit config.json, or a
+JSON file that does not parse is a `DataError`, never a raw SafetensorError / RuntimeError."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from safetensors import SafetensorError
+from torch import nn
+
+from hri_emo.errors import DataError
+
+T = TypeVar("T")
+FIX = "re-save the model, copy the folder again, or retrain"
+
+
+def _where(path: Path) -> str:
+    return f"{path.parent}: {path.name}"
+
+
+def read_safetensors(path: str | Path, load: Callable[[str], T]) -> T:
+    """`load(str(path))` (safetensors' load_file of any framework) with a clear error."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{_where(path)} is missing")
+    try:
+        return load(str(path))
+    except (SafetensorError, OSError, ValueError) as err:
+        raise DataError(f"{_where(path)} is corrupt or truncated ({err}); {FIX}") from err
+
+
+def load_weights(module: nn.Module, path: str | Path, strict: bool = True) -> None:
+    """Load a safetensors file into `module`; DataError when it is corrupt or does not fit."""
+    from safetensors.torch import load_model
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{_where(path)} is missing")
+    try:
+        load_model(module, str(path), strict=strict)
+    except (SafetensorError, OSError) as err:
+        raise DataError(f"{_where(path)} is corrupt or truncated ({err}); {FIX}") from err
+    except RuntimeError as err:  # missing / unexpected keys, shape mismatches
+        detail = " ".join(str(err).split())[:400]
+        raise DataError(
+            f"{_where(path)} does not fit the model that config.json describes "
+            f"({type(module).__name__}): {detail}; the two files come from different models"
+        ) from err
+
+
+def load_state_dict(module: nn.Module, path: str | Path) -> None:
+    """`module.load_state_dict` from a safetensors file, with clear errors (see load_weights)."""
+    from safetensors.torch import load_file
+
+    path = Path(path)
+    state = read_safetensors(path, load_file)
+    try:
+        module.load_state_dict(state)
+    except RuntimeError as err:
+        detail = " ".join(str(err).split())[:400]
+        raise DataError(f"{_where(path)} does not fit {type(module).__name__}: {detail}") from err
+
+
+def read_json(path: str | Path) -> Any:
+    """A JSON file of a model folder; FileNotFoundError when absent, DataError when corrupt."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"checkpoint file missing: {path}")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as err:
+        raise DataError(f"{_where(path)} is not valid JSON (corrupt or truncated?): {err}") from err
