@@ -46,6 +46,9 @@ class HriEmoConfig:
     dropout: float = 0.1
     attention_dropout: float = 0.1
     input_dropout: float = 0.0  # dropout on projected inputs (v2 uses a high value)
+    # Cost per unit of mean beta (items with both modalities) added to the loss: audio is let in
+    # only where it lowers the task loss by more, so beta reads as "how much audio was needed".
+    beta_cost: float = 0.0
     positional: bool = True  # sinusoidal positions added to sequence inputs
     intensity_head: bool = False  # extra per-emotion regression of 0..3 intensities
     intensity_loss_weight: float = 1.0
@@ -97,6 +100,7 @@ class HriEmoConfig:
                 f">= 1 and a divisor of audio_dim={self.audio_dim}",
             ),
             (self.intensity_max > 0, "intensity_max", "> 0"),
+            (self.beta_cost >= 0, "beta_cost", ">= 0"),
         ]
         for rate_name in ("dropout", "attention_dropout", "input_dropout"):
             rate = getattr(self, rate_name)

@@ -67,7 +67,7 @@ class HriEmoModel(HriEmoPreTrainedModel):
             text_states, text_valid, audio_states, audio_valid, has_text, has_audio
         )
         beta_mean = masked_mean(result.beta, text_valid).mean(dim=-1)  # (B,)
-        return self._output(
+        output = self._output(
             self.backbone.heads,
             result.logits,
             result.intensity,
@@ -79,6 +79,10 @@ class HriEmoModel(HriEmoPreTrainedModel):
             attribution=result.attribution,
             fused_mask=text_valid,
         )
+        both = has_text & has_audio
+        if output.loss is not None and self.config.beta_cost > 0 and both.any():
+            output.loss = output.loss + self.config.beta_cost * beta_mean[both].mean()
+        return output
 
     @staticmethod
     def _embed(

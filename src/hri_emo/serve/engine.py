@@ -53,7 +53,7 @@ class InferenceEngine:
 
     def warm_up(self) -> float:
         """Build the encoders and run every path once; returns the seconds it took."""
-        from hri_emo.cli.demo import synthetic_voice
+        from hri_emo.synth.tone import synthetic_voice
 
         start = time.perf_counter()
         voice = synthetic_voice(1.0)

@@ -1,5 +1,6 @@
-"""Speech synthesis (eSpeak NG) with exact word spans, and the spoken demo corpus built on it."""
+"""Speech synthesis (eSpeak NG) with exact word spans, and a voice-like test tone."""
 
 from hri_emo.synth.espeak import Speech, synthesize
+from hri_emo.synth.tone import synthetic_voice
 
-__all__ = ["Speech", "synthesize"]
+__all__ = ["Speech", "synthesize", "synthetic_voice"]
