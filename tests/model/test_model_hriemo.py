@@ -200,3 +200,18 @@ def test_torch_export_matches_eager(make_model, make_inputs, preset):
     inputs["text"][0, 0, 0] = float("nan")
     with pytest.raises(InputShapeError, match="NaN"):
         model(**inputs)  # eager mode still checks values
+
+
+def test_beta_cost_adds_the_mean_beta_of_items_with_both_modalities(make_model, make_inputs):
+    torch.manual_seed(0)
+    plain = make_model("hriemo-v2").eval()
+    costly = make_model("hriemo-v2", beta_cost=0.5).eval()
+    costly.load_state_dict(plain.state_dict())
+    inputs = make_inputs(batch=3)
+    inputs["audio_mask"][2] = False  # the last item has no audio: beta 0, not counted
+    base, paid = plain(**inputs), costly(**inputs)
+    expected = base.loss + 0.5 * base.beta_mean[:2].mean()
+    torch.testing.assert_close(paid.loss, expected)
+    assert base.beta_mean[:2].mean() > 0.1  # the cost is not trivially zero
+    with pytest.raises(Exception, match="beta_cost"):
+        make_model("hriemo-v2", beta_cost=-1.0)
