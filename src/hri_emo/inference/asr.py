@@ -16,6 +16,7 @@ timestamps; `confidence` is the mean word probability.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -78,6 +79,11 @@ class WhisperASR:
             if self._model is None:
                 self._model = self._load()
         return self._model
+
+    def load(self) -> WhisperASR:
+        """Load the model now (it is otherwise loaded on first use)."""
+        _ = self.model
+        return self
 
     def _load(self) -> Any:
         from faster_whisper import WhisperModel
@@ -164,3 +170,20 @@ def align_word_times(words: list[str], transcript: Transcript) -> list[tuple[flo
         times.append(transcript.word_times[found])
         cursor = found + 1
     return times
+
+
+def normalise_words(text: str) -> list[str]:
+    """Lower-case words without punctuation (how word error rate compares transcripts)."""
+    return re.findall(r"[a-z0-9']+", text.lower())
+
+
+def word_error_rate(references: list[str], hypotheses: list[str]) -> float:
+    """Corpus WER (jiwer) of ASR transcripts against known texts, after `normalise_words`."""
+    import jiwer
+
+    return float(
+        jiwer.wer(
+            [" ".join(normalise_words(r)) for r in references],
+            [" ".join(normalise_words(h)) or "<nothing>" for h in hypotheses],
+        )
+    )

@@ -10,8 +10,11 @@ emotions are stored in the file's metadata and checked when it is loaded.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import logging
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -72,20 +75,29 @@ def export_onnx(model: nn.Module, path: str | Path) -> Path:
         "audio": {0: batch, 1: audio_len},
         "audio_mask": {0: batch, 1: audio_len},
     }
+    quiet = [logging.getLogger(name) for name in ("onnxscript", "onnx_ir")]
+    levels = [logger.level for logger in quiet]
+    for logger in quiet:
+        logger.setLevel(logging.WARNING)
     try:
-        torch.onnx.export(
-            _ExportWrapper(model, outputs),
-            args,
-            str(path),
-            dynamo=True,
-            dynamic_shapes=shapes,
-            input_names=list(INPUTS),
-            output_names=list(outputs),
-            optimize=True,
-            verbose=False,
-        )
+        with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*axis name.*")
+            torch.onnx.export(
+                _ExportWrapper(model, outputs).eval(),
+                args,
+                str(path),
+                dynamo=True,
+                dynamic_shapes=shapes,
+                input_names=list(INPUTS),
+                output_names=list(outputs),
+                optimize=True,
+                verbose=False,
+            )
     except Exception as err:
         raise ConfigError(f"ONNX export of {model.config.name!r} failed: {err}") from err
+    finally:
+        for logger, level in zip(quiet, levels):
+            logger.setLevel(level)
     graph = onnx.load(str(path))
     _check_dynamic_batch(graph, path)
     entry = graph.metadata_props.add()
@@ -177,3 +189,31 @@ class OnnxFusionModel:
         values = self.session.run(None, feed)
         fields = {name: torch.from_numpy(value) for name, value in zip(self.outputs, values)}
         return HriEmoOutput(**fields)
+
+
+PARITY_CASES = ((1, 1, 1), (3, 7, 50), (8, 23, 160))  # (batch, text length, audio length)
+
+
+@torch.no_grad()
+def parity(model: nn.Module, runner: OnnxFusionModel, seed: int = 0) -> float:
+    """Max |probability difference| of `runner` against `model` over several batch sizes and
+    lengths, with padded items, items missing a modality and batches missing one."""
+    generator = torch.Generator().manual_seed(seed)
+    worst = 0.0
+    for batch, text_len, audio_len in PARITY_CASES:
+        text, _, audio, _ = example_inputs(model.config, batch, text_len, audio_len)
+        text_mask = torch.rand(batch, text_len, generator=generator) > 0.3
+        audio_mask = torch.rand(batch, audio_len, generator=generator) > 0.3
+        text_mask[:, 0] = audio_mask[:, 0] = True  # padded items, each with both modalities
+        both_text, both_audio = text_mask.clone(), audio_mask.clone()
+        if batch > 1:  # one item without text, one without audio
+            both_text[0], both_audio[-1] = False, False
+        for kwargs in (
+            {"text": text, "text_mask": both_text, "audio": audio, "audio_mask": both_audio},
+            {"audio": audio, "audio_mask": audio_mask},  # no text in the whole batch
+            {"text": text, "text_mask": text_mask},  # no audio in the whole batch
+        ):
+            expected = model(**kwargs).probabilities
+            got = runner(**kwargs).probabilities
+            worst = max(worst, float((expected - got).abs().max()))
+    return worst

@@ -207,6 +207,7 @@ class EmotionRecognizer:
         return predict_batch(self, waves, texts, transcribe=transcribe, batch_size=batch_size)
 
     def _transcribe(self, wave: np.ndarray, timings: dict[str, float]) -> Transcript:
+        self.asr.load()  # on first use, outside the timing
         start = time.perf_counter()
         heard = self.asr.transcribe(wave)
         timings["asr"] = 1000 * (time.perf_counter() - start)
