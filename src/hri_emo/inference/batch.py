@@ -73,7 +73,7 @@ def _predict_chunk(
     audio_in = _encode(use["audio"], waves, recognizer.encode_waves, timings)
     start = time.perf_counter()
     with torch.no_grad():
-        out = recognizer.fusion(**_padded("text", text_in), **_padded("audio", audio_in))
+        out = recognizer.fusion(**pad_features("text", text_in), **pad_features("audio", audio_in))
     timings["fusion_model"] = 1000 * (time.perf_counter() - start)
     share = {k: v / len(waves) for k, v in timings.items()}
     results = []
@@ -96,7 +96,7 @@ def _encode(flags, inputs, encode, timings) -> list[StoredFeatures | None]:
     return [next(encoded) if flag else None for flag in flags]
 
 
-def _padded(name: str, items: list[StoredFeatures | None]) -> dict[str, torch.Tensor | None]:
+def pad_features(name: str, items: list[StoredFeatures | None]) -> dict[str, torch.Tensor | None]:
     """(B, L, D) features and (B, L) mask; None for a modality no item has."""
     present = [x for x in items if x is not None]
     if not present:
