@@ -34,6 +34,7 @@ from hri_emo.model import create_model, load_model
 from hri_emo.synth import synthesize
 
 SENTENCE = "Honestly, this is the best news I have heard all year, thank you."
+OTHER_SENTENCES = ["I miss her every single day.", "That smell is absolutely disgusting!"]
 TARGETS_MS = {"with transcript": 25.0, "ASR included": 350.0, "ASR included, short window": 350.0}
 
 
@@ -118,6 +119,8 @@ def main() -> None:
     with torch.no_grad():
         out = eager.model(**inputs)
     words, frames = text_in[0].tokens, audio_in[0].frame_times
+    audio8 = create_audio_encoder("whisper-tiny-en", threads=args.threads, compute_type="int8")
+    measure("audio encoder, CTranslate2 int8 weights, batch 1", lambda: audio8.encode([wave]))
     measure("explanation + to_dict (post-processing)",
             lambda: eager.explain_output(out, 0, words, frames).to_dict())  # fmt: skip
     measure("ASR (faster-whisper int8, beam 1, word times), 30 s window",
@@ -146,6 +149,16 @@ def main() -> None:
         fp32 = (eager.model(**batch_inputs).probabilities
                 - ort.fusion(**batch_inputs).probabilities).abs().max()  # fmt: skip
     print(f"max |probability difference| vs torch: onnxruntime fp32 {fp32:.1e}, int8 {diff:.1e}")
+    quick = EmotionRecognizer(eager.model, eager.text_encoder, audio8)
+    shift = max(
+        abs(a - b)
+        for w in [wave, *(synthesize(s).resampled(16000).wave for s in OTHER_SENTENCES)]
+        for a, b in zip(
+            eager.classify(w, text).probabilities.values(),
+            quick.classify(w, text).probabilities.values(),
+        )
+    )
+    print(f"max |probability difference| from int8 Whisper encoder features: {shift:.1e}")
     by_name = {name: p50 for name, p50, _ in rows}
     ends = {
         "with transcript": "END TO END with transcript, onnxruntime fusion",
