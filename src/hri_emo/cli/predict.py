@@ -46,7 +46,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--backend", default="torch", choices=("torch", "onnxruntime"))
     parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--threads", type=int, default=2, help="CPU threads (torch, ASR, ORT)")
+    parser.add_argument(
+        "--threads", type=int, default=2, help="CPU threads of torch, the ASR and onnxruntime"
+    )
     parser.add_argument(
         "--max-seconds", type=float, default=120.0, help="longest recording accepted (s)"
     )

