@@ -99,3 +99,39 @@ def voice():
     wave = sum(np.sin(k * phase) / k for k in range(1, 6))
     envelope = np.clip(np.sin(2 * np.pi * 3.0 * t), 0, None) ** 0.5
     return (0.3 * wave * envelope / np.abs(wave).max()).astype(np.float32)
+
+
+SPOKEN = [
+    "Please put the red cup on the kitchen table",
+    "I am so happy to see you again today",
+    "The robot will bring your coffee in five minutes",
+]
+
+
+@pytest.fixture(scope="session")
+def embedded_model_dir(tmp_path_factory) -> Path:
+    """An untrained save_pretrained hriemo-v2 with the embedded encoders' 384-d inputs."""
+    import torch
+
+    from hri_emo.model import create_model
+
+    torch.manual_seed(0)
+    folder = tmp_path_factory.mktemp("embedded_model") / "model"
+    create_model("hriemo-v2", text_dim=384, audio_dim=384).save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def asr_recognizer(embedded_model_dir):
+    """The recognizer of `embedded_model_dir` with the embedded Whisper tiny.en ASR."""
+    from hri_emo.inference import EmotionRecognizer
+
+    return EmotionRecognizer.from_pretrained(embedded_model_dir, asr="auto")
+
+
+@pytest.fixture(scope="session")
+def spoken():
+    """eSpeak NG renderings of SPOKEN (Speech objects with true word spans)."""
+    from hri_emo.synth import synthesize
+
+    return [synthesize(sentence) for sentence in SPOKEN]

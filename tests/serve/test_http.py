@@ -92,6 +92,24 @@ def test_text_only(server):
     assert result["duration_s"] is None and result["words"]
 
 
+def test_audio_without_text_is_transcribed_unless_asr_is_off(server, make_server, speech):
+    def post(live):
+        with speech["table"].open("rb") as handle:
+            files = {"audio": ("table.wav", handle, "audio/wav")}
+            response = httpx.post(f"{live.url}/v1/predict", files=files, timeout=60)
+        assert response.status_code == 200, response.text
+        return response.json()["result"]
+
+    result = post(server)
+    assert result["transcript_source"] == "asr" and "kitchen table" in result["transcript"]
+    assert len(result["word_times"]) == len(result["words"]) and result["asr_confidence"] > 0.5
+    assert httpx.get(f"{server.url}/v1/model").json()["asr"] == "auto"
+    quiet = make_server(asr="none")
+    result = post(quiet)
+    assert result["transcript"] is None and result["words"] == []
+    assert httpx.get(f"{quiet.url}/v1/model").json()["asr"] == "unavailable"
+
+
 def test_health_ready_and_model_info(server, recognizer):
     assert httpx.get(f"{server.url}/healthz").json() == {"status": "ok"}
     assert httpx.get(f"{server.url}/readyz").json() == {"status": "ready"}

@@ -17,6 +17,8 @@ COMMAND_MODULES = [
     "hri_emo.cli.train",
     "hri_emo.cli.serve",
     "hri_emo.cli.robustness",
+    "hri_emo.cli.predict",
+    "hri_emo.cli.export",
 ]
 
 

@@ -177,7 +177,10 @@ def converted_whisper_dir(ct2_dir: Path | None = None, root: Path | None = None)
 
 
 class CT2WhisperEncoder(WhisperFrameEncoder):
-    """Whisper encoder run by CTranslate2 (last layer only)."""
+    """Whisper encoder run by CTranslate2 (last layer only).
+
+    `compute_type` "int8" quantizes the weights at load time: faster, but its features differ
+    from the float32 ones a model was trained on (docs/benchmarks.md measures both)."""
 
     def __init__(
         self,
@@ -187,12 +190,13 @@ class CT2WhisperEncoder(WhisperFrameEncoder):
         threads: int = 0,
         batch_size: int = 8,
         name: str = "whisper-tiny-en",
+        compute_type: str = "float32",
     ) -> None:
         import ctranslate2
 
         model_dir = model_dir or embedded_whisper_dir()
         self.model = ctranslate2.models.Whisper(
-            str(model_dir), device="cpu", compute_type="float32", intra_threads=threads
+            str(model_dir), device="cpu", compute_type=compute_type, intra_threads=threads
         )
         config = json.loads((model_dir / "config.json").read_text())
         num_mels = int(config.get("num_mels", 80))

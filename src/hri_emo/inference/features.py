@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import torch
 
 from hri_emo.data.dataset import pool_audio, truncate_text
 from hri_emo.data.store_layout import StoredFeatures
@@ -28,6 +29,7 @@ MODALITIES = ("text", "audio")
 RECORD_SOURCE = "record"
 DEFAULT_ENCODERS = {"text": "minilm", "audio": "whisper-tiny-en"}
 CHECKED_KEYS = ("encoder", "dim", "level", "layer")
+CT2_AUDIO = ("whisper-tiny-en", "whisper-tiny-en-ct2")  # run by CTranslate2 for the last layer
 
 
 @dataclass
@@ -176,6 +178,8 @@ def build_encoder(modality: str, spec: FeatureSpec) -> Any:
     else:
         name, kwargs = encoder_arguments(modality, entry)
     create = create_text_encoder if modality == "text" else create_audio_encoder
+    if name in CT2_AUDIO and kwargs.get("layer", "last") == "last":
+        kwargs["threads"] = torch.get_num_threads()  # CTranslate2's own default is 4 threads
     try:
         encoder = create(name, **kwargs)
     except (ConfigError, OSError, ImportError) as err:

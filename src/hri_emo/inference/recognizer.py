@@ -8,6 +8,10 @@ From a training checkpoint the encoders are rebuilt from `features.json` (encode
 pooling, Whisper window), the fine-tuned text encoder is used when there is one, and the stored
 standardisation, text preprocessing, truncation and decision thresholds are applied, so an
 utterance gets the probabilities and decisions `hri-emo evaluate` would give it.
+
+A recording without a transcript is transcribed by the ASR (`asr="auto"`: the embedded Whisper
+tiny.en, `hri_emo.inference.asr`) when the model uses text; `backend="onnxruntime"` runs the
+fusion model from the folder's `model.onnx` (`hri-emo export MODEL --format onnx`).
 """
 
 from __future__ import annotations
@@ -23,15 +27,16 @@ from torch import nn
 
 from hri_emo.data.store_layout import StoredFeatures
 from hri_emo.encoders import load_audio
-from hri_emo.encoders.audio_io import TARGET_SAMPLE_RATE, check_waveform
+from hri_emo.encoders.audio_io import check_waveform
 from hri_emo.encoders.base import flatten_layers
 from hri_emo.errors import ConfigError, DataError, FeatureMismatchError
 from hri_emo.explain.result import (
     UtteranceExplanation,
     attribution_axis,
     explanation_from_output,
-    waveform_envelope,
 )
+from hri_emo.inference.asr import Transcript, WhisperASR, align_word_times, create_asr
+from hri_emo.inference.batch import input_context, predict_batch
 from hri_emo.inference.features import (
     MODALITIES,
     FeatureSpec,
@@ -43,6 +48,7 @@ from hri_emo.model import load_model
 from hri_emo.training.metrics import predictions
 
 log = logging.getLogger(__name__)
+BACKENDS = ("torch", "onnxruntime")
 
 
 class EmotionRecognizer:
@@ -61,8 +67,12 @@ class EmotionRecognizer:
         *,
         spec: FeatureSpec | None = None,
         thresholds: list[float] | None = None,
+        asr: str | WhisperASR | None = None,
+        fusion: Any = None,
     ) -> None:
         self.model = model.eval()
+        self.fusion = model if fusion is None else fusion  # what runs it (torch or onnxruntime)
+        self.backend = "torch" if fusion is None else "onnxruntime"
         self.spec = spec or FeatureSpec()
         self.thresholds = None if thresholds is None else [float(t) for t in thresholds]
         self.emotions: list[str] = list(model.config.emotions)
@@ -77,10 +87,23 @@ class EmotionRecognizer:
                 and hasattr(encoder, "metadata")
             ):
                 check_encoder(modality, encoder, entry)
+        transcribes = self.spec.is_used("text") and not self.spec.is_record("text")
+        self.asr: WhisperASR | None = create_asr(asr) if transcribes else None
 
     @classmethod
-    def from_pretrained(cls, path: str | Path) -> EmotionRecognizer:
-        """From a run folder (its best checkpoint), a checkpoint folder or a bare model folder."""
+    def from_pretrained(
+        cls,
+        path: str | Path,
+        *,
+        asr: str | WhisperASR | None = "auto",
+        backend: str = "torch",
+        onnx_path: str | Path | None = None,
+    ) -> EmotionRecognizer:
+        """From a run folder (its best checkpoint), a checkpoint folder or a bare model folder.
+
+        `asr`: transcribe recordings given without a transcript ("auto": embedded Whisper
+        tiny.en; "none"; a CTranslate2 Whisper folder or size name). `backend`: "torch" or
+        "onnxruntime" (the fusion model from `onnx_path`, default the folder's model.onnx)."""
         from hri_emo.training.checkpoint import load_checkpoint, resolve_checkpoint
 
         path = Path(path)
@@ -93,15 +116,24 @@ class EmotionRecognizer:
                 "save_pretrained folder (model.safetensors, config.json)"
                 + ("" if path.exists() else "; the path does not exist")
             ) from None
+        if backend not in BACKENDS:
+            raise ConfigError(f"backend {backend!r}: choose one of {', '.join(BACKENDS)}")
         try:
             if not (directory / "features.json").is_file():
-                return cls(load_model(directory))
-            ckpt = load_checkpoint(directory)
+                model, text_encoder, spec, thresholds = load_model(directory), None, None, None
+            else:
+                ckpt = load_checkpoint(directory)
+                model, spec = ckpt.model, FeatureSpec.from_checkpoint(ckpt)
+                thresholds = ckpt.thresholds
+                text_encoder = ckpt.text_encoder.eval() if ckpt.text_encoder is not None else None
         except FileNotFoundError as err:
             raise ConfigError(f"{directory}: incomplete model or checkpoint folder: {err}") from err
-        spec = FeatureSpec.from_checkpoint(ckpt)
-        text_encoder = ckpt.text_encoder.eval() if ckpt.text_encoder is not None else None
-        return cls(ckpt.model, text_encoder, spec=spec, thresholds=ckpt.thresholds)
+        fusion = None
+        if backend == "onnxruntime":
+            from hri_emo.inference.onnx_backend import ONNX_NAME, OnnxFusionModel
+
+            fusion = OnnxFusionModel(onnx_path or directory / ONNX_NAME, model.config)
+        return cls(model, text_encoder, spec=spec, thresholds=thresholds, asr=asr, fusion=fusion)
 
     @property
     def text_encoder(self) -> Any:
@@ -123,10 +155,14 @@ class EmotionRecognizer:
         text: str | None,
         *,
         audio_features: np.ndarray | None = None,
+        transcribe: bool = True,
     ) -> UtteranceExplanation:
         """`wave`: float32 mono 16 kHz samples (or None); `text`: transcript (or None).
         A waveform that is empty, silent (all zeros) or holds NaN/Inf is an AudioError, as
         the same samples read from a file are (`hri_emo.encoders.audio_io.check_waveform`).
+
+        A recording without a transcript is transcribed when the recognizer has an ASR and
+        `transcribe` is True (the result's transcript_source is then "asr").
 
         `audio_features`: precomputed, unstandardised audio features instead of a recording
         (a model trained on manifest columns such as openSMILE functionals). A modality the
@@ -139,6 +175,11 @@ class EmotionRecognizer:
         if wave is None and audio_features is None and not has_text:
             what = "the transcript is empty" if text is not None else "no transcript"
             raise DataError(f"need a transcript, a recording, or both; got {what} and no recording")
+        timings: dict[str, float] = {}
+        heard = None
+        if not has_text and wave is not None and transcribe and self.asr is not None:
+            heard = self._transcribe(wave, timings)
+            text, has_text = heard.text, bool(heard.words)
         given = {"text": has_text, "audio": wave is not None}
         for modality in MODALITIES:
             if given[modality] and self.spec.is_record(modality):
@@ -148,18 +189,34 @@ class EmotionRecognizer:
                 given[modality] = False
                 if not any(given.values()) and audio_features is None:
                     raise DataError(f"the model was trained without {modality}; nothing to use")
-        timings: dict[str, float] = {}
         text_in = self._encode_text(text, timings) if given["text"] else None
         audio_in = self._encode_audio(wave, timings) if given["audio"] else None
         if audio_features is not None:
             audio_in = self._given("audio", audio_features)
-        context: dict[str, Any] = {}
-        if has_text:
-            context.update(transcript=text, transcript_source="given")
-        if wave is not None:
-            duration = len(wave) / TARGET_SAMPLE_RATE
-            context.update(duration_s=duration, envelope=waveform_envelope(wave))
-        return self._run(text_in, audio_in, timings, **context)
+        context = input_context(wave, text if has_text else None, heard)
+        result = self._run(text_in, audio_in, timings, **context)
+        if heard is not None and heard.words:
+            result.word_times = align_word_times(result.words, heard)
+        return result
+
+    def predict_batch(
+        self,
+        waves: list[np.ndarray | None],
+        texts: list[str | None],
+        *,
+        transcribe: bool = True,
+        batch_size: int = 16,
+    ) -> list[UtteranceExplanation]:
+        """`classify` for many utterances: ASR per recording, encoders and the fusion model
+        per batch of `batch_size`. A bad item raises a DataError naming its index."""
+        return predict_batch(self, waves, texts, transcribe=transcribe, batch_size=batch_size)
+
+    def _transcribe(self, wave: np.ndarray, timings: dict[str, float]) -> Transcript:
+        self.asr.load()  # on first use, outside the timing
+        start = time.perf_counter()
+        heard = self.asr.transcribe(wave)
+        timings["asr"] = 1000 * (time.perf_counter() - start)
+        return heard
 
     @torch.no_grad()
     def classify_features(
@@ -206,28 +263,42 @@ class EmotionRecognizer:
         return self._encoders[modality]
 
     def _encode_text(self, text: str, timings: dict[str, float]) -> StoredFeatures:
+        return self.encode_texts([text], timings)[0]
+
+    def _encode_audio(self, wave: np.ndarray, timings: dict[str, float]) -> StoredFeatures:
+        return self.encode_waves([wave], timings)[0]
+
+    def encode_texts(self, texts: list[str], timings: dict[str, float]) -> list[StoredFeatures]:
+        """Model-ready text features of each transcript, encoded as one batch."""
         encoder = self.text_encoder
-        text = self.spec.preprocess_text(text)
+        texts = [self.spec.preprocess_text(t) for t in texts]
         start = time.perf_counter()
         if not hasattr(encoder, "encode"):  # a fine-tuned TrainableTextEncoder
-            features, mask = encoder([text])  # (1, T, D), (1, T)
-            array = features[0][mask[0]].float().cpu().numpy()
-            stored = StoredFeatures(array, list(encoder.last_words[0]))
+            features, mask = encoder(texts)  # (B, T, D), (B, T)
+            stored = [
+                StoredFeatures(features[b][mask[b]].float().cpu().numpy(), list(words))
+                for b, words in enumerate(encoder.last_words)
+            ]
         else:
-            encoded = encoder.encode([text])[0]
-            array = flatten_layers(encoded.features, encoder.layer)
-            self._check_dim("text", array, encoder)
-            stored = self.spec.prepare("text", array, encoded.tokens, None, raw_text=text)
+            stored = []
+            for text, encoded in zip(texts, encoder.encode(texts)):
+                array = flatten_layers(encoded.features, encoder.layer)
+                self._check_dim("text", array, encoder)
+                stored.append(self.spec.prepare("text", array, encoded.tokens, None, raw_text=text))
         timings["text_encoder"] = 1000 * (time.perf_counter() - start)
         return stored
 
-    def _encode_audio(self, wave: np.ndarray, timings: dict[str, float]) -> StoredFeatures:
+    def encode_waves(
+        self, waves: list[np.ndarray], timings: dict[str, float]
+    ) -> list[StoredFeatures]:
+        """Model-ready audio features of each recording, encoded as one batch."""
         encoder = self.audio_encoder
         start = time.perf_counter()
-        encoded = encoder.encode([wave])[0]
-        array = flatten_layers(encoded.features, encoder.layer)
-        self._check_dim("audio", array, encoder)
-        stored = self.spec.prepare("audio", array, None, encoded.frame_times)
+        stored = []
+        for encoded in encoder.encode(list(waves)):
+            array = flatten_layers(encoded.features, encoder.layer)
+            self._check_dim("audio", array, encoder)
+            stored.append(self.spec.prepare("audio", array, None, encoded.frame_times))
         timings["audio_encoder"] = 1000 * (time.perf_counter() - start)
         return stored
 
@@ -248,7 +319,7 @@ class EmotionRecognizer:
             return None if stored is None else torch.from_numpy(stored.features)[None].to(device)
 
         start = time.perf_counter()
-        out = self.model(text=tensor(text_in), audio=tensor(audio_in))
+        out = self.fusion(text=tensor(text_in), audio=tensor(audio_in))
         timings["fusion_model"] = 1000 * (time.perf_counter() - start)
         words = list(text_in.tokens or []) if text_in is not None else []
         frame_times = None if audio_in is None else audio_in.frame_times

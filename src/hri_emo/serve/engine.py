@@ -7,7 +7,6 @@ answering health checks and stream frames. The result is serialised to JSON in t
 from __future__ import annotations
 
 import asyncio
-import inspect
 import json
 import logging
 import platform
@@ -28,18 +27,12 @@ WARM_UP_TEXT = "hello there, nice to meet you"
 
 
 def load_recognizer(settings: ServeSettings) -> EmotionRecognizer:
-    """`EmotionRecognizer.from_pretrained` with the ASR and backend options this build has."""
+    """`EmotionRecognizer.from_pretrained` with the server's ASR and backend options."""
     if settings.model is None:
         raise ConfigError("no model given: hri-emo serve MODEL (a run or model folder)")
-    accepted = inspect.signature(EmotionRecognizer.from_pretrained).parameters
-    kwargs: dict[str, Any] = {}
-    for option, default in (("asr", "auto"), ("backend", "torch")):
-        value = getattr(settings, option)
-        if option in accepted:
-            kwargs[option] = value
-        elif value not in (default, "none"):
-            raise ConfigError(f"--{option} {value}: this build of hri-emo has no {option} option")
-    return EmotionRecognizer.from_pretrained(settings.model, **kwargs)
+    return EmotionRecognizer.from_pretrained(
+        settings.model, asr=settings.asr, backend=settings.backend
+    )
 
 
 class InferenceEngine:
@@ -65,8 +58,7 @@ class InferenceEngine:
 
     @property
     def has_asr(self) -> bool:
-        asr = getattr(self.recognizer, "asr", None)
-        return asr is not None and asr != "none" and self.settings.asr != "none"
+        return self.recognizer.asr is not None and self.settings.asr != "none"
 
     async def predict(
         self, wave: np.ndarray | None, text: str | None, *, maps: bool, wait: bool = False
@@ -80,7 +72,7 @@ class InferenceEngine:
 
         def infer() -> tuple[str, float]:
             start = time.perf_counter()
-            result = self.recognizer.classify(wave, text)
+            result = self.recognizer.classify(wave, text, transcribe=self.has_asr)
             body = json.dumps(result.to_dict(maps=maps), separators=(",", ":"))
             return body, 1000 * (time.perf_counter() - start)
 
@@ -127,7 +119,7 @@ class InferenceEngine:
                 "path": str(self.settings.model or ""),
             },
             "encoders": {m: recognizer.spec.describe(m) for m in ("text", "audio")},
-            "backend": self.settings.backend,
+            "backend": self.recognizer.backend,
             "asr": self.settings.asr if self.has_asr else "unavailable",
             "vad": self.settings.vad,
             "versions": {

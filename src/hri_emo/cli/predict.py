@@ -1,0 +1,196 @@
+"""`hri-emo predict MODEL`: emotions of one utterance, a manifest or a folder of recordings.
+
+One utterance (`--audio x.wav` and/or `--text "..."`) prints a table, or its UtteranceExplanation
+as JSON with `--json`. Many (`--input manifest.csv|.jsonl|folder`) are classified in batches and
+written one row per utterance (CSV, or JSONL holding each UtteranceExplanation); a file that
+cannot be used gets its error in the `error` column and the run goes on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import csv
+import json
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+from hri_emo.errors import DataError, HriEmoError
+
+ITEM_ERRORS = (HriEmoError, OSError, RuntimeError, ValueError)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "predict",
+        help="recognise emotions in recordings and/or transcripts with a trained model",
+        description=(
+            "Classifies one utterance (--audio and/or --text) or many (--input: a CSV/JSONL "
+            "manifest with audio/text columns, or a folder of wavs with NAME.txt transcripts "
+            "beside them). Recordings without a transcript are transcribed offline (embedded "
+            "Whisper tiny.en) unless --asr none."
+        ),
+    )
+    parser.add_argument("model", help="a run folder, checkpoint folder or save_pretrained folder")
+    parser.add_argument("--audio", default=None, help="one recording (any rate and channels)")
+    parser.add_argument("--text", default=None, help="its transcript")
+    parser.add_argument("--input", default=None, help="a manifest (.csv/.jsonl) or a folder")
+    parser.add_argument(
+        "--output", default=None, help="many inputs: .csv or .jsonl file (default: stdout)"
+    )
+    parser.add_argument("--json", action="store_true", help="JSON (one input) / JSONL output")
+    parser.add_argument("--maps", action="store_true", help="include the explanation maps")
+    parser.add_argument(
+        "--asr", default="auto", help="auto (embedded tiny.en), none, or a Whisper folder/size"
+    )
+    parser.add_argument("--backend", default="torch", choices=("torch", "onnxruntime"))
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument(
+        "--threads", type=int, default=2, help="CPU threads of torch, the ASR and onnxruntime"
+    )
+    parser.add_argument(
+        "--max-seconds", type=float, default=120.0, help="longest recording accepted (s)"
+    )
+    parser.set_defaults(func=run_predict)
+
+
+def run_predict(args: argparse.Namespace) -> int:
+    import torch
+
+    from hri_emo.inference import EmotionRecognizer
+    from hri_emo.inference.asr import create_asr
+
+    if args.input and (args.audio or args.text is not None):
+        raise DataError("give --input, or --audio/--text for one utterance, not both")
+    if not args.input and not args.audio and not (args.text and args.text.strip()):
+        raise DataError("nothing to classify: give --audio and/or --text, or --input")
+    torch.set_num_threads(args.threads)
+    asr = create_asr(args.asr, threads=args.threads)
+    recognizer = EmotionRecognizer.from_pretrained(args.model, asr=asr, backend=args.backend)
+    if args.input:
+        return predict_many(recognizer, args)
+    return predict_one(recognizer, args)
+
+
+def predict_one(recognizer: Any, args: argparse.Namespace) -> int:
+    from hri_emo.inference.items import PredictItem, load_item
+
+    audio = Path(args.audio) if args.audio else None
+    wave, text = load_item(PredictItem("input", audio, args.text), args.max_seconds)
+    result = recognizer.classify(wave, text)
+    if args.json:
+        print(json.dumps(result.to_dict(maps=args.maps), indent=1))
+    else:
+        print_table(result)
+    return 0
+
+
+def print_table(result: Any) -> None:
+    source = f" ({result.transcript_source})" if result.transcript_source else ""
+    print(f"transcript{source}: {result.transcript or '-'}")
+    if result.asr_confidence is not None:
+        print(f"ASR confidence: {result.asr_confidence:.2f}")
+    print(f"{'emotion':<12} {'probability':>11}  top words")
+    for emotion, prob in sorted(result.probabilities.items(), key=lambda kv: -kv[1]):
+        top = ", ".join(f"{w} ({a:.2f})" for w, a in result.top_words(emotion))
+        print(f"{emotion:<12} {prob:>11.3f}  {top or '-'}")
+    print(f"predicted ({result.task}): {', '.join(result.predicted) or 'none above threshold'}")
+    if result.beta_mean is not None:
+        print(f"beta (audio trust, 0..1): {result.beta_mean:.3f}")
+    print("time (ms): " + ", ".join(f"{k} {v:.1f}" for k, v in result.timings_ms.items()))
+
+
+def predict_many(recognizer: Any, args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from hri_emo.inference.items import items_from_path
+
+    items = items_from_path(args.input)
+    fmt = "jsonl" if args.json else "csv"
+    if args.output:
+        fmt = "csv" if Path(args.output).suffix.lower() == ".csv" else "jsonl"
+    errors = 0
+    with contextlib.ExitStack() as stack:
+        handle = sys.stdout
+        if args.output:
+            handle = stack.enter_context(open(args.output, "w", newline="", encoding="utf-8"))
+        writer = RowWriter(handle, fmt, recognizer.emotions, args.maps)
+        bar = stack.enter_context(tqdm(total=len(items), unit="utt", file=sys.stderr))
+        for first in range(0, len(items), args.batch_size):
+            batch = items[first : first + args.batch_size]
+            for item, outcome in zip(batch, classify_items(recognizer, batch, args)):
+                errors += isinstance(outcome, str)
+                writer.write(item, outcome)
+            bar.update(len(batch))
+    where = args.output or "stdout"
+    print(f"{len(items) - errors} of {len(items)} utterances classified -> {where}"
+          + (f"; {errors} with errors (see the error column)" if errors else ""),
+          file=sys.stderr)  # fmt: skip
+    return 0
+
+
+def classify_items(recognizer: Any, batch: list, args: argparse.Namespace) -> list[Any]:
+    """Per item: its UtteranceExplanation, or the error message (a string)."""
+    from hri_emo.inference.items import load_item
+
+    outcomes: list[Any] = [None] * len(batch)
+    loaded = []
+    for i, item in enumerate(batch):
+        try:
+            loaded.append((i, *load_item(item, args.max_seconds)))
+        except ITEM_ERRORS as err:
+            outcomes[i] = describe(err)
+    if loaded:
+        try:
+            results = recognizer.predict_batch(
+                [w for _, w, _ in loaded], [t for _, _, t in loaded], batch_size=len(loaded)
+            )
+        except ITEM_ERRORS:  # find the item at fault: one by one
+            results = []
+            for _, wave, text in loaded:
+                try:
+                    results.append(recognizer.classify(wave, text))
+                except ITEM_ERRORS as err:
+                    results.append(describe(err))
+        for (i, _, _), result in zip(loaded, results):
+            outcomes[i] = result
+    return outcomes
+
+
+def describe(err: Exception) -> str:
+    return str(err) if isinstance(err, HriEmoError) else f"{type(err).__name__}: {err}"
+
+
+class RowWriter:
+    """CSV (one column per emotion) or JSONL (the UtteranceExplanation) rows."""
+
+    def __init__(self, handle: TextIO, fmt: str, emotions: list[str], maps: bool) -> None:
+        self.handle, self.fmt, self.emotions, self.maps = handle, fmt, emotions, maps
+        if fmt == "csv":
+            columns = ["id", "audio", "transcript", "transcript_source", "asr_confidence"]
+            columns += ["predicted", *(f"p_{e}" for e in emotions), "beta_mean", "duration_s"]
+            self.csv = csv.DictWriter(handle, fieldnames=[*columns, "error"])
+            self.csv.writeheader()
+
+    def write(self, item: Any, outcome: Any) -> None:
+        error = outcome if isinstance(outcome, str) else None
+        audio = None if item.audio is None else str(item.audio)
+        if self.fmt == "jsonl":
+            result = None if error else outcome.to_dict(maps=self.maps)
+            row = {"id": item.id, "audio": audio, "error": error, "result": result}
+            self.handle.write(json.dumps(row) + "\n")
+        else:
+            row = {"id": item.id, "audio": audio, "error": error}
+            if not error:
+                row.update(
+                    transcript=outcome.transcript,
+                    transcript_source=outcome.transcript_source,
+                    asr_confidence=outcome.asr_confidence,
+                    predicted=";".join(outcome.predicted),
+                    beta_mean=outcome.beta_mean,
+                    duration_s=outcome.duration_s,
+                    **{f"p_{e}": outcome.probabilities[e] for e in self.emotions},
+                )
+            self.csv.writerow(row)
+        self.handle.flush()

@@ -1,0 +1,141 @@
+"""Many utterances at once: ASR per recording, then each encoder and the fusion model per batch.
+
+`EmotionRecognizer.predict_batch` calls `predict_batch` here. Items are padded to the longest in
+their batch with masks (the model gives each item what it gives it alone); an item without one
+modality gets an all-False mask for it. Timings of a batch are shared out equally to its items.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import torch
+
+from hri_emo.data.store_layout import StoredFeatures
+from hri_emo.encoders.audio_io import TARGET_SAMPLE_RATE
+from hri_emo.errors import DataError
+from hri_emo.explain.result import UtteranceExplanation, waveform_envelope
+from hri_emo.inference.asr import Transcript, align_word_times
+
+if TYPE_CHECKING:
+    from hri_emo.inference.recognizer import EmotionRecognizer
+
+
+def predict_batch(
+    recognizer: EmotionRecognizer,
+    waves: list[np.ndarray | None],
+    texts: list[str | None],
+    *,
+    transcribe: bool = True,
+    batch_size: int = 16,
+) -> list[UtteranceExplanation]:
+    """One UtteranceExplanation per (wave, text) pair; a bad item raises a DataError naming it."""
+    if len(waves) != len(texts):
+        raise DataError(f"predict_batch: {len(waves)} recordings but {len(texts)} transcripts")
+    if batch_size < 1:
+        raise DataError(f"batch_size must be >= 1, got {batch_size}")
+    results: list[UtteranceExplanation] = []
+    for first in range(0, len(waves), batch_size):
+        chunk = slice(first, first + batch_size)
+        results += _predict_chunk(recognizer, waves[chunk], texts[chunk], transcribe, first)
+    return results
+
+
+def _predict_chunk(
+    recognizer: EmotionRecognizer,
+    waves: list[np.ndarray | None],
+    texts: list[str | None],
+    transcribe: bool,
+    offset: int,
+) -> list[UtteranceExplanation]:
+    spec, timings = recognizer.spec, {}
+    texts = [t if t and t.strip() else None for t in texts]
+    heard: list[Transcript | None] = [None] * len(waves)
+    for i, (wave, text) in enumerate(zip(waves, texts)):
+        if wave is None and text is None:
+            raise DataError(f"item {offset + i}: need a transcript, a recording, or both")
+        if text is None and wave is not None and transcribe and recognizer.asr is not None:
+            heard[i] = recognizer._transcribe(wave, timings)
+            texts[i] = heard[i].text or None
+    use = {
+        "text": [t is not None and spec.is_used("text") for t in texts],
+        "audio": [w is not None and spec.is_used("audio") for w in waves],
+    }
+    for modality, flags in use.items():
+        if any(flags) and spec.is_record(modality):
+            raise spec.record_error(modality)
+    for i, flags in enumerate(zip(use["text"], use["audio"])):
+        if not any(flags):
+            raise DataError(f"item {offset + i}: the model was trained without the modality it has")
+    text_in = _encode(use["text"], texts, recognizer.encode_texts, timings)
+    audio_in = _encode(use["audio"], waves, recognizer.encode_waves, timings)
+    start = time.perf_counter()
+    with torch.no_grad():
+        out = recognizer.fusion(**pad_features("text", text_in), **pad_features("audio", audio_in))
+    timings["fusion_model"] = 1000 * (time.perf_counter() - start)
+    share = {k: v / len(waves) for k, v in timings.items()}
+    results = []
+    for i, (wave, text) in enumerate(zip(waves, texts)):
+        words = list(text_in[i].tokens or []) if text_in[i] is not None else []
+        frame_times = None if audio_in[i] is None else audio_in[i].frame_times
+        context = input_context(wave, text, heard[i])
+        result = recognizer.explain_output(
+            out, i, words, frame_times, timings_ms=dict(share), **context
+        )
+        if heard[i] is not None and heard[i].words:
+            result.word_times = align_word_times(result.words, heard[i])
+        results.append(result)
+    return results
+
+
+def _encode(flags, inputs, encode, timings) -> list[StoredFeatures | None]:
+    chosen = [x for x, flag in zip(inputs, flags) if flag]
+    encoded = iter(encode(chosen, timings) if chosen else [])
+    return [next(encoded) if flag else None for flag in flags]
+
+
+def pad_features(name: str, items: list[StoredFeatures | None]) -> dict[str, torch.Tensor | None]:
+    """(B, L, D) features and (B, L) mask; None for a modality no item has."""
+    present = [x for x in items if x is not None]
+    if not present:
+        return {name: None}
+    length = max(x.features.shape[0] for x in present)
+    dim = present[0].features.shape[-1]
+    features = np.zeros((len(items), length, dim), dtype=np.float32)
+    mask = np.zeros((len(items), length), dtype=bool)
+    for b, x in enumerate(items):
+        if x is not None:
+            features[b, : len(x.features)] = x.features
+            mask[b, : len(x.features)] = True
+    return {name: torch.from_numpy(features), f"{name}_mask": torch.from_numpy(mask)}
+
+
+def input_context(
+    wave: np.ndarray | None, text: str | None, heard: Transcript | None
+) -> dict[str, Any]:
+    """UtteranceExplanation fields that describe the inputs (transcript, its source, ASR
+    confidence, duration, envelope)."""
+    context: dict[str, Any] = {}
+    if heard is not None:
+        context.update(asr_context(heard))
+    elif text is not None:
+        context.update(transcript=text, transcript_source="given")
+    if wave is not None:
+        context.update(duration_s=len(wave) / TARGET_SAMPLE_RATE, envelope=waveform_envelope(wave))
+    return context
+
+
+def asr_context(heard: Transcript) -> dict[str, Any]:
+    """UtteranceExplanation fields of an ASR transcript (a note when nothing was heard)."""
+    if not heard.words:
+        return {
+            "transcript_source": "asr",
+            "notes": ["ASR heard no words in the recording: classified from the audio alone."],
+        }
+    return {
+        "transcript": heard.text,
+        "transcript_source": "asr",
+        "asr_confidence": heard.confidence,
+    }

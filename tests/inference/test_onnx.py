@@ -1,0 +1,90 @@
+"""`hri-emo export --format onnx` and the onnxruntime backend: parity with PyTorch over batch
+sizes, lengths and missing modalities; dynamic axes; files that do not match their config."""
+
+from __future__ import annotations
+
+import numpy as np
+import onnx
+import pytest
+import torch
+
+from hri_emo.cli.main import main
+from hri_emo.errors import ConfigError, FeatureMismatchError
+from hri_emo.inference import EmotionRecognizer
+from hri_emo.inference.onnx_backend import ONNX_NAME, OnnxFusionModel, export_onnx, parity
+from hri_emo.model import create_model, load_model
+
+TEXT_DIM, AUDIO_DIM = 24, 16
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    """A small hriemo-v2 (registry preset) saved and exported by the CLI."""
+    torch.manual_seed(0)
+    folder = tmp_path_factory.mktemp("onnx") / "model"
+    create_model("hriemo-v2", text_dim=TEXT_DIM, audio_dim=AUDIO_DIM, hidden_dim=32,
+                 num_heads=2).save_pretrained(folder)  # fmt: skip
+    assert main(["export", str(folder), "--format", "onnx"]) == 0
+    return folder
+
+
+def test_export_has_dynamic_axes_and_records_its_config(exported):
+    graph = onnx.load(str(exported / ONNX_NAME))
+    inputs = {v.name: [d.dim_param or d.dim_value for d in v.type.tensor_type.shape.dim]
+              for v in graph.graph.input}  # fmt: skip
+    assert inputs["text"] == ["batch", "text_len", TEXT_DIM]
+    assert inputs["audio_mask"] == ["batch", "audio_len"]
+    assert [v.name for v in graph.graph.output][:3] == ["probabilities", "logits", "beta_mean"]
+    assert any(p.key == "hri_emo_config" for p in graph.metadata_props)
+
+
+def test_onnxruntime_matches_pytorch(exported):
+    model = load_model(exported)
+    runner = OnnxFusionModel(exported / ONNX_NAME, model.config)
+    assert parity(model, runner) <= 1e-4  # batch 1/3/8, padding, items and batches missing one
+    text = torch.randn(5, 9, TEXT_DIM)
+    audio = torch.randn(5, 41, AUDIO_DIM)
+    with torch.no_grad():
+        expected = model(text=text, audio=audio)
+    got = runner(text=text, audio=audio)
+    for name in ("probabilities", "beta_mean", "alignment", "attribution", "beta"):
+        diff = (getattr(expected, name) - getattr(got, name)).abs().max()
+        assert diff <= 1e-4, name
+
+
+def test_recognizer_on_onnxruntime_gives_the_torch_result(exported):
+    torch_rec = EmotionRecognizer.from_pretrained(exported, asr="none")
+    onnx_rec = EmotionRecognizer.from_pretrained(exported, asr="none", backend="onnxruntime")
+    assert onnx_rec.backend == "onnxruntime" and torch_rec.backend == "torch"
+    rng = np.random.default_rng(0)
+    inputs = [
+        {"text_features": rng.normal(size=(6, TEXT_DIM)), "words": list("abcdef")},
+        {"audio_features": rng.normal(size=(30, AUDIO_DIM))},
+        {"text_features": rng.normal(size=(3, TEXT_DIM)),
+         "audio_features": rng.normal(size=(12, AUDIO_DIM))},
+    ]  # fmt: skip
+    for kwargs in inputs:
+        a, b = torch_rec.classify_features(**kwargs), onnx_rec.classify_features(**kwargs)
+        assert a.predicted == b.predicted
+        assert a.probabilities == pytest.approx(b.probabilities, abs=1e-4)
+        if a.alignment is not None:
+            assert np.abs(a.alignment - b.alignment).max() <= 1e-4
+
+
+def test_onnx_files_that_do_not_fit_are_clear_errors(exported, tmp_path):
+    other = tmp_path / "other"
+    create_model("hriemo-v2", text_dim=TEXT_DIM + 1, audio_dim=AUDIO_DIM).save_pretrained(other)
+    export_onnx(load_model(other), tmp_path / "other.onnx")
+    with pytest.raises(FeatureMismatchError, match="text_dim is 25 in the ONNX file but 24"):
+        EmotionRecognizer.from_pretrained(
+            exported, backend="onnxruntime", onnx_path=tmp_path / "other.onnx"
+        )
+    (tmp_path / "junk.onnx").write_bytes(b"not a model")
+    with pytest.raises(ConfigError, match=r"cannot load .*junk\.onnx as an ONNX model"):
+        EmotionRecognizer.from_pretrained(
+            exported, backend="onnxruntime", onnx_path=tmp_path / "junk.onnx"
+        )
+    with pytest.raises(ConfigError, match="run `hri-emo export MODEL --format onnx` first"):
+        EmotionRecognizer.from_pretrained(other, backend="onnxruntime")
+    with pytest.raises(ConfigError, match="backend 'tensorrt'"):
+        EmotionRecognizer.from_pretrained(other, backend="tensorrt")
