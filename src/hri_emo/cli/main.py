@@ -17,6 +17,7 @@ COMMAND_MODULES = [
     "hri_emo.cli.train",
     "hri_emo.cli.serve",
     "hri_emo.cli.robustness",
+    "hri_emo.cli.explain",
 ]
 
 

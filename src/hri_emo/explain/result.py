@@ -64,6 +64,7 @@ class UtteranceExplanation:
     envelope: np.ndarray | None = None  # RMS energy every ENVELOPE_HOP_S seconds
     utterance_id: str | None = None
     true_labels: list[str] | None = None  # corpus utterances: the annotated emotions
+    metadata: dict[str, Any] = field(default_factory=dict)  # corpus utterances: speaker, ...
     timings_ms: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
