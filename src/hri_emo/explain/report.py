@@ -52,6 +52,7 @@ h1{font-size:1.6em}h2{border-bottom:1px solid #ccc;padding-bottom:.2em;margin-to
 table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:.2em .6em}
 th{background:#f3f3f3}.predicted{font-weight:bold}figure{margin:1em 0}
 figcaption{color:#555;font-size:.9em}img{max-width:100%}
+.grid{display:flex;flex-wrap:wrap;gap:1em}.grid figure{flex:1 1 45%;margin:0}
 """
 
 
@@ -146,9 +147,10 @@ def _summary_section(summary: dict[str, Any], figures_dir: Path) -> str:
             listed = ", ".join(f"{w} ({n})" for w, n, _ in words)
             rows.append(f"<tr><td>{html.escape(emotion)}</td><td>{html.escape(listed)}</td></tr>")
         parts.append("<table>" + "".join(rows) + "</table>")
+    parts.append('<div class="grid">')
     for kind, fig in summary_figures(summary).items():
         parts.append(_figure(fig, figures_dir / f"summary_{kind}.png", ""))
-    parts.append("</section>")
+    parts.append("</div></section>")
     return "\n".join(parts)
 
 
