@@ -90,3 +90,19 @@ def test_new_input_errors_are_those_of_classify(embedded_model, tmp_path, capsys
     assert main(["explain", str(embedded_model), "--audio", str(silent)]) == 2
     assert str(silent) in capsys.readouterr().err
     assert main(["explain", str(embedded_model), "--text", "hi", "--limit", "3"]) == 2
+
+
+def test_integrated_gradients_maps_on_request(key_word_run, tmp_path):
+    out = tmp_path / "ig"
+    ids = [i for i in sorted(key_word_run.key_position)][:2]
+    args = ["explain", str(key_word_run.run_dir), "--ids", *ids, "--out", str(out)]
+    assert main([*args, "--attribution", "integrated-gradients"]) == 0
+    maps = json.loads((out / "explanations.json").read_text())
+    for m in maps:
+        assert m["attribution_method"] == "integrated-gradients"
+        assert any("Integrated Gradients" in note for note in m["notes"])
+        rows = np.array(m["attribution"])
+        assert np.all(rows >= 0) and np.allclose(rows.sum(axis=1)[rows.sum(axis=1) > 0], 1.0)
+        positive = m["emotions"].index("positive")
+        if "great" in m["words"]:  # the deciding word carries the positive evidence
+            assert m["words"][int(rows[positive].argmax())] == "great"

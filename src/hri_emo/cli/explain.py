@@ -44,6 +44,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default="speaker",
         help="comma-separated record columns to compare beta across (default: speaker)",
     )
+    parser.add_argument(
+        "--attribution",
+        choices=["attention", "integrated-gradients"],
+        default="attention",
+        help="maps drawn per utterance: the model's attention (default) or Captum's Integrated "
+        "Gradients (slower; more faithful in docs/explanations.md). Summaries use attention.",
+    )
     parser.add_argument("--out", default=None, help="output folder (default: see below)")
     parser.add_argument("--title", default=None, help="report title")
     parser.set_defaults(func=run_explain)
@@ -78,7 +85,7 @@ def _explain_new(args: argparse.Namespace) -> list:
     from hri_emo.inference import EmotionRecognizer
 
     recognizer = EmotionRecognizer.from_pretrained(args.model)
-    return [recognizer.classify_file(args.audio, args.text)]
+    return [recognizer.classify_file(args.audio, args.text, attribution=args.attribution)]
 
 
 def _explain_corpus(args: argparse.Namespace) -> tuple[list, dict | None]:
@@ -86,9 +93,16 @@ def _explain_corpus(args: argparse.Namespace) -> tuple[list, dict | None]:
     from hri_emo.explain.summary import summarize
 
     limit = args.limit if (args.limit or args.ids or args.summary) else DEFAULT_LIMIT
-    explanations = explain_corpus(args.model, args.split, ids=args.ids, limit=limit)
     if not args.summary:
+        explanations = explain_corpus(
+            args.model, args.split, ids=args.ids, limit=limit, attribution=args.attribution
+        )
         return explanations, None
+    explanations = explain_corpus(args.model, args.split, ids=args.ids, limit=limit)
     columns = [c.strip() for c in args.group_by.split(",") if c.strip()]
     summary = summarize(explanations, group_by=columns)
-    return explanations[: args.show], summary
+    shown = explanations[: args.show]
+    if args.attribution != "attention":
+        ids = [exp.utterance_id for exp in shown]
+        shown = explain_corpus(args.model, args.split, ids=ids, attribution=args.attribution)
+    return shown, summary

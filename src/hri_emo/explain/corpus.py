@@ -22,6 +22,7 @@ import torch
 from hri_emo.data.collate import collate_batch
 from hri_emo.data.records import UtteranceRecord
 from hri_emo.errors import ConfigError, DataError, HriEmoError
+from hri_emo.explain.faithfulness import Utterance, check_attribution, use_gradient_attribution
 from hri_emo.explain.result import UtteranceExplanation, waveform_envelope
 
 log = logging.getLogger(__name__)
@@ -33,8 +34,11 @@ def explain_corpus(
     split: str = "test",
     ids: Sequence[str] | None = None,
     limit: int | None = None,
+    attribution: str = "attention",
 ) -> list[UtteranceExplanation]:
-    """Explanations of `split`'s utterances (all, the given `ids`, or the first `limit`)."""
+    """Explanations of `split`'s utterances (all, the given `ids`, or the first `limit`).
+    `attribution="integrated-gradients"` replaces the attention maps by Captum's (slower)."""
+    check_attribution(attribution)
     from hri_emo.inference.features import FeatureSpec
     from hri_emo.inference.recognizer import EmotionRecognizer
     from hri_emo.training.checkpoint import load_checkpoint, resolve_checkpoint
@@ -67,7 +71,11 @@ def explain_corpus(
         for start in range(0, len(indices), BATCH_SIZE):
             items = [dataset[i] for i in indices[start : start + BATCH_SIZE]]
             records = [dataset.records[i] for i in indices[start : start + BATCH_SIZE]]
-            explanations += _explain_batch(recognizer, module, items, records, datamodule)
+            batch = _explain_batch(recognizer, module, items, records, datamodule)
+            if attribution != "attention":
+                for exp, item in zip(batch, items):
+                    use_gradient_attribution(exp, module.model, Utterance(item.text, item.audio))
+            explanations += batch
     finally:
         datamodule.close()
     return explanations
