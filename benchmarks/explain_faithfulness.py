@@ -186,7 +186,9 @@ def main() -> None:
             print(f"  report: {write_report(exps[:5], out, summary=summarize(exps))}")
     for result in results.values():
         result["run"] = str(result["run"])
-    (args.work_dir / "results.json").write_text(json.dumps(results, indent=1) + "\n")
+    (args.work_dir / f"results_{args.corpora.replace(',', '_')}.json").write_text(
+        json.dumps(results, indent=1) + "\n"
+    )
 
 
 if __name__ == "__main__":

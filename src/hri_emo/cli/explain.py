@@ -51,7 +51,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="maps drawn per utterance: the model's attention (default) or Captum's Integrated "
         "Gradients (slower; more faithful in docs/explanations.md). Summaries use attention.",
     )
-    parser.add_argument("--out", default=None, help="output folder (default: see below)")
+    parser.add_argument(
+        "--out",
+        default=None,
+        help="output folder (default: RUN/explanations/SPLIT; ./explanations for new input)",
+    )
     parser.add_argument("--title", default=None, help="report title")
     parser.set_defaults(func=run_explain)
 

@@ -64,7 +64,7 @@ def frame_attribution_figure(exp: UtteranceExplanation) -> Figure | None:
     """Heatmap emotions × time (s), the energy above it: which audio drove each emotion."""
     if exp.frame_attribution is None or exp.frame_times is None:
         return None
-    fig = Figure(figsize=(9.0, 0.45 * len(exp.emotions) + 2.8))
+    fig = Figure(figsize=(9.5, 0.45 * len(exp.emotions) + 2.8), layout="constrained")
     energy, ax = fig.subplots(2, 1, sharex=True, height_ratios=[1, 3])
     _draw_energy(energy, exp)
     mesh = ax.pcolormesh(
@@ -89,7 +89,7 @@ def alignment_figure(exp: UtteranceExplanation) -> Figure | None:
     if exp.alignment is None or exp.frame_times is None or not exp.words:
         return None
     words = exp.words
-    fig = Figure(figsize=(9.0, 0.32 * len(words) + 2.6))
+    fig = Figure(figsize=(9.5, 0.32 * len(words) + 2.6), layout="constrained")
     energy, ax = fig.subplots(2, 1, sharex=True, height_ratios=[1, max(2, len(words) / 4)])
     _draw_energy(energy, exp)
     mesh = ax.pcolormesh(
