@@ -147,10 +147,15 @@ def _summary_section(summary: dict[str, Any], figures_dir: Path) -> str:
             listed = ", ".join(f"{w} ({n})" for w, n, _ in words)
             rows.append(f"<tr><td>{html.escape(emotion)}</td><td>{html.escape(listed)}</td></tr>")
         parts.append("<table>" + "".join(rows) + "</table>")
+    figures = summary_figures(summary)
+    words = figures.pop("top_words", None)
     parts.append('<div class="grid">')
-    for kind, fig in summary_figures(summary).items():
+    for kind, fig in figures.items():
         parts.append(_figure(fig, figures_dir / f"summary_{kind}.png", ""))
-    parts.append("</div></section>")
+    parts.append("</div>")
+    if words is not None:  # full width: one panel per emotion
+        parts.append(_figure(words, figures_dir / "summary_top_words.png", ""))
+    parts.append("</section>")
     return "\n".join(parts)
 
 
