@@ -8,6 +8,7 @@ Lt words (text positions), La audio frames, d hidden size.
 - `attribution` (E, Lt): which words drove each emotion (emotion queries -> fused word axis).
 - `frame_attribution` (E, La): which audio frames drove each emotion: attribution rolled out
   through the alignment (attribution @ alignment), or the audio-only model's own attribution.
+  `attribution_method` says whether these are attention maps or Integrated Gradients.
 - `beta_per_word` (Lt,): how much audio each word's fused state took (mean over dimensions),
   `beta_std_per_word` its spread over dimensions, `beta_per_dim` (d,) the mean over words.
 
@@ -64,6 +65,8 @@ class UtteranceExplanation:
     envelope: np.ndarray | None = None  # RMS energy every ENVELOPE_HOP_S seconds
     utterance_id: str | None = None
     true_labels: list[str] | None = None  # corpus utterances: the annotated emotions
+    metadata: dict[str, Any] = field(default_factory=dict)  # corpus utterances: speaker, ...
+    attribution_method: str = "attention"  # or "integrated-gradients" (explain/faithfulness.py)
     timings_ms: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 

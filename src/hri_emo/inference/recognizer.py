@@ -143,10 +143,12 @@ class EmotionRecognizer:
     def audio_encoder(self) -> Any:
         return self._encoder("audio")
 
-    def classify_file(self, wav_path: str | Path | None, text: str | None) -> UtteranceExplanation:
+    def classify_file(
+        self, wav_path: str | Path | None, text: str | None, *, attribution: str = "attention"
+    ) -> UtteranceExplanation:
         """Recognise the emotion of one recording and/or transcript."""
         wave = load_audio(wav_path) if wav_path is not None else None
-        return self.classify(wave, text)
+        return self.classify(wave, text, attribution=attribution)
 
     @torch.no_grad()
     def classify(
@@ -156,6 +158,7 @@ class EmotionRecognizer:
         *,
         audio_features: np.ndarray | None = None,
         transcribe: bool = True,
+        attribution: str = "attention",
     ) -> UtteranceExplanation:
         """`wave`: float32 mono 16 kHz samples (or None); `text`: transcript (or None).
         A waveform that is empty, silent (all zeros) or holds NaN/Inf is an AudioError, as
@@ -166,7 +169,8 @@ class EmotionRecognizer:
 
         `audio_features`: precomputed, unstandardised audio features instead of a recording
         (a model trained on manifest columns such as openSMILE functionals). A modality the
-        model was trained without is ignored (with a warning)."""
+        model was trained without is ignored (with a warning). `attribution`: "attention" (the
+        model's maps) or "integrated-gradients" (Captum; slower, more faithful on our data)."""
         if wave is not None and audio_features is not None:
             raise DataError("give a recording or audio_features, not both")
         if wave is not None:  # refused like the same samples read from a file
@@ -194,7 +198,7 @@ class EmotionRecognizer:
         if audio_features is not None:
             audio_in = self._given("audio", audio_features)
         context = input_context(wave, text if has_text else None, heard)
-        result = self._run(text_in, audio_in, timings, **context)
+        result = self._run(text_in, audio_in, timings, attribution, **context)
         if heard is not None and heard.words:
             result.word_times = align_word_times(result.words, heard)
         return result
@@ -311,7 +315,12 @@ class EmotionRecognizer:
             )
 
     def _run(
-        self, text_in, audio_in, timings: dict[str, float], **context: Any
+        self,
+        text_in,
+        audio_in,
+        timings: dict[str, float],
+        attribution: str = "attention",
+        **context: Any,
     ) -> UtteranceExplanation:
         device = next(self.model.parameters()).device
 
@@ -323,7 +332,18 @@ class EmotionRecognizer:
         timings["fusion_model"] = 1000 * (time.perf_counter() - start)
         words = list(text_in.tokens or []) if text_in is not None else []
         frame_times = None if audio_in is None else audio_in.frame_times
-        return self.explain_output(out, 0, words, frame_times, timings_ms=timings, **context)
+        exp = self.explain_output(out, 0, words, frame_times, timings_ms=timings, **context)
+        if attribution != "attention":
+            from hri_emo.explain.faithfulness import (
+                Utterance,
+                check_attribution,
+                use_gradient_attribution,
+            )
+
+            check_attribution(attribution)
+            features = [None if x is None else x.features for x in (text_in, audio_in)]
+            use_gradient_attribution(exp, self.model, Utterance(*features))
+        return exp
 
     def explain_output(
         self,

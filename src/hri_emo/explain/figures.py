@@ -1,0 +1,200 @@
+"""Matplotlib figures of one `UtteranceExplanation`: each function returns a Figure, or None
+when the explanation lacks the map it draws (the report then says why, from `notes`).
+
+Figures are built with `matplotlib.figure.Figure` (no pyplot state), so they can be made from
+any thread and closed by dropping them. Dimension letters: E emotions, W words, F audio frames.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from hri_emo.explain.result import ENVELOPE_HOP_S, UtteranceExplanation
+
+CMAP = "viridis"
+MAX_ANNOTATED_CELLS = 300  # annotate heatmap cells with their value up to this many
+
+
+def figures_for(exp: UtteranceExplanation) -> dict[str, Figure]:
+    """Every figure that makes sense for `exp`, by name (insertion order = report order)."""
+    makers = {
+        "attribution": attribution_figure,
+        "frame_attribution": frame_attribution_figure,
+        "alignment": alignment_figure,
+        "beta": beta_figure,
+        "probabilities": probability_figure,
+    }
+    built = {name: make(exp) for name, make in makers.items()}
+    return {name: fig for name, fig in built.items() if fig is not None}
+
+
+def emotion_labels(exp: UtteranceExplanation) -> list[str]:
+    """'happy  p=0.83 ≥ t=0.40 *' per emotion: probability, threshold, * if predicted."""
+    labels = []
+    for emotion in exp.emotions:
+        text = f"{emotion}  p={exp.probabilities[emotion]:.2f}"
+        if exp.thresholds:
+            limit = exp.thresholds[emotion]
+            text += f" {'≥' if exp.probabilities[emotion] >= limit else '<'} t={limit:.2f}"
+        labels.append(text + (" *" if emotion in exp.predicted else ""))
+    return labels
+
+
+def attribution_figure(exp: UtteranceExplanation) -> Figure | None:
+    """Heatmap emotions × words: which words drove each emotion (rows sum to 1)."""
+    if exp.attribution is None or not exp.words:
+        return None
+    values = exp.attribution  # (E, W)
+    fig = Figure(figsize=(max(6.0, 0.55 * len(exp.words) + 3.5), 0.45 * len(exp.emotions) + 1.8))
+    ax = fig.add_subplot()
+    image = ax.imshow(values, aspect="auto", cmap=CMAP, vmin=0)
+    ax.set_xticks(range(len(exp.words)), exp.words, rotation=60, ha="right")
+    ax.set_yticks(range(len(exp.emotions)), emotion_labels(exp))
+    if values.size <= MAX_ANNOTATED_CELLS:
+        _annotate(ax, values)
+    _mark_predicted(ax, exp)
+    ax.set_title("Attribution: each emotion's attention over the words (* = predicted)")
+    fig.colorbar(image, ax=ax, fraction=0.03, pad=0.01)
+    fig.tight_layout()
+    return fig
+
+
+def frame_attribution_figure(exp: UtteranceExplanation) -> Figure | None:
+    """Heatmap emotions × time (s), the energy above it: which audio drove each emotion."""
+    if exp.frame_attribution is None or exp.frame_times is None:
+        return None
+    fig = Figure(figsize=(9.5, 0.45 * len(exp.emotions) + 2.8), layout="constrained")
+    energy, ax = fig.subplots(2, 1, sharex=True, height_ratios=[1, 3])
+    _draw_energy(energy, exp)
+    mesh = ax.pcolormesh(
+        _time_edges(exp.frame_times),
+        np.arange(len(exp.emotions) + 1) - 0.5,
+        exp.frame_attribution,
+        cmap=CMAP,
+        vmin=0,
+        shading="flat",
+    )
+    ax.set_yticks(range(len(exp.emotions)), emotion_labels(exp))
+    ax.invert_yaxis()
+    ax.set_xlabel("time (s)")
+    energy.set_title("Frame attribution: which audio drove each emotion (* = predicted)")
+    fig.colorbar(mesh, ax=[energy, ax], fraction=0.03, pad=0.01)
+    return fig
+
+
+def alignment_figure(exp: UtteranceExplanation) -> Figure | None:
+    """Heatmap words × time (s) with the energy on the same axis: the audio each word attended
+    to; a white dot marks each word's peak, a red bar its spoken span when known."""
+    if exp.alignment is None or exp.frame_times is None or not exp.words:
+        return None
+    words = exp.words
+    fig = Figure(figsize=(9.5, 0.32 * len(words) + 2.6), layout="constrained")
+    energy, ax = fig.subplots(2, 1, sharex=True, height_ratios=[1, max(2, len(words) / 4)])
+    _draw_energy(energy, exp)
+    mesh = ax.pcolormesh(
+        _time_edges(exp.frame_times),
+        np.arange(len(words) + 1) - 0.5,
+        exp.alignment,
+        cmap=CMAP,
+        vmin=0,
+        shading="flat",
+    )
+    centres = exp.frame_times.mean(axis=1)
+    peaks = centres[exp.alignment.argmax(axis=1)]
+    ax.plot(peaks, range(len(words)), "o", color="white", markersize=4, label="peak")
+    for row, span in enumerate(exp.word_times or []):
+        if span is not None:
+            ax.plot(span, [row, row], color="red", linewidth=2.5, alpha=0.8)
+    ax.set_yticks(range(len(words)), words)
+    ax.invert_yaxis()
+    ax.set_xlabel("time (s)")
+    title = "Alignment: audio frames each word attended to"
+    energy.set_title(title + (" (red: spoken span)" if exp.word_times else ""))
+    fig.colorbar(mesh, ax=[energy, ax], fraction=0.03, pad=0.01)
+    return fig
+
+
+def beta_figure(exp: UtteranceExplanation) -> Figure | None:
+    """Beta per word (mean over dimensions, bar = its spread) and its histogram over dims."""
+    if exp.beta_per_word is None or not exp.words:
+        return None
+    fig = Figure(figsize=(max(7.0, 0.45 * len(exp.words) + 4.5), 3.4))
+    bars, hist = fig.subplots(1, 2, width_ratios=[3, 1])
+    positions = np.arange(len(exp.words))
+    bars.bar(
+        positions,
+        exp.beta_per_word,
+        yerr=exp.beta_std_per_word,
+        color="tab:orange",
+        ecolor="grey",
+        capsize=2,
+    )
+    bars.axhline(0.5, color="grey", linestyle=":", linewidth=1)
+    bars.set_ylim(0, 1)
+    bars.set_xticks(positions, exp.words, rotation=60, ha="right")
+    bars.set_ylabel("beta (1 = audio, 0 = text)")
+    bars.set_title(f"Beta per word (mean {exp.beta_mean:.2f}; bars: ±1 std over dims)")
+    if exp.beta_per_dim is not None:
+        hist.hist(exp.beta_per_dim, bins=20, range=(0, 1), color="tab:orange")
+        hist.set_xlabel("beta per hidden dimension")
+        hist.set_title("Over dimensions")
+    fig.tight_layout()
+    return fig
+
+
+def probability_figure(exp: UtteranceExplanation) -> Figure:
+    """Bars of the probabilities, with the decision thresholds as ticks."""
+    fig = Figure(figsize=(6.0, 0.35 * len(exp.emotions) + 1.2))
+    ax = fig.add_subplot()
+    probs = [exp.probabilities[e] for e in exp.emotions]
+    colours = ["tab:blue" if e in exp.predicted else "lightsteelblue" for e in exp.emotions]
+    ax.barh(range(len(probs)), probs, color=colours)
+    if exp.thresholds:
+        limits = [exp.thresholds[e] for e in exp.emotions]
+        ax.plot(limits, range(len(limits)), "|", color="black", markersize=14, label="threshold")
+        ax.legend(loc="lower right", fontsize=8)
+    ax.set_yticks(range(len(probs)), exp.emotions)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("probability")
+    ax.set_title("Prediction (dark = decided)")
+    fig.tight_layout()
+    return fig
+
+
+def _time_edges(frame_times: np.ndarray) -> np.ndarray:
+    """F+1 edges from (F, 2) frame spans (pooled frames are contiguous)."""
+    return np.append(frame_times[:, 0], frame_times[-1, 1])
+
+
+def _draw_energy(ax, exp: UtteranceExplanation) -> None:
+    """The RMS envelope of the recording, or a note when it is not known."""
+    if exp.envelope is not None and len(exp.envelope) > 1:
+        times = (np.arange(len(exp.envelope)) + 0.5) * ENVELOPE_HOP_S
+        ax.fill_between(times, exp.envelope, color="grey")
+        ax.set_ylabel("energy")
+    else:
+        ax.text(
+            0.5,
+            0.5,
+            "recording not available: no energy curve",
+            ha="center",
+            va="center",
+            transform=ax.transAxes,
+            color="grey",
+        )
+    ax.set_yticks([])
+
+
+def _annotate(ax, values: np.ndarray) -> None:
+    limit = values.max() * 0.6 if values.size else 0
+    for (row, col), value in np.ndenumerate(values):
+        colour = "black" if value > limit else "white"
+        ax.text(col, row, f"{value:.2f}", ha="center", va="center", fontsize=7, color=colour)
+
+
+def _mark_predicted(ax, exp: UtteranceExplanation) -> None:
+    for row, emotion in enumerate(exp.emotions):
+        if emotion in exp.predicted:
+            ax.get_yticklabels()[row].set_fontweight("bold")
