@@ -1,5 +1,5 @@
 """Truncated or corrupt files in a checkpoint folder (issue 13): `from_pretrained` and
-`hri-emo demo --model` name the folder and the file instead of a SafetensorError traceback."""
+`hri-emo predict` name the folder and the file instead of a SafetensorError traceback."""
 
 from __future__ import annotations
 
@@ -48,9 +48,9 @@ def test_damaged_checkpoint_file_is_named(checkpoint, name, damage, expected):
     assert str(checkpoint) in str(caught.value) and expected in str(caught.value)
 
 
-def test_demo_names_a_truncated_model_file(checkpoint, capsys):
+def test_predict_names_a_truncated_model_file(checkpoint, capsys):
     _truncate(checkpoint / "model.safetensors")
-    assert main(["demo", "--model", str(checkpoint), "--no-audio"]) == 2
+    assert main(["predict", str(checkpoint), "--text", "hello there"]) == 2
     err = capsys.readouterr().err
     assert f"error: {checkpoint}: model.safetensors is corrupt or truncated" in err
     assert "Traceback" not in err and "SafetensorError" not in err

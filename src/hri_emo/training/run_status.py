@@ -3,7 +3,7 @@
 `train` marks the folder "running" before anything can fail, "finished" at the end and
 "failed" (with the error, and its traceback in `error.txt`) when it raises. A folder still
 marked "running" without a checkpoint was interrupted (killed) or is still training. `evaluate`,
-`demo --model` and `EmotionRecognizer.from_pretrained` use `describe_unfinished` to say what
+`predict` and `EmotionRecognizer.from_pretrained` use `describe_unfinished` to say what
 happened instead of "no checkpoint found".
 """
 

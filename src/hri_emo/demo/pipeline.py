@@ -1,0 +1,100 @@
+"""`hri-emo demo`, step by step: corpus -> features -> train and evaluate -> explain -> summary.
+
+Every step writes into the output folder (the corpus into the cache) and is skipped when its
+result is already there, so an interrupted demo resumes and a second run only re-reads results.
+
+    summary = run_demo(Path("hri-emo-demo"))
+    summary["accuracy"], summary["beta_by_carrier"], summary["report"]
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from hri_emo.demo.corpus import build_corpus
+from hri_emo.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+STAMP = "demo.json"  # marks a folder as a demo folder; holds the summary once finished
+MODELS = ("hriemo-v2", "text-only", "audio-only")
+
+
+def demo_config(manifest: Path, features: dict[str, Path], overrides: list[str] = ()):
+    """The packaged demo config with the corpus and its feature stores filled in."""
+    from hri_emo.training.config import load_config
+
+    with resources.as_file(resources.files("hri_emo.demo") / "demo.yaml") as path:
+        return load_config(
+            path,
+            [
+                f"data.corpus={manifest}",
+                f"data.text_features={features['text']}",
+                f"data.audio_features={features['audio']}",
+                *overrides,
+            ],
+        )
+
+
+def claim_output(out: Path) -> None:
+    """Refuse a non-empty folder that is not a demo folder; mark a new one as ours."""
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out} is a file, not a folder")
+    if out.is_dir() and any(out.iterdir()) and not (out / STAMP).is_file():
+        raise ConfigError(
+            f"--out {out} is not empty and is not a demo folder (no {STAMP}); "
+            "pick a new or empty folder so nothing of yours is overwritten"
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    if not (out / STAMP).is_file():
+        (out / STAMP).write_text(json.dumps({"status": "started"}))
+
+
+def extract_demo_features(manifest: Path, out: Path) -> dict[str, Path]:
+    """MiniLM word vectors and Whisper tiny.en frames of every utterance (resumable stores)."""
+    from hri_emo.data.readers import read_corpus
+    from hri_emo.encoders import create_audio_encoder, create_text_encoder, extract_features
+
+    corpus = read_corpus(manifest, format="manifest")
+    stores = {"text": out / "features" / "text.h5", "audio": out / "features" / "audio.h5"}
+    stores["text"].parent.mkdir(parents=True, exist_ok=True)
+    for modality, create in (("text", create_text_encoder), ("audio", create_audio_encoder)):
+        report = extract_features(corpus, create(), stores[modality], batch_size=16)
+        print(f"  {modality} features: {report.summary()}", flush=True)
+    return stores
+
+
+def run_demo(out: Path, seed: int = 0, overrides: list[str] = ()) -> dict[str, Any]:
+    """Run (or resume) every step; returns the summary also written to `out/demo.json`."""
+    from hri_emo.encoders.whisper_default import cache_dir
+    from hri_emo.training.benchmark import run_benchmark
+
+    out = Path(out)
+    claim_output(out)
+    started = time.perf_counter()
+    print(f"[1/4] corpus (synthetic speech, eSpeak NG, seed {seed})", flush=True)
+    manifest = build_corpus(cache_dir() / f"demo-corpus-seed{seed}", seed=seed)
+    print(f"  {manifest}", flush=True)
+    print("[2/4] features (embedded MiniLM + Whisper tiny.en)", flush=True)
+    stores = extract_demo_features(manifest, out)
+    print(f"[3/4] training {', '.join(MODELS)} and testing on held-out voices", flush=True)
+    cfg = demo_config(manifest, stores, overrides)
+    benchmark = run_benchmark(cfg, out / "benchmark", command="hri-emo demo")
+    print("[4/4] explanations of test utterances", flush=True)
+    from hri_emo.demo.explain import explain_test_split
+
+    analysis = explain_test_split(out / "benchmark", MODELS, manifest, out / "report")
+    summary = {
+        "status": "finished",
+        "corpus": str(manifest),
+        "accuracy": {m: benchmark["models"][m]["accuracy"]["mean"] for m in MODELS},
+        **analysis,
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+    (out / STAMP).write_text(json.dumps(summary, indent=2))
+    return summary

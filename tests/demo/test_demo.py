@@ -1,0 +1,64 @@
+"""`hri-emo demo` end to end on the generated corpus: the targets of the demo hold, a second run
+reuses everything, and a folder that is not a demo folder is refused."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from hri_emo.cli.main import main
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """One real demo run (corpus, features, three trainings, report) shared by the tests."""
+    root = tmp_path_factory.mktemp("demo")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("HRI_EMO_CACHE", str(root / "cache"))
+    out = root / "out"
+    assert main(["demo", "--out", str(out)]) == 0
+    yield out, json.loads((out / "demo.json").read_text())
+    mp.undo()
+
+
+def test_v2_beats_both_unimodal_baselines_on_unheard_voices(demo):
+    _, summary = demo
+    accuracy = summary["accuracy"]
+    assert accuracy["hriemo-v2"] > accuracy["text-only"] + 0.05
+    assert accuracy["hriemo-v2"] > accuracy["audio-only"] + 0.05
+
+
+def test_beta_is_higher_where_the_voice_carries_the_emotion(demo):
+    _, summary = demo
+    beta = summary["beta_by_carrier"]
+    assert beta["voice"] > beta["words"] + 0.05
+
+
+def test_alignment_beats_chance_and_the_report_is_written(demo):
+    out, summary = demo
+    alignment = summary["alignment_accuracy"]
+    assert alignment["accuracy"] > alignment["chance"] + 0.1
+    report = out / "report" / "report.html"
+    assert report.is_file() and report.stat().st_size > 10_000
+    html = report.read_text()
+    for carrier in ("both", "words", "voice", "conflict"):
+        assert f"{carrier!r} carries the label" in html
+
+
+def test_second_run_reuses_everything(demo, capsys):
+    out, summary = demo
+    started = time.perf_counter()
+    assert main(["demo", "--out", str(out)]) == 0
+    assert time.perf_counter() - started < 60
+    again = json.loads((out / "demo.json").read_text())
+    assert again["accuracy"] == summary["accuracy"]
+    assert "beta (audio trust)" in capsys.readouterr().out
+
+
+def test_a_foreign_folder_is_refused(tmp_path, capsys):
+    (tmp_path / "thesis.tex").write_text("mine")
+    assert main(["demo", "--out", str(tmp_path)]) != 0
+    assert "not a demo folder" in capsys.readouterr().err
+    assert [p.name for p in tmp_path.iterdir()] == ["thesis.tex"]
