@@ -5,9 +5,11 @@
 A 3.0 s eSpeak NG utterance (a sentence cut or padded with silence to `--seconds`) and its
 transcript go through the embedded encoders (MiniLM text, Whisper tiny.en audio on CTranslate2)
 and an `hriemo-v2` model (untrained weights by default, or `--model`: latency does not depend
-on the weights). Every figure is p50 / p95 in ms over `--runs` timed calls after 3 warm-up
-calls. Thread counts are set explicitly: torch.set_num_threads, onnxruntime intra-op threads,
-CTranslate2 intra_threads (audio encoder and ASR) all equal `--threads`.
+on the weights). "onnxruntime" rows run MiniLM's transformer and the fusion model on
+onnxruntime (`backend="onnxruntime"`); Whisper stays on CTranslate2. Every figure is p50 / p95
+in ms over `--runs` timed calls after 3 warm-up calls. Thread counts are set explicitly:
+torch.set_num_threads, onnxruntime intra-op threads, CTranslate2 intra_threads (audio encoder
+and ASR) all equal `--threads`.
 
 Targets: waveform + transcript -> emotions + explanation p50 <= 25 ms; without a transcript,
 ASR included, p50 <= 350 ms.
@@ -30,12 +32,18 @@ from hri_emo.inference import EmotionRecognizer
 from hri_emo.inference.asr import WhisperASR
 from hri_emo.inference.batch import pad_features
 from hri_emo.inference.onnx_backend import OnnxFusionModel, export_onnx
+from hri_emo.inference.onnx_text import OnnxTextEncoder
 from hri_emo.model import create_model, load_model
 from hri_emo.synth import synthesize
 
 SENTENCE = "Honestly, this is the best news I have heard all year, thank you."
 OTHER_SENTENCES = ["I miss her every single day.", "That smell is absolutely disgusting!"]
-TARGETS_MS = {"with transcript": 25.0, "ASR included": 350.0, "ASR included, short window": 350.0}
+TARGETS_MS = {
+    "with transcript": 25.0,
+    "with transcript, int8 Whisper": 25.0,
+    "ASR included": 350.0,
+    "ASR included, short window": 350.0,
+}
 
 
 def percentiles(call: Callable[[], object], runs: int) -> tuple[float, float]:
@@ -78,9 +86,10 @@ def build(model_dir: Path, threads: int) -> tuple[EmotionRecognizer, ...]:
     asr = WhisperASR("auto", threads=threads).load()
     fusion = OnnxFusionModel(model_dir / "model.onnx", model.config, threads=threads)
     eager = EmotionRecognizer(model, text, audio, asr=asr)
-    ort = EmotionRecognizer(model, text, audio, asr=asr, fusion=fusion)
+    text_ort = OnnxTextEncoder(text, threads=threads)
+    ort = EmotionRecognizer(model, text_ort, audio, asr=asr, fusion=fusion)
     short = WhisperASR("auto", threads=threads, short_window=True).load()
-    ort_short = EmotionRecognizer(model, text, audio, asr=short, fusion=fusion)
+    ort_short = EmotionRecognizer(model, text_ort, audio, asr=short, fusion=fusion)
     return eager, ort, ort_short
 
 
@@ -122,6 +131,7 @@ def main() -> None:
     audio_in = eager.encode_waves([wave], timings)
     inputs = {**pad_features("text", text_in), **pad_features("audio", audio_in)}
     measure("text encoder (MiniLM, torch), batch 1", lambda: eager.encode_texts([text], {}))
+    measure("text encoder (MiniLM, onnxruntime), batch 1", lambda: ort.encode_texts([text], {}))
     measure("audio encoder (Whisper tiny.en, CTranslate2 fp32), batch 1",
             lambda: eager.encode_waves([wave], {}))  # fmt: skip
     with torch.no_grad():
@@ -140,7 +150,9 @@ def main() -> None:
             lambda: eager.asr.transcribe(wave))  # fmt: skip
     measure("ASR, short window (recording + 1 s)", lambda: ort_short.asr.transcribe(wave))
     measure("END TO END with transcript, torch", lambda: eager.classify(wave, text))
-    measure("END TO END with transcript, onnxruntime fusion", lambda: ort.classify(wave, text))
+    measure("END TO END with transcript, onnxruntime", lambda: ort.classify(wave, text))
+    fastest = EmotionRecognizer(ort.model, ort.text_encoder, audio8, fusion=ort.fusion)
+    measure("  the same, int8 Whisper encoder", lambda: fastest.classify(wave, text))
     measure("END TO END without transcript (ASR), onnxruntime", lambda: ort.classify(wave, None))
     measure("  the same, short-window ASR", lambda: ort_short.classify(wave, None))
 
@@ -152,7 +164,8 @@ def main() -> None:
     batch_inputs = {**pad_features("text", eager.encode_texts(texts, {})),
                     **pad_features("audio", eager.encode_waves(waves, {}))}  # fmt: skip
     b = args.batch
-    measure(f"text encoder, batch {b}", lambda: eager.encode_texts(texts, {}))
+    measure(f"text encoder, torch, batch {b}", lambda: eager.encode_texts(texts, {}))
+    measure(f"text encoder, onnxruntime, batch {b}", lambda: ort.encode_texts(texts, {}))
     measure(f"audio encoder, batch {b}", lambda: eager.encode_waves(waves, {}))
     with torch.no_grad():
         measure(f"fusion, torch eager, batch {b}", lambda: eager.model(**batch_inputs))
@@ -166,7 +179,7 @@ def main() -> None:
         fp32 = (eager.model(**batch_inputs).probabilities
                 - ort.fusion(**batch_inputs).probabilities).abs().max()  # fmt: skip
     print(f"max |probability difference| vs torch: onnxruntime fp32 {fp32:.1e}, int8 {diff:.1e}")
-    quick = EmotionRecognizer(eager.model, eager.text_encoder, audio8)
+    quick = EmotionRecognizer(eager.model, eager.text_encoder, audio8)  # int8 audio only
     shift = max(
         abs(a - b)
         for w in [wave, *(synthesize(s).resampled(16000).wave for s in OTHER_SENTENCES)]
@@ -178,7 +191,8 @@ def main() -> None:
     print(f"max |probability difference| from int8 Whisper encoder features: {shift:.1e}")
     by_name = {name: p50 for name, p50, _ in rows}
     ends = {
-        "with transcript": "END TO END with transcript, onnxruntime fusion",
+        "with transcript": "END TO END with transcript, onnxruntime",
+        "with transcript, int8 Whisper": "  the same, int8 Whisper encoder",
         "ASR included": "END TO END without transcript (ASR), onnxruntime",
         "ASR included, short window": "  the same, short-window ASR",
     }

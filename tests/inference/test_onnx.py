@@ -88,3 +88,39 @@ def test_onnx_files_that_do_not_fit_are_clear_errors(exported, tmp_path):
         EmotionRecognizer.from_pretrained(other, backend="onnxruntime")
     with pytest.raises(ConfigError, match="backend 'tensorrt'"):
         EmotionRecognizer.from_pretrained(other, backend="tensorrt")
+
+
+def test_the_text_encoder_on_onnxruntime_gives_the_same_features(tmp_path):
+    from hri_emo.encoders import create_text_encoder
+    from hri_emo.inference.onnx_text import OnnxTextEncoder
+
+    texts = ["Honestly, this is the best news I have heard all year!", "no", "I am so happy"]
+    for pooling in ("none", "mean"):
+        base = create_text_encoder("minilm", pooling=pooling)
+        fast = OnnxTextEncoder(base, tmp_path / "minilm.onnx")
+        assert fast.metadata == base.metadata
+        for a, b in zip(base.encode(texts), fast.encode(texts)):  # a padded batch of 3
+            assert a.tokens == b.tokens
+            assert np.abs(a.features - b.features).max() <= 1e-4
+    with pytest.raises(ConfigError, match="last layer only"):
+        OnnxTextEncoder(create_text_encoder("minilm", layer=3))
+
+
+@pytest.mark.slow  # two exports (~25 s on 2 shared cores)
+def test_the_recognizer_runs_encoders_and_fusion_on_onnxruntime(
+    embedded_model_dir, tmp_path, monkeypatch, spoken
+):
+    import shutil
+
+    monkeypatch.setenv("HRI_EMO_CACHE", str(tmp_path / "cache"))  # the text encoder's export
+    folder = shutil.copytree(embedded_model_dir, tmp_path / "model")
+    assert main(["export", str(folder)]) == 0
+    wave, text = spoken[0].resampled(16000).wave, " ".join(spoken[0].words)
+    eager = EmotionRecognizer.from_pretrained(folder, asr="none")
+    fast = EmotionRecognizer.from_pretrained(folder, asr="none", backend="onnxruntime")
+    a, b = eager.classify(wave, text), fast.classify(wave, text)
+    assert type(fast.text_encoder).__name__ == "OnnxTextEncoder"
+    assert any((tmp_path / "cache" / "onnx").glob("text-minilm-*.onnx"))
+    assert a.words == b.words and a.predicted == b.predicted
+    assert a.probabilities == pytest.approx(b.probabilities, abs=1e-4)
+    assert np.abs(a.alignment - b.alignment).max() <= 1e-4

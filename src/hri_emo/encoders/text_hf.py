@@ -197,11 +197,15 @@ class HFTextEncoder:
             results.extend(self._encode_batch(texts[start : start + self.batch_size]))
         return results
 
+    def hidden_states(self, inputs: dict[str, torch.Tensor]) -> tuple[torch.Tensor, ...]:
+        """The transformer's hidden states (B, P, D): embeddings, then each layer."""
+        return self.model(**inputs, output_hidden_states=True).hidden_states
+
     def _encode_batch(self, texts: list[str]) -> list[EncodedText]:
         batch = tokenize_words(self.tokenizer, texts, self.max_length)
         inputs = {k: v.to(self.device) for k, v in batch.inputs.items()}
-        output = self.model(**inputs, output_hidden_states=True)
-        hidden = select_hidden(output.hidden_states, self.layer).float().cpu()  # (B,[L+1,]P,D)
+        states = self.hidden_states(inputs)
+        hidden = select_hidden(states, self.layer).float().cpu()  # (B, [L+1,] P, D)
         if self.pooling == "none":
             words = group_words(hidden, batch.word_pool)  # (B, [L+1,] W, D)
             return [

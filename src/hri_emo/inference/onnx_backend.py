@@ -123,26 +123,33 @@ def _signature(config: Any) -> dict[str, Any]:
     }
 
 
+def ort_session(path: Path, threads: int | None = None) -> Any:
+    """An onnxruntime CPU session with `threads` intra-op threads (default: torch's count).
+
+    Its threads do not spin between runs: the recognizer alternates onnxruntime with PyTorch
+    and CTranslate2 on the same cores, and spinning threads slow those down."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads or torch.get_num_threads()
+    options.inter_op_num_threads = 1
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    try:
+        return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    except Exception as err:  # onnxruntime raises its own Fail/InvalidGraph types
+        raise ConfigError(f"cannot load {path} as an ONNX model: {err}") from err
+
+
 class OnnxFusionModel:
     """Runs an exported fusion model on onnxruntime; called like the torch model."""
 
     def __init__(self, path: str | Path, config: Any, threads: int | None = None) -> None:
-        import onnxruntime as ort
-
         self.path, self.config = Path(path), config
         if not self.path.is_file():
             raise ConfigError(
                 f"no ONNX model at {self.path}: run `hri-emo export MODEL --format onnx` first"
             )
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or torch.get_num_threads()
-        options.inter_op_num_threads = 1
-        try:
-            self.session = ort.InferenceSession(
-                str(self.path), options, providers=["CPUExecutionProvider"]
-            )
-        except Exception as err:  # onnxruntime raises its own Fail/InvalidGraph types
-            raise ConfigError(f"cannot load {self.path} as an ONNX model: {err}") from err
+        self.session = ort_session(self.path, threads)
         self.outputs = [o.name for o in self.session.get_outputs()]
         self._check_signature()
 

@@ -11,7 +11,8 @@ utterance gets the probabilities and decisions `hri-emo evaluate` would give it.
 
 A recording without a transcript is transcribed by the ASR (`asr="auto"`: the embedded Whisper
 tiny.en, `hri_emo.inference.asr`) when the model uses text; `backend="onnxruntime"` runs the
-fusion model from the folder's `model.onnx` (`hri-emo export MODEL --format onnx`).
+fusion model from the folder's `model.onnx` (`hri-emo export MODEL --format onnx`) and a frozen
+Hugging Face text encoder's last layer (exported once into the cache) on onnxruntime.
 """
 
 from __future__ import annotations
@@ -263,7 +264,10 @@ class EmotionRecognizer:
         if self._encoders[modality] is None:
             if self.spec.is_record(modality):
                 raise self.spec.record_error(modality)
-            self._encoders[modality] = build_encoder(modality, self.spec)
+            encoder = build_encoder(modality, self.spec)
+            if self.backend == "onnxruntime" and modality == "text":
+                encoder = onnx_text_encoder(encoder)
+            self._encoders[modality] = encoder
         return self._encoders[modality]
 
     def _encode_text(self, text: str, timings: dict[str, float]) -> StoredFeatures:
@@ -369,6 +373,17 @@ class EmotionRecognizer:
             attribution_over=attribution_axis(self.model),
             **context,
         )
+
+
+def onnx_text_encoder(encoder: Any) -> Any:
+    """The frozen text encoder on onnxruntime where it can run there (a Hugging Face encoder,
+    last layer), else unchanged."""
+    from hri_emo.encoders.text_hf import HFTextEncoder
+    from hri_emo.inference.onnx_text import OnnxTextEncoder
+
+    if type(encoder) is HFTextEncoder and encoder.layer == "last":
+        return OnnxTextEncoder(encoder)
+    return encoder
 
 
 def _check_words(words: list[str] | None, features: np.ndarray) -> list[str]:

@@ -1,0 +1,101 @@
+"""A frozen Hugging Face text encoder (last layer) whose transformer runs on onnxruntime.
+
+Tokenisation, the grouping of sub-word pieces into words and pooling stay those of
+`HFTextEncoder`; only the transformer call changes, so the features are the same (tested to
+1e-4). The transformer is exported once (torch dynamo exporter, dynamic batch and length) into
+the hri_emo cache ($HRI_EMO_CACHE, else ~/.cache/hri_emo) under its name and revision.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import re
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from hri_emo.encoders.text_hf import HFTextEncoder
+from hri_emo.errors import ConfigError
+from hri_emo.inference.onnx_backend import ort_session
+
+
+class _LastHidden(nn.Module):
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor,
+        token_type_ids: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        kwargs = {} if token_type_ids is None else {"token_type_ids": token_type_ids}
+        return self.model(input_ids, attention_mask, **kwargs).last_hidden_state
+
+
+class OnnxTextEncoder(HFTextEncoder):
+    """`HFTextEncoder` (layer "last") with the transformer on onnxruntime."""
+
+    def __init__(
+        self, base: HFTextEncoder, path: str | Path | None = None, threads: int | None = None
+    ) -> None:
+        if base.layer != "last":
+            raise ConfigError(
+                f"text encoder {base.name!r} layer {base.layer!r}: onnxruntime runs the last "
+                "layer only; use backend='torch' for other layers"
+            )
+        vars(self).update(vars(base))
+        self.names = [n for n in ("input_ids", "attention_mask", "token_type_ids")
+                      if n in base.tokenizer.model_input_names]  # fmt: skip
+        self.path = Path(path) if path else default_path(base)
+        if not self.path.is_file():
+            export_text_model(base, self.names, self.path)
+        self.session = ort_session(self.path, threads)
+
+    def hidden_states(self, inputs: dict[str, torch.Tensor]) -> tuple[torch.Tensor, ...]:
+        feed = {n: np.ascontiguousarray(inputs[n].cpu().numpy()) for n in self.names}
+        return (torch.from_numpy(self.session.run(None, feed)[0]),)
+
+
+def default_path(encoder: HFTextEncoder) -> Path:
+    from hri_emo.encoders.whisper_default import cache_dir
+
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", f"{encoder.name}-{encoder.revision}")
+    return cache_dir() / "onnx" / f"text-{stem}.onnx"
+
+
+def export_text_model(encoder: HFTextEncoder, names: list[str], path: Path) -> Path:
+    """Export the encoder's transformer (last hidden state) with dynamic batch and length."""
+    from torch.export import Dim
+
+    example = encoder.tokenizer(
+        ["an example sentence for the export", "short"], padding=True, return_tensors="pt"
+    )
+    batch, pieces = Dim("batch", min=1, max=4096), Dim("pieces", min=2, max=encoder.max_length)
+    partial = path.with_name(f"{path.stem}.tmp{os.getpid()}.onnx")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(
+                _LastHidden(encoder.model).eval(),
+                (),
+                str(partial),
+                kwargs={n: example[n] for n in names},
+                dynamo=True,
+                dynamic_shapes={n: {0: batch, 1: pieces} for n in names},
+                input_names=names,
+                output_names=["last_hidden_state"],
+                optimize=True,
+            )
+        partial.replace(path)
+    except Exception as err:
+        partial.unlink(missing_ok=True)
+        raise ConfigError(f"ONNX export of text encoder {encoder.name!r} failed: {err}") from err
+    return path
