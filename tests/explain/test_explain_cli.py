@@ -106,3 +106,9 @@ def test_integrated_gradients_maps_on_request(key_word_run, tmp_path):
         positive = m["emotions"].index("positive")
         if "great" in m["words"]:  # the deciding word carries the positive evidence
             assert m["words"][int(rows[positive].argmax())] == "great"
+
+
+def test_corpus_mode_needs_a_training_run(embedded_model, capsys):
+    assert main(["explain", str(embedded_model), "--limit", "2"]) == 2
+    err = capsys.readouterr().err
+    assert str(embedded_model) in err and "training run" in err

@@ -51,9 +51,15 @@ def explain_corpus(
     if stage not in ("train", "val", "test"):
         raise ConfigError(f"--split: expected train, val or test, got {split!r}")
     try:
-        ckpt = load_checkpoint(resolve_checkpoint(run))
+        directory = resolve_checkpoint(run)
+        if not (directory / "experiment.yaml").is_file():
+            raise FileNotFoundError(f"{directory} has no experiment.yaml (a bare model folder)")
+        ckpt = load_checkpoint(directory)
     except FileNotFoundError as err:
-        raise ConfigError(f"{run} is not a training run or checkpoint folder: {err}") from None
+        raise ConfigError(
+            f"{run}: corpus utterances need a training run or checkpoint folder (its config and "
+            f"feature stores tell which data to read); {err}"
+        ) from None
     cfg = load_config(ckpt.directory / "experiment.yaml")
     if cfg.text_encoder.finetune:
         cfg.data.text_features = None

@@ -57,6 +57,10 @@ class ExplanationBody(BaseModel):
     notes: list[str]
     utterance_id: str | None = None
     true_labels: list[str] | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict, description="corpus record fields")
+    attribution_method: str = Field(
+        "attention", description='"attention" or "integrated-gradients"'
+    )
 
 
 class PredictResponse(BaseModel):
