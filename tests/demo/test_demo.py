@@ -4,6 +4,7 @@ reuses everything, and a folder that is not a demo folder is refused."""
 from __future__ import annotations
 
 import csv
+import html
 import json
 import time
 
@@ -48,9 +49,9 @@ def test_alignment_is_measured_on_every_test_word_and_the_report_is_written(demo
     assert 0.0 < alignment["chance"] < 0.5 and 0.0 <= alignment["accuracy"] <= 1.0
     report = out / "report" / "report.html"
     assert report.is_file() and report.stat().st_size > 10_000
-    html = report.read_text()
+    page = html.unescape(report.read_text())
     for carrier in ("both", "words", "voice", "conflict"):
-        assert f"{carrier!r} carries the label" in html
+        assert f"{carrier!r} carries the label" in page
 
 
 def test_second_run_reuses_everything(demo, capsys):
@@ -61,6 +62,19 @@ def test_second_run_reuses_everything(demo, capsys):
     again = json.loads((out / "demo.json").read_text())
     assert again["accuracy"] == summary["accuracy"]
     assert "beta (audio trust)" in capsys.readouterr().out
+
+
+def test_an_interrupted_demo_resumes_where_it_stopped(demo):
+    """As if the demo had been killed while training the last model: only that model trains."""
+    out, _ = demo
+    runs = out / "benchmark" / "runs"
+    kept = (runs / "hriemo-v2" / "seed0" / "run.json").stat().st_mtime_ns
+    (runs / "audio-only" / "seed0" / "run.json").unlink()
+    (out / "demo.json").write_text(json.dumps({"status": "started"}))
+    assert main(["demo", "--out", str(out)]) == 0
+    assert (runs / "hriemo-v2" / "seed0" / "run.json").stat().st_mtime_ns == kept
+    assert (runs / "audio-only" / "seed0" / "run.json").is_file()
+    assert json.loads((out / "demo.json").read_text())["status"] == "finished"
 
 
 def test_a_foreign_folder_is_refused(tmp_path, capsys):
