@@ -69,11 +69,11 @@ def test_an_interrupted_demo_resumes_where_it_stopped(demo):
     out, _ = demo
     runs = out / "benchmark" / "runs"
     kept = (runs / "hriemo-v2" / "seed0" / "run.json").stat().st_mtime_ns
-    (runs / "audio-only" / "seed0" / "run.json").unlink()
+    (runs / "text-only" / "seed0" / "run.json").unlink()
     (out / "demo.json").write_text(json.dumps({"status": "started"}))
     assert main(["demo", "--out", str(out)]) == 0
     assert (runs / "hriemo-v2" / "seed0" / "run.json").stat().st_mtime_ns == kept
-    assert (runs / "audio-only" / "seed0" / "run.json").is_file()
+    assert (runs / "text-only" / "seed0" / "run.json").is_file()
     assert json.loads((out / "demo.json").read_text())["status"] == "finished"
 
 
