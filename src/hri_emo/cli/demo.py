@@ -59,6 +59,6 @@ def headline(summary: dict, out) -> str:
 
 def _quiet_libraries() -> None:
     """Lightning's banners and tips say nothing to a demo user; warnings stay in the log."""
-    for name in ("lightning.pytorch", "lightning.fabric", "lightning"):
+    for name in ("lightning.pytorch", "lightning.fabric", "lightning", "matplotlib"):
         logging.getLogger(name).setLevel(logging.WARNING)
     warnings.filterwarnings("ignore", module="lightning")
