@@ -4,6 +4,7 @@ through MiniLM, missing modalities, feature noise, and the errors a user can act
 from __future__ import annotations
 
 import json
+import sys
 
 import pytest
 
@@ -88,3 +89,16 @@ def test_a_condition_needing_an_encoder_the_run_cannot_rebuild_names_it(recorded
             evaluate_robustness([recorded_runs.v2], conditions=["white-10db"], cache_dir=tmp_path)
     finally:
         features.write_text(saved)
+
+
+def test_whisper_asr_without_speech_recognition_is_reported_not_a_crash(
+    recorded_runs, tmp_path, monkeypatch
+):
+    monkeypatch.setitem(sys.modules, "hri_emo.inference.asr", None)  # not installed
+    results = evaluate_robustness(
+        [recorded_runs.v2], conditions=["clean", "whisper-asr"], cache_dir=tmp_path
+    )
+    by = {r.condition: r for r in results}
+    assert by["clean"].metric is not None
+    assert by["whisper-asr"].metric is None
+    assert "speech recognition" in by["whisper-asr"].note

@@ -157,9 +157,7 @@ def _inputs_for(run: RunInputs, condition: Condition, cache: Path, seed: int, tr
         if condition.needs_recordings and not has_recordings(records):
             raise ConfigError(f"{condition.name} needs recordings to transcribe; corpus has none")
         if condition.corruption == "whisper-asr" and transcriber is None:
-            from hri_emo.inference.asr import create_transcriber
-
-            transcriber = create_transcriber("whisper-tiny-en")
+            transcriber = _whisper_transcriber()
         records = corrupt_texts(records, condition, seed, transcriber)
         wer = word_error_rate(run.records, records)
         if not run.cfg.text_encoder.finetune:
@@ -178,6 +176,16 @@ def _inputs_for(run: RunInputs, condition: Condition, cache: Path, seed: int, tr
     elif condition.kind == "feature" and stores["audio"] is None:
         raise _NotApplicable("the run does not use audio")
     return records, stores, wer
+
+
+def _whisper_transcriber() -> Any:
+    """The embedded Whisper tiny.en transcriber, or _NotApplicable when this installation has
+    no speech recognition (hri_emo.inference.asr), so the other conditions still report."""
+    try:
+        from hri_emo.inference.asr import create_transcriber
+    except ImportError as err:
+        raise _NotApplicable(f"no speech recognition in this installation ({err})") from err
+    return create_transcriber("whisper-tiny-en")
 
 
 def _require_recordings(run: RunInputs, condition: Condition) -> None:
