@@ -48,7 +48,7 @@ def cli(*args: str) -> None:
     subprocess.run(command, check=True, env=env)
 
 
-def emodb(features: Path, test_speakers: list[str], epochs: int) -> dict:
+def emodb(features: Path, test_speakers: list[str], epochs: int, patience: int) -> dict:
     """EmoDB: Whisper tiny.en frames + MiniLM words, `test_speakers` held out."""
     manifest = DATA / "emodb" / "emodb_manifest.csv"
     reader = ["--option", "wav_column=file", "--option", "label_column=emotion"]
@@ -80,7 +80,7 @@ def emodb(features: Path, test_speakers: list[str], epochs: int) -> dict:
         f"data.audio_features={audio}",
         "data.max_audio_len=100",
         f"trainer.max_epochs={epochs}",
-        "train.patience=5",
+        f"train.patience={patience}",
     ]
     noisy_data = [f"data.noisy_audio_features={noisy}", "data.noisy_audio_fraction=0.5"]
     return {
@@ -92,7 +92,7 @@ def emodb(features: Path, test_speakers: list[str], epochs: int) -> dict:
     }
 
 
-def mosi(features: Path, epochs: int) -> dict:
+def mosi(features: Path, epochs: int, patience: int) -> dict:
     """CMU-MOSI: MiniLM words + the 73 openSMILE functionals (feature noise only)."""
     csv = DATA / "cmu_mosi_utterances.csv"
     text = features / "cmu_mosi_minilm_words.h5"
@@ -108,7 +108,7 @@ def mosi(features: Path, epochs: int) -> dict:
             f"data.corpus={csv}",
             f"data.text_features={text}",
             f"trainer.max_epochs={epochs}",
-            "train.patience=5",
+            f"train.patience={patience}",
         ],
         "corruption": CORRUPTION,
         "conditions": ["clean", *feature_noise, *TEXT_CONDITIONS, "no-audio", "no-text"],
@@ -173,7 +173,8 @@ def main() -> None:
     parser.add_argument("--corpus", choices=["emodb", "mosi"], required=True)
     parser.add_argument("--models", default=",".join(MODELS))
     parser.add_argument("--seeds", default="0,1,2")
-    parser.add_argument("--epochs", type=int, default=15)
+    parser.add_argument("--epochs", type=int, default=15, help="max epochs (EmoDB: 40)")
+    parser.add_argument("--patience", type=int, default=5, help="early stopping (EmoDB: 8)")
     parser.add_argument("--test-speakers", default="03,08", help="EmoDB held-out speakers")
     parser.add_argument("--out", type=Path, default=Path("/tmp/robustness_bench"))
     args = parser.parse_args()
@@ -187,9 +188,9 @@ def main() -> None:
     features = args.out / "features"
     features.mkdir(parents=True, exist_ok=True)
     if args.corpus == "emodb":
-        setup = emodb(features, args.test_speakers.split(","), args.epochs)
+        setup = emodb(features, args.test_speakers.split(","), args.epochs, args.patience)
     else:
-        setup = mosi(features, args.epochs)
+        setup = mosi(features, args.epochs, args.patience)
     out = args.out / args.corpus
     seeds = [int(s) for s in args.seeds.split(",")]
     runs = train_all(setup, out, args.models.split(","), seeds)
