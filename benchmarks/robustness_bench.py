@@ -37,11 +37,14 @@ CORRUPTION = [
     "train.corruption.audio_noise_snr=[0,20]",
     "train.corruption.word_dropout=[0.1,0.5]",
 ]
+BETA_FALL = 0.01  # "beta falls": never rises from clean to 0 dB, and drops by at least this
 SMALL = ["model.params.hidden_dim=64", "trainer.num_threads=1", "trainer.enable_progress_bar=false"]
 
 
 def cli(*args: str) -> None:
-    """Run `hri-emo ARGS` from this checkout."""
+    """Run `hri-emo ARGS` from this checkout (not with --report-only: nothing to extract)."""
+    if "--report-only" in sys.argv:
+        return
     env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
     command = [sys.executable, "-m", "hri_emo.cli.main", *args]
     print("$ hri-emo " + " ".join(args), flush=True)
@@ -148,7 +151,8 @@ def expectations(table: dict, setup: dict) -> str:
             betas = [get(c, model, "beta") for c in ["clean", *names]]
             if any(b is None for b in betas):
                 continue
-            falls = all(a >= b for a, b in itertools.pairwise(betas)) and betas[-1] < betas[0]
+            steps = all(a >= b for a, b in itertools.pairwise(betas))
+            falls = steps and betas[0] - betas[-1] >= BETA_FALL
             shown = " → ".join(f"{b:.3f}" for b in betas)
             lines.append(f"- {model} beta, {kind} clean→20→10→0 dB: {shown} (falls: {falls})")
     for _kind, names in setup["noise"]:
@@ -176,6 +180,9 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=15, help="max epochs (EmoDB: 40)")
     parser.add_argument("--patience", type=int, default=5, help="early stopping (EmoDB: 8)")
     parser.add_argument("--test-speakers", default="03,08", help="EmoDB held-out speakers")
+    parser.add_argument(
+        "--report-only", action="store_true", help="tables again from <out>/report/*.json"
+    )
     parser.add_argument("--out", type=Path, default=Path("/tmp/robustness_bench"))
     args = parser.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -183,7 +190,7 @@ def main() -> None:
 
     torch.set_num_threads(1)
     from hri_emo.robustness.report import aggregate, write_robustness_report
-    from hri_emo.robustness.runner import evaluate_robustness
+    from hri_emo.robustness.runner import ConditionResult, evaluate_robustness
 
     features = args.out / "features"
     features.mkdir(parents=True, exist_ok=True)
@@ -193,12 +200,16 @@ def main() -> None:
         setup = mosi(features, args.epochs, args.patience)
     out = args.out / args.corpus
     seeds = [int(s) for s in args.seeds.split(",")]
-    runs = train_all(setup, out, args.models.split(","), seeds)
-    started = time.perf_counter()
-    results = evaluate_robustness(
-        runs, split="test", conditions=setup["conditions"], cache_dir=out / "cache"
-    )
-    print(f"robustness: evaluated in {time.perf_counter() - started:.0f} s", flush=True)
+    saved = out / "report" / "robustness.json"
+    if args.report_only:
+        results = [ConditionResult(**row) for row in json.loads(saved.read_text())["runs"]]
+    else:
+        runs = train_all(setup, out, args.models.split(","), seeds)
+        started = time.perf_counter()
+        results = evaluate_robustness(
+            runs, split="test", conditions=setup["conditions"], cache_dir=out / "cache"
+        )
+        print(f"robustness: evaluated in {time.perf_counter() - started:.0f} s", flush=True)
     title = f"Robustness, {args.corpus}, test split"
     files = write_robustness_report(results, out / "report", "accuracy", title)
     summary = expectations(aggregate(results), setup)
