@@ -15,6 +15,7 @@ Paths default to ../shared/data and /tmp/robustness_bench (features, runs, repor
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import itertools
 import json
 import os
@@ -129,7 +130,7 @@ def train_all(setup: dict, out: Path, models: list[str], seeds: list[int]) -> li
         ("baselines", [], models),
         ("corruption", setup["corruption"], ["hriemo-v2"]),
     ):
-        overrides = [*setup["overrides"], *SMALL, *extra]
+        overrides = [*setup["overrides"], *SMALL, *setup["extra"], *extra]
         overrides += [f"benchmark.models=[{','.join(chosen)}]", f"benchmark.seeds={seeds}"]
         cfg = load_config(setup["config"], overrides)
         started = time.perf_counter()
@@ -184,6 +185,13 @@ def main() -> None:
         "--report-only", action="store_true", help="tables again from <out>/report/*.json"
     )
     parser.add_argument("--out", type=Path, default=Path("/tmp/robustness_bench"))
+    parser.add_argument("--features", type=Path, default=None, help="default: <out>/features")
+    parser.add_argument("--extra", action="append", default=[], help="config override, repeatable")
+    parser.add_argument(
+        "--only",
+        default=None,
+        help="evaluate these conditions on the trained runs, keep the saved rest",
+    )
     args = parser.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     import torch
@@ -192,23 +200,37 @@ def main() -> None:
     from hri_emo.robustness.report import aggregate, write_robustness_report
     from hri_emo.robustness.runner import ConditionResult, evaluate_robustness
 
-    features = args.out / "features"
+    features = args.features or args.out / "features"
     features.mkdir(parents=True, exist_ok=True)
     if args.corpus == "emodb":
         setup = emodb(features, args.test_speakers.split(","), args.epochs, args.patience)
     else:
         setup = mosi(features, args.epochs, args.patience)
+    setup["extra"] = args.extra
+    if args.corpus == "emodb" and importlib.util.find_spec("hri_emo.inference.asr"):
+        setup["conditions"].insert(-2, "whisper-asr")  # real ASR, where this install has it
     out = args.out / args.corpus
     seeds = [int(s) for s in args.seeds.split(",")]
     saved = out / "report" / "robustness.json"
     if args.report_only:
         results = [ConditionResult(**row) for row in json.loads(saved.read_text())["runs"]]
     else:
-        runs = train_all(setup, out, args.models.split(","), seeds)
+        models = args.models.split(",")
+        if args.only:  # the runs trained before, as they are
+            runs = [out / "baselines" / "runs" / m / f"seed{k}" for m in models for k in seeds]
+            runs += [out / "corruption" / "runs" / "hriemo-v2" / f"seed{k}" for k in seeds]
+        else:
+            runs = train_all(setup, out, models, seeds)
         started = time.perf_counter()
+        chosen = args.only.split(",") if args.only else setup["conditions"]
         results = evaluate_robustness(
-            runs, split="test", conditions=setup["conditions"], cache_dir=out / "cache"
+            runs, split="test", conditions=chosen, cache_dir=out / "cache"
         )
+        if args.only:  # the other conditions as saved, in the usual order
+            kept = [ConditionResult(**r) for r in json.loads(saved.read_text())["runs"]]
+            rows = [r for r in kept if r.condition not in chosen] + results
+            order = {c: i for i, c in enumerate(setup["conditions"])}
+            results = sorted(rows, key=lambda r: order.get(r.condition, len(order)))
         print(f"robustness: evaluated in {time.perf_counter() - started:.0f} s", flush=True)
     title = f"Robustness, {args.corpus}, test split"
     files = write_robustness_report(results, out / "report", "accuracy", title)

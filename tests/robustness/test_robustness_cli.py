@@ -10,7 +10,7 @@ import pytest
 
 from hri_emo.cli.main import main
 from hri_emo.errors import ConfigError
-from hri_emo.robustness.runner import evaluate_robustness
+from hri_emo.robustness.runner import evaluate_robustness, load_run
 
 
 def test_table_plot_and_json_for_a_run_and_its_baseline(recorded_runs, tmp_path, capsys):
@@ -102,3 +102,21 @@ def test_whisper_asr_without_speech_recognition_is_reported_not_a_crash(
     assert by["clean"].metric is not None
     assert by["whisper-asr"].metric is None
     assert "speech recognition" in by["whisper-asr"].note
+
+
+@pytest.mark.slow
+def test_whisper_asr_transcribes_the_recordings_once_for_all_runs(recorded_runs, tmp_path):
+    asr = pytest.importorskip("hri_emo.inference.asr")
+    calls = []
+    whisper = asr.create_asr("auto")
+    original = whisper.transcribe
+    whisper.transcribe = lambda wave: calls.append(len(wave)) or original(wave)
+    runs = [recorded_runs.v2, recorded_runs.text_only]
+    results = evaluate_robustness(
+        runs, conditions=["whisper-asr"], cache_dir=tmp_path, transcriber=whisper
+    )
+    v2, text_only = results
+    assert v2.metric is not None and v2.wer is not None  # tones, not words: any WER
+    # an utterance where Whisper heard nothing has no text: fusion answers, text-only cannot
+    assert text_only.metric is not None or "text" in text_only.note
+    assert len(calls) == len(load_run(recorded_runs.v2, "test").records)
