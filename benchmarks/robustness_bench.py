@@ -7,9 +7,12 @@ the robustness runner (one shared cache of corrupted stores), and write the robu
 plot and an expectations summary into `<out>/<corpus>/`.
 
     PYTHONPATH=src python benchmarks/robustness_bench.py --corpus mosi
-    PYTHONPATH=src python benchmarks/robustness_bench.py --corpus emodb --seeds 0,1,2
+    PYTHONPATH=src python benchmarks/robustness_bench.py --corpus emodb --epochs 40 --patience 8
+    PYTHONPATH=src python benchmarks/robustness_bench.py --corpus emodb --only whisper-asr
 
-Paths default to ../shared/data and /tmp/robustness_bench (features, runs, reports).
+Finished runs are reused (same config), features and corrupted stores are cached. Paths
+default to the shared data folder ($HRI_EMO_DATA_DIR) and /tmp/robustness_bench (features, runs,
+reports). The measured tables are in docs/benchmarks.md ("Robustness").
 """
 
 from __future__ import annotations
