@@ -4,12 +4,13 @@ through MiniLM, missing modalities, feature noise, and the errors a user can act
 from __future__ import annotations
 
 import json
+import sys
 
 import pytest
 
 from hri_emo.cli.main import main
 from hri_emo.errors import ConfigError
-from hri_emo.robustness.runner import evaluate_robustness
+from hri_emo.robustness.runner import evaluate_robustness, load_run
 
 
 def test_table_plot_and_json_for_a_run_and_its_baseline(recorded_runs, tmp_path, capsys):
@@ -88,3 +89,34 @@ def test_a_condition_needing_an_encoder_the_run_cannot_rebuild_names_it(recorded
             evaluate_robustness([recorded_runs.v2], conditions=["white-10db"], cache_dir=tmp_path)
     finally:
         features.write_text(saved)
+
+
+def test_whisper_asr_without_speech_recognition_is_reported_not_a_crash(
+    recorded_runs, tmp_path, monkeypatch
+):
+    monkeypatch.setitem(sys.modules, "hri_emo.inference.asr", None)  # not installed
+    results = evaluate_robustness(
+        [recorded_runs.v2], conditions=["clean", "whisper-asr"], cache_dir=tmp_path
+    )
+    by = {r.condition: r for r in results}
+    assert by["clean"].metric is not None
+    assert by["whisper-asr"].metric is None
+    assert "speech recognition" in by["whisper-asr"].note
+
+
+@pytest.mark.slow
+def test_whisper_asr_transcribes_the_recordings_once_for_all_runs(recorded_runs, tmp_path):
+    asr = pytest.importorskip("hri_emo.inference.asr")
+    calls = []
+    whisper = asr.create_asr("auto")
+    original = whisper.transcribe
+    whisper.transcribe = lambda wave: calls.append(len(wave)) or original(wave)
+    runs = [recorded_runs.v2, recorded_runs.text_only]
+    results = evaluate_robustness(
+        runs, conditions=["whisper-asr"], cache_dir=tmp_path, transcriber=whisper
+    )
+    v2, text_only = results
+    assert v2.metric is not None and v2.wer is not None  # tones, not words: any WER
+    # an utterance where Whisper heard nothing has no text: fusion answers, text-only cannot
+    assert text_only.metric is not None or "text" in text_only.note
+    assert len(calls) == len(load_run(recorded_runs.v2, "test").records)

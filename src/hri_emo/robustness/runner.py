@@ -94,11 +94,12 @@ def evaluate_robustness(
         else [parse_condition(c) for c in conditions]
     )
     cache = Path(cache_dir)
+    texts: dict[tuple, list[UtteranceRecord]] = {}  # corrupted transcripts, shared by the runs
     results = []
     for condition in chosen:
         for run in loaded:
             log.info("robustness: %s under %s", run.path, condition.name)
-            results.append(_evaluate_one(run, condition, cache, seed, transcriber))
+            results.append(_evaluate_one(run, condition, cache, seed, transcriber, texts))
     return results
 
 
@@ -115,13 +116,18 @@ def load_run(path: str | Path, stage: str) -> RunInputs:
 
 
 def _evaluate_one(
-    run: RunInputs, condition: Condition, cache: Path, seed: int, transcriber: Any
+    run: RunInputs,
+    condition: Condition,
+    cache: Path,
+    seed: int,
+    transcriber: Any,
+    texts: dict[tuple, list[UtteranceRecord]],
 ) -> ConditionResult:
     base = ConditionResult(
         str(run.path), run.model_name, condition.name, condition.family, None, None
     )
     try:
-        records, stores, wer = _inputs_for(run, condition, cache, seed, transcriber)
+        records, stores, wer = _inputs_for(run, condition, cache, seed, transcriber, texts)
     except _NotApplicable as reason:
         return replace(base, note=str(reason))
     noise = condition.level if condition.kind == "feature" else None
@@ -137,8 +143,16 @@ class _NotApplicable(Exception):
     """The condition does not apply to this run (said in the table, not an error)."""
 
 
-def _inputs_for(run: RunInputs, condition: Condition, cache: Path, seed: int, transcriber: Any):
-    """(records, {modality: store path | "record" | None}, WER or None) under `condition`."""
+def _inputs_for(
+    run: RunInputs,
+    condition: Condition,
+    cache: Path,
+    seed: int,
+    transcriber: Any,
+    texts: dict[tuple, list[UtteranceRecord]],
+):
+    """(records, {modality: store path | "record" | None}, WER or None) under `condition`;
+    `texts` keeps each condition's corrupted transcripts, so ASR runs once per utterance."""
     stores = {"text": run.cfg.data.text_features, "audio": run.cfg.data.audio_features}
     records, wer = run.records, None
     if condition.kind == "missing":
@@ -156,11 +170,12 @@ def _inputs_for(run: RunInputs, condition: Condition, cache: Path, seed: int, tr
             )
         if condition.needs_recordings and not has_recordings(records):
             raise ConfigError(f"{condition.name} needs recordings to transcribe; corpus has none")
-        if condition.corruption == "whisper-asr" and transcriber is None:
-            from hri_emo.inference.asr import create_transcriber
-
-            transcriber = create_transcriber("whisper-tiny-en")
-        records = corrupt_texts(records, condition, seed, transcriber)
+        key = (condition.name, seed, tuple((r.id, r.text) for r in records))
+        if key not in texts:
+            if condition.corruption == "whisper-asr" and transcriber is None:
+                transcriber = _whisper_transcriber()
+            texts[key] = corrupt_texts(records, condition, seed, transcriber)
+        records = texts[key]
         wer = word_error_rate(run.records, records)
         if not run.cfg.text_encoder.finetune:
             encoder = _encoder(run, "text")
@@ -178,6 +193,16 @@ def _inputs_for(run: RunInputs, condition: Condition, cache: Path, seed: int, tr
     elif condition.kind == "feature" and stores["audio"] is None:
         raise _NotApplicable("the run does not use audio")
     return records, stores, wer
+
+
+def _whisper_transcriber() -> Any:
+    """The embedded Whisper tiny.en transcriber, or _NotApplicable when this installation has
+    no speech recognition (hri_emo.inference.asr), so the other conditions still report."""
+    try:
+        from hri_emo.inference.asr import create_asr
+    except ImportError as err:
+        raise _NotApplicable(f"no speech recognition in this installation ({err})") from err
+    return create_asr("auto")  # the embedded Whisper tiny.en
 
 
 def _require_recordings(run: RunInputs, condition: Condition) -> None:
