@@ -220,7 +220,7 @@ def align_word_times(words: list[str], transcript: Transcript) -> list[tuple[flo
 
 def normalise_words(text: str) -> list[str]:
     """Lower-case words without punctuation (how word error rate compares transcripts)."""
-    return re.findall(r"[a-z0-9']+", text.lower())
+    return re.findall(r"[^\W_]+(?:'[^\W_]+)*", text.lower())  # any script: German's ä, ß too
 
 
 def word_error_rate(references: list[str], hypotheses: list[str]) -> float:

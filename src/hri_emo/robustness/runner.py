@@ -10,7 +10,6 @@ features of each batch; a missing modality is left out.
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -303,20 +302,12 @@ def _audio_std(datamodule: EmotionDataModule, ckpt: TrainedCheckpoint) -> torch.
 
 
 def word_error_rate(reference: list[UtteranceRecord], hypothesis: list[UtteranceRecord]) -> float:
-    """Corpus WER (jiwer) of the corrupted transcripts against the originals."""
-    import jiwer
+    """Corpus WER of the corrupted transcripts against the originals (utterances with text)."""
+    from hri_emo.inference.asr import normalise_words
+    from hri_emo.inference.asr import word_error_rate as wer
 
-    pairs = [
-        (_normal(r.text), _normal(h.text or ""))
-        for r, h in zip(reference, hypothesis)
-        if r.text and _normal(r.text)
-    ]
+    pairs = [(r.text, h.text or "") for r, h in zip(reference, hypothesis) if r.text]
+    pairs = [(r, h) for r, h in pairs if normalise_words(r)]
     if not pairs:
         return float("nan")
-    refs, hyps = zip(*pairs)
-    return float(jiwer.wer(list(refs), list(hyps)))
-
-
-def _normal(text: str) -> str:
-    """Lower case without punctuation, as WER is usually scored."""
-    return " ".join(re.sub(r"[^\w\s']", " ", text.lower()).split())
+    return wer([r for r, _ in pairs], [h for _, h in pairs])
