@@ -61,7 +61,8 @@ def extract_demo_features(manifest: Path, out: Path) -> dict[str, Path]:
     from hri_emo.encoders import create_audio_encoder, create_text_encoder, extract_features
 
     corpus = read_corpus(manifest, format="manifest")
-    stores = {"text": out / "features" / "text.h5", "audio": out / "features" / "audio.h5"}
+    folder = out.resolve() / "features"  # absolute: the runs work from any folder afterwards
+    stores = {"text": folder / "text.h5", "audio": folder / "audio.h5"}
     stores["text"].parent.mkdir(parents=True, exist_ok=True)
     for modality, create in (("text", create_text_encoder), ("audio", create_audio_encoder)):
         report = extract_features(corpus, create(), stores[modality], batch_size=16)
