@@ -98,6 +98,8 @@ class WhisperASR:
         return self
 
     def _load(self) -> Any:
+        # faster-whisper logs a line per call ("Processing audio with duration ...")
+        logging.getLogger("faster_whisper").setLevel(logging.WARNING)
         source, local_only = self._source()
         try:
             return _windowed_model_class()(
