@@ -1,5 +1,6 @@
 """A real uvicorn server on a loopback port, serving the real recognizer (MiniLM + Whisper
-tiny.en + an untrained hriemo-v2: weights do not matter to the protocol), and espeak-ng speech."""
+tiny.en + an untrained hriemo-v2: weights do not matter to the protocol), and eSpeak NG
+speech (hri_emo.synth)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The utterance segmenter on espeak-ng speech with known spans, and its two VAD backends."""
+"""The utterance segmenter on eSpeak NG speech with known spans, and its two VAD backends."""
 
 from __future__ import annotations
 
