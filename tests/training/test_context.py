@@ -19,6 +19,7 @@ from hri_emo.data.dataset import EmotionDataset
 from hri_emo.data.feature_store import FeatureMetadata, FeatureStore
 from hri_emo.data.readers import read_corpus
 from hri_emo.errors import InputShapeError
+from hri_emo.explain.corpus import explain_corpus
 from hri_emo.model import create_model
 
 DIM, TURNS, LABELS = 8, 4, ["calm", "excited"]
@@ -128,6 +129,15 @@ def test_context_option_trains_end_to_end(corpus, tmp_path):
         accuracy[name] = report["metrics"]["accuracy"]
     # the label is only predictable from the previous turn
     assert accuracy["ctx"] >= 0.9 and accuracy["plain"] <= 0.8, accuracy
+    # the explanation covers the context: which previous turn drove each emotion
+    first, second = explain_corpus(tmp_path / "runs" / "ctx", "test", limit=2)
+    assert first.context_turns is None and first.context_attribution is None
+    assert second.context_turns == ["test-0-0"]
+    assert second.context_attribution.shape == (len(LABELS), 1)
+    total = second.attribution.sum(axis=1) + second.context_attribution.sum(axis=1)
+    np.testing.assert_allclose(total, 1.0, atol=1e-5)
+    assert second.context_weights("calm")[0][0] == "test-0-0"
+    assert second.to_dict()["context_turns"] == ["test-0-0"]
 
 
 def test_context_on_a_corpus_without_dialogues_is_a_config_error(corpus, tmp_path, capsys):
