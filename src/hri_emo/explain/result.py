@@ -53,7 +53,7 @@ class UtteranceExplanation:
     words: list[str] = field(default_factory=list)  # one per text position
     frame_times: np.ndarray | None = None  # (La, 2) start, end in seconds
     alignment: np.ndarray | None = None  # (Lt, La) rows sum to 1
-    attribution: np.ndarray | None = None  # (E, Lt) rows sum to 1 over words
+    attribution: np.ndarray | None = None  # (E, Lt) rows sum to 1 over words (+ context turns)
     frame_attribution: np.ndarray | None = None  # (E, La)
     beta_per_word: np.ndarray | None = None  # (Lt,)
     beta_std_per_word: np.ndarray | None = None  # (Lt,)
