@@ -92,6 +92,9 @@ def test_four_class_mapping_speakers_and_session_splits(iemocap):
     )
     assert excited.extra["dialog"] == "Ses01F_impro01" and excited.extra["session"] == 1
     assert excited.extra["dialog_start"] == pytest.approx(9.2901)
+    # dialogue = the dialog, turn = rank by start time among all its turns (left-out ones too)
+    assert (excited.dialogue, excited.turn) == ("Ses01F_impro01", 1)
+    assert by_id["Ses01F_impro01_F000"].turn == 0
     assert by_id["Ses05M_impro03_F000"].speaker == "Ses05_F"
     assert by_id["Ses01F_script01_1_M000"].text is None  # no transcript line: kept, text None
     assert {r.split for r in corpus.records if r.extra["session"] == 5} == {"test"}

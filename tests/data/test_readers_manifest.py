@@ -196,7 +196,7 @@ def test_unknown_option_lists_the_accepted_ones(mosi_like):
 
 
 def test_format_detection_and_errors(tmp_path, mosi_like):
-    assert sorted(list_formats()) == ["iemocap", "manifest", "mosei_csd", "mult_pickle"]
+    assert sorted(list_formats()) == ["iemocap", "manifest", "meld", "mosei_csd", "mult_pickle"]
     assert detect_format(mosi_like) == "manifest"
     odd = tmp_path / "corpus.txt"
     odd.write_text("id,label\n")

@@ -28,6 +28,10 @@ class Batch:
     raw_text: list[str] | None = None  # the transcripts, for end-to-end text fine-tuning
     tokens: list[list[str]] | None = None  # word strings per text position
     frame_times: list[np.ndarray] | None = None  # (La_i, 2) start/end seconds per audio frame
+    context: Tensor | None = None  # (B, K, Dt) pooled text of past turns, newest first
+    context_mask: Tensor | None = None  # (B, K) bool
+    context_same_speaker: Tensor | None = None  # (B, K) bool
+    context_ids: list[list[str]] | None = None  # utterance ids of the past turns
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -41,7 +45,14 @@ class Batch:
         return Batch(**moved)
 
     def model_inputs(self) -> dict[str, Tensor | None]:
-        """Keyword arguments for a model's forward()."""
+        """Keyword arguments for a model's forward() (context ones only when there is context)."""
+        context = {}
+        if self.context is not None:
+            context = {
+                "context": self.context,
+                "context_mask": self.context_mask,
+                "context_same_speaker": self.context_same_speaker,
+            }
         return {
             "text": self.text,
             "text_mask": self.text_mask,
@@ -49,4 +60,5 @@ class Batch:
             "audio_mask": self.audio_mask,
             "labels": self.labels,
             "intensities": self.intensities,
+            **context,
         }

@@ -26,6 +26,14 @@ def collate_batch(items: Sequence[EmotionItem]) -> Batch:
     ids = [item.id for item in items]
     text, text_mask = pad_sequences([item.text for item in items], ids, "text")
     audio, audio_mask = pad_sequences([item.audio for item in items], ids, "audio")
+    context, context_mask = pad_sequences([item.context for item in items], ids, "context")
+    same_speaker = None
+    if context_mask is not None:
+        same_speaker = torch.zeros_like(context_mask)  # (B, K)
+        for row, item in enumerate(items):
+            if item.context_same_speaker is not None:
+                flags = torch.from_numpy(item.context_same_speaker)
+                same_speaker[row, : len(flags)] = flags
     return Batch(
         ids=ids,
         text=text,
@@ -37,6 +45,10 @@ def collate_batch(items: Sequence[EmotionItem]) -> Batch:
         raw_text=_list_or_none([item.raw_text for item in items], ""),
         tokens=_list_or_none([item.tokens for item in items], []),
         frame_times=_list_or_none([item.frame_times for item in items], np.zeros((0, 2))),
+        context=context,
+        context_mask=context_mask,
+        context_same_speaker=same_speaker,
+        context_ids=_list_or_none([item.context_ids for item in items], []),
     )
 
 

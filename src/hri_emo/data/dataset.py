@@ -12,6 +12,10 @@ Truncation policy (never drops an utterance):
 
 Pooled (D,) features become length-1 sequences (1, D); the single text position is labelled
 with the whole transcript so that `tokens` always has one string per text position.
+
+Conversation context (`context_turns=k` > 0): each item also carries the text features of up
+to k preceding turns of its dialogue (newest first), each mean-pooled over its positions, and
+whether each was said by the same speaker. Only earlier turns are used (causal).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from typing import Protocol
 import numpy as np
 from torch.utils.data import Dataset
 
+from hri_emo.data.dialogues import past_turns
 from hri_emo.data.records import TaskKind, UtteranceRecord
 from hri_emo.data.store_layout import StoredFeatures
 from hri_emo.errors import ConfigError, DataError, FeatureMismatchError
@@ -87,6 +92,9 @@ class EmotionItem:
     raw_text: str | None
     tokens: list[str] | None  # one string per text position
     frame_times: np.ndarray | None  # (La, 2) seconds, one row per audio position
+    context: np.ndarray | None = None  # (K, Dt) pooled text of past turns, newest first
+    context_same_speaker: np.ndarray | None = None  # (K,) bool: past turn by the same speaker
+    context_ids: list[str] | None = None  # the K past turns' utterance ids
 
 
 def encode_target(record: UtteranceRecord, emotions: Sequence[str], task: TaskKind) -> np.ndarray:
@@ -164,6 +172,7 @@ class EmotionDataset(Dataset):
         *,
         require_all: bool = False,
         labelled: bool = True,
+        context_turns: int = 0,
     ) -> None:
         for name, value in (("max_text_len", max_text_len), ("max_audio_len", max_audio_len)):
             if value is not None and int(value) < 1:
@@ -178,6 +187,7 @@ class EmotionDataset(Dataset):
         self._targets = [self._encode(r) for r in self.records]
         self._check_sources()
         self._lengths: list[int] | None = None
+        self._past = self._context_index(int(context_turns))
 
     def __len__(self) -> int:
         return len(self.records)
@@ -196,7 +206,38 @@ class EmotionDataset(Dataset):
             raw_text=record.text,
             tokens=None if text is None else text.tokens,
             frame_times=None if audio is None else audio.frame_times,
+            **self._context(record, self._past[index]),
         )
+
+    def _context_index(self, k: int) -> list[list[int]]:
+        if k < 0:
+            raise ConfigError(f"context_turns must be >= 0, got {k}", key="data.context_turns")
+        if k and self.sources["text"] is None:
+            raise ConfigError(
+                f"context_turns={k} uses the text features of past turns, but there is no text "
+                "source (set data.text_features)",
+                key="data.context_turns",
+            )
+        return past_turns(self.records, k)
+
+    def _context(self, record: UtteranceRecord, past: list[int]) -> dict[str, object]:
+        """Pooled text features of the past turns (those with text features), newest first."""
+        vectors, same, ids = [], [], []
+        for index in past:
+            previous = self.records[index]
+            stored = self._fetch("text", previous)
+            if stored is None:
+                continue
+            vectors.append(stored.features.mean(axis=0))
+            same.append(previous.speaker is not None and previous.speaker == record.speaker)
+            ids.append(previous.id)
+        if not vectors:
+            return {}
+        return {
+            "context": np.stack(vectors).astype(np.float32),
+            "context_same_speaker": np.array(same, dtype=bool),
+            "context_ids": ids,
+        }
 
     def dim(self, modality: str) -> int | None:
         """Feature dimension of a modality (None without a source), for building a model."""

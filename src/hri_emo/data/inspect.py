@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from hri_emo.data.audio_header import read_header
+from hri_emo.data.dialogues import check_dialogues
 from hri_emo.data.records import Corpus, UtteranceRecord
 from hri_emo.errors import AudioError
 
@@ -47,6 +48,8 @@ class CorpusSummary:
     bad_audio: list[dict[str, str]] = field(default_factory=list)  # id, path, reason
     feature_dims: dict[str, dict[int, int]] = field(default_factory=dict)  # modality -> dim -> n
     missing: dict[str, int] = field(default_factory=dict)  # modality -> utterances without it
+    # dialogues, turns, without_dialogue, missing_turns (count), gaps (dialogue -> missing turns)
+    dialogues: dict[str, object] | None = None
 
     def to_dict(self) -> dict[str, object]:
         data = asdict(self)
@@ -79,6 +82,15 @@ class CorpusSummary:
             shown = ", ".join(f"dim {d}: {n}" for d, n in dims.items())
             lines.append(f"features     {modality}: {shown}")
         lines.append("missing      " + ", ".join(f"{m} {n}" for m, n in self.missing.items()))
+        if self.dialogues:
+            d, gaps = self.dialogues, self.dialogues["gaps"]
+            shown = "; ".join(f"{k}: {v}" for k, v in list(gaps.items())[:5])
+            lines.append(
+                f"dialogues    {d['dialogues']} ({d['turns']} turns, {d['without_dialogue']} "
+                f"utterances without a dialogue), {d['missing_turns']} missing turns in "
+                f"{len(gaps)} dialogues"
+                + (f" ({shown}{', ...' if len(gaps) > 5 else ''})" if gaps else "")
+            )
         dropped = self.info.get("dropped")
         if dropped:
             lines.append(f"left out     {dropped}")
@@ -177,7 +189,23 @@ def summarize_corpus(
         bad_audio=bad,
         feature_dims={m: dict(sorted(c.items())) for m, c in sorted(dims.items())},
         missing=_missing_modalities(corpus.records),
+        dialogues=_dialogues(corpus),
     )
+
+
+def _dialogues(corpus: Corpus) -> dict[str, object] | None:
+    """Dialogue counts and missing turns (None when no utterance has a dialogue)."""
+    source = str(corpus.info.get("source", corpus.name))
+    summary = check_dialogues(corpus.records, source, corpus.info.get("first_turn"))
+    if not summary.dialogues:
+        return None
+    return {
+        "dialogues": summary.dialogues,
+        "turns": summary.turns,
+        "without_dialogue": summary.without_dialogue,
+        "missing_turns": summary.missing_count,
+        "gaps": summary.missing_turns,
+    }
 
 
 def _missing_modalities(records: list[UtteranceRecord]) -> dict[str, int]:

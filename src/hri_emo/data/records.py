@@ -30,6 +30,8 @@ class UtteranceRecord:
     `label` and `labels` may carry extra scores (IEMOCAP's valence/arousal/dominance).
     `features` holds precomputed features by modality name ("audio", "text", "vision"),
     each (T, D) for a sequence or (D,) for a pooled vector.
+    `dialogue` and `turn` place the utterance in a conversation (turn = its index within the
+    dialogue, 0-based or any increasing integers), where the corpus has them.
     """
 
     id: str
@@ -44,6 +46,8 @@ class UtteranceRecord:
     labels: dict[str, float] = field(default_factory=dict)
     features: dict[str, np.ndarray] = field(default_factory=dict)
     words: list[WordTiming] | None = None
+    dialogue: str | None = None
+    turn: int | None = None
     extra: dict[str, object] = field(default_factory=dict)
 
 

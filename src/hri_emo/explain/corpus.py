@@ -121,6 +121,7 @@ def _explain_batch(recognizer, module, items, records, datamodule) -> list[Utter
             true_labels=_true_labels(record, datamodule),
             metadata=_metadata(record),
             word_times=_word_times(record, words_of[index]),
+            context_turns=item.context_ids,
         )
         context.update(_recording(record))
         frame_times = item.frame_times

@@ -35,6 +35,7 @@ ARRAY_FIELDS = (
     "beta_std_per_word",
     "beta_per_dim",
     "envelope",
+    "context_attribution",
 )
 ENVELOPE_HOP_S = 0.01  # one RMS value per 10 ms of audio
 
@@ -52,7 +53,7 @@ class UtteranceExplanation:
     words: list[str] = field(default_factory=list)  # one per text position
     frame_times: np.ndarray | None = None  # (La, 2) start, end in seconds
     alignment: np.ndarray | None = None  # (Lt, La) rows sum to 1
-    attribution: np.ndarray | None = None  # (E, Lt) rows sum to 1 over words
+    attribution: np.ndarray | None = None  # (E, Lt) rows sum to 1 over words (+ context turns)
     frame_attribution: np.ndarray | None = None  # (E, La)
     beta_per_word: np.ndarray | None = None  # (Lt,)
     beta_std_per_word: np.ndarray | None = None  # (Lt,)
@@ -69,6 +70,11 @@ class UtteranceExplanation:
     attribution_method: str = "attention"  # or "integrated-gradients" (explain/faithfulness.py)
     timings_ms: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    # conversation context (models trained with data.context_turns): the past turns' utterance
+    # ids, newest first, and each emotion's attention on them (E, K), in the same softmax as
+    # `attribution`, so per emotion words + context turns sum to 1
+    context_turns: list[str] | None = None
+    context_attribution: np.ndarray | None = None
 
     # -- views ------------------------------------------------------------------------------
 
@@ -92,6 +98,13 @@ class UtteranceExplanation:
         weights = self.word_attribution.get(emotion, [])
         order = np.argsort(weights)[::-1][:k]
         return [(self.words[i], float(weights[i])) for i in order]
+
+    def context_weights(self, emotion: str) -> list[tuple[str, float]]:
+        """(past turn id, weight) for `emotion`, newest turn first ([] without context)."""
+        if self.context_attribution is None or not self.context_turns:
+            return []
+        row = self.context_attribution[self.emotions.index(emotion)]
+        return [(turn, float(w)) for turn, w in zip(self.context_turns, row)]
 
     def top_frames(self, emotion: str, k: int = 3) -> list[tuple[tuple[float, float], float]]:
         """The k audio frames (their spans in s) that drove `emotion` most."""
@@ -159,6 +172,10 @@ def explanation_from_output(
         predicted = [emotions[int(decision)]]
     n_words, n_frames = len(words), 0 if frame_times is None else len(frame_times)
     maps = _maps(out, index, n_words, n_frames, attribution_over)
+    if out.context_attribution is not None and context.get("context_turns"):
+        turns = len(context["context_turns"])
+        weights = out.context_attribution[index, :, :turns]  # (E, K) past turns, newest first
+        maps["context_attribution"] = weights.detach().double().cpu().numpy()
     notes = list(context.pop("notes", [])) + _notes(out, n_words, n_frames)
     return UtteranceExplanation(
         emotions=list(emotions),

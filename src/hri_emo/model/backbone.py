@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import torch
 from torch import Tensor, nn
 
 from hri_emo.model.beta_gate import BetaGate
@@ -26,6 +27,7 @@ class BackboneOutput:
     beta: Tensor  # (B, Lt, d)
     alignment: Tensor  # (B, Lt, La)
     attribution: Tensor  # (B, E, Lt)
+    context_attribution: Tensor | None = None  # (B, E, K) with context
 
 
 class FusionWithEmotionDecoder(nn.Module):
@@ -51,16 +53,33 @@ class FusionWithEmotionDecoder(nn.Module):
         audio_mask: Tensor,
         has_text: Tensor,
         has_audio: Tensor,
+        context: Tensor | None = None,
+        context_mask: Tensor | None = None,
     ) -> BackboneOutput:
+        """`context` (B, K, d): past-turn positions the emotion queries read beside the fused
+        utterance (ContextEncoder output), with its (B, K) mask."""
         last = len(self.fusion) - 1
         for index, block in enumerate(self.fusion):
             text, audio, audio_context, alignment = block(
                 text, text_mask, audio, audio_mask, need_weights=index == last
             )
         fused, beta = self.gate(audio_context, text, text_mask, has_text, has_audio)  # (B, Lt, d)
-        emotion_states, attribution = self.decoder(fused, text_mask)  # (B, E, d), (B, E, Lt)
+        memory, memory_mask = fused, text_mask
+        if context is not None:
+            memory = torch.cat([fused, context], dim=1)  # (B, Lt + K, d)
+            memory_mask = torch.cat([text_mask, context_mask], dim=1)
+        emotion_states, attribution = self.decoder(memory, memory_mask)  # (B, E, d), (B, E, L)
+        length = fused.shape[1]
+        attribution, context_attribution = attribution[..., :length], attribution[..., length:]
         logits, intensity = self.heads(emotion_states)
         # No audio -> nothing to align to; padded text positions align to nothing.
         row_valid = text_mask & has_audio[:, None]  # (B, Lt)
         alignment = alignment * row_valid[..., None]  # (B, Lt, La)
-        return BackboneOutput(logits, intensity, beta, alignment, attribution)
+        return BackboneOutput(
+            logits,
+            intensity,
+            beta,
+            alignment,
+            attribution,
+            context_attribution if context is not None else None,
+        )

@@ -55,6 +55,9 @@ class HriEmoConfig:
     intensity_max: float = 3.0  # predicted intensities lie in [0, intensity_max] (MOSEI: 3)
     pos_weight: list[float] | None = None  # BCE positive weights per emotion (multi-label)
     class_weights: list[float] | None = None  # CE class weights (single-label)
+    # > 0: the emotion queries also attend to up to this many preceding turns of the dialogue
+    # (pooled text of each; set by training from data.context_turns). hriemo only.
+    context_turns: int = 0
 
     @property
     def num_emotions(self) -> int:
@@ -101,6 +104,7 @@ class HriEmoConfig:
             ),
             (self.intensity_max > 0, "intensity_max", "> 0"),
             (self.beta_cost >= 0, "beta_cost", ">= 0"),
+            (self.context_turns >= 0, "context_turns", ">= 0"),
         ]
         for rate_name in ("dropout", "attention_dropout", "input_dropout"):
             rate = getattr(self, rate_name)

@@ -8,6 +8,11 @@ key; the BetaGate then forces beta = 1 (no text) or 0 (no audio). When the whole
 text, the text axis is just that placeholder (Lt = 1), and the fused sequence is the audio
 context it gathered; alignment[:, 0] then shows which frames it attended to. An item gets the
 same output whether its modality is None for the batch or masked out (all False).
+
+Conversation context (config.context_turns > 0): `context` (B, K, Dt) holds pooled text features
+of up to K preceding turns (newest first); a ContextEncoder turns them into K extra positions
+that the emotion queries attend to (see model/context.py). Without `context` the model runs on
+the utterance alone, as for the first turn of a dialogue.
 """
 
 from __future__ import annotations
@@ -15,8 +20,10 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from hri_emo.errors import InputShapeError
 from hri_emo.model.backbone import FusionWithEmotionDecoder
 from hri_emo.model.config import HriEmoConfig
+from hri_emo.model.context import ContextEncoder
 from hri_emo.model.inputs import ModalityInput, prepare_inputs, require_any_modality
 from hri_emo.model.layers import ModalityProjection, masked_mean
 from hri_emo.model.output import HriEmoOutput
@@ -44,6 +51,7 @@ class HriEmoModel(HriEmoPreTrainedModel):
         else:
             self.audio_placeholder = nn.Parameter(0.02 * torch.randn(d))
         self.backbone = FusionWithEmotionDecoder(config)
+        self.context_encoder = ContextEncoder(config) if config.context_turns > 0 else None
 
     def forward(
         self,
@@ -53,6 +61,9 @@ class HriEmoModel(HriEmoPreTrainedModel):
         audio_mask: Tensor | None = None,
         labels: Tensor | None = None,
         intensities: Tensor | None = None,
+        context: Tensor | None = None,
+        context_mask: Tensor | None = None,
+        context_same_speaker: Tensor | None = None,
     ) -> HriEmoOutput:
         text_in, audio_in, batch = prepare_inputs(self.config, text, text_mask, audio, audio_mask)
         require_any_modality(text_in, audio_in, batch)
@@ -63,8 +74,16 @@ class HriEmoModel(HriEmoPreTrainedModel):
         audio_states, audio_valid, has_audio = self._embed(
             audio_in, self.audio_projection, self.audio_placeholder, batch
         )
+        context_states, context_mask = self._context(context, context_mask, context_same_speaker)
         result = self.backbone(
-            text_states, text_valid, audio_states, audio_valid, has_text, has_audio
+            text_states,
+            text_valid,
+            audio_states,
+            audio_valid,
+            has_text,
+            has_audio,
+            context_states,
+            context_mask,
         )
         beta_mean = masked_mean(result.beta, text_valid).mean(dim=-1)  # (B,)
         output = self._output(
@@ -78,11 +97,31 @@ class HriEmoModel(HriEmoPreTrainedModel):
             alignment=result.alignment,
             attribution=result.attribution,
             fused_mask=text_valid,
+            context_attribution=result.context_attribution,
         )
         both = has_text & has_audio
         if output.loss is not None and self.config.beta_cost > 0 and both.any():
             output.loss = output.loss + self.config.beta_cost * beta_mean[both].mean()
         return output
+
+    def _context(
+        self, context: Tensor | None, mask: Tensor | None, same_speaker: Tensor | None
+    ) -> tuple[Tensor | None, Tensor | None]:
+        """Encoded past turns (B, K, d) and their mask, or (None, None) without context."""
+        if context is None:
+            return None, None
+        if self.context_encoder is None:
+            raise InputShapeError(
+                "this model was built without conversation context (context_turns=0); "
+                "train it with data.context_turns > 0 to pass past turns"
+            )
+        device = self.text_placeholder.device
+        if mask is None:
+            mask = torch.ones(context.shape[:2], dtype=torch.bool, device=device)
+        mask = mask.to(device)
+        if same_speaker is not None:
+            same_speaker = same_speaker.to(device)
+        return self.context_encoder(context.to(device), mask, same_speaker), mask
 
     @staticmethod
     def _embed(

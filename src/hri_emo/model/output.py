@@ -28,6 +28,9 @@ class HriEmoOutput:
     attribution: Tensor | None = None  # (B, E, L) emotion->position attention (last decoder layer)
     fused_mask: Tensor | None = None  # (B, L) bool, valid fused positions
     intensity: Tensor | None = None  # (B, E) predicted 0..3 intensities (intensity head only)
+    # (B, E, K) emotion->past-turn attention (newest first), same softmax as `attribution`; only
+    # with conversation context. Then attribution + context_attribution sum to 1 per emotion.
+    context_attribution: Tensor | None = None
 
 
 # A pytree node, so torch.export / torch.compile can return it (as HF does for ModelOutput).

@@ -51,6 +51,8 @@ class DataConfig:
     `allow_unseen_labels`: a label that the validation or test split has but training never
     saw stops training (the model cannot learn it) unless this is true; then training warns,
     and evaluation reports those classes separately from the classes seen in training.
+    `context_turns`: k > 0 lets the model (hriemo only) read the text features of up to k
+    preceding turns of the same dialogue (the corpus needs dialogue ids and turns); 0 = off.
     """
 
     corpus: str = MISSING
@@ -68,6 +70,7 @@ class DataConfig:
     standardize: list[str] = field(default_factory=list)
     max_text_len: int | None = None
     max_audio_len: int | None = None
+    context_turns: int = 0
     batch_size: int = 32
     eval_batch_size: int | None = None
     shuffle: bool = True
@@ -212,6 +215,7 @@ RANGES = (
     ("data.num_workers", 0, False),
     ("data.max_text_len", 1, False),
     ("data.max_audio_len", 1, False),
+    ("data.context_turns", 0, False),
     ("optim.lr", 0.0, True),
     ("optim.weight_decay", 0.0, False),
     ("optim.warmup_fraction", 0.0, False),

@@ -15,6 +15,7 @@ import numpy as np
 from torch.utils.data import DataLoader
 
 from hri_emo.data.dataset import EmotionDataset, RecordFeatureSource, encode_target
+from hri_emo.data.dialogues import past_turns
 from hri_emo.data.feature_store import FeatureStore
 from hri_emo.data.mixed_source import MixedSource
 from hri_emo.data.records import Corpus, UtteranceRecord
@@ -73,6 +74,8 @@ class EmotionDataModule(L.LightningDataModule):
         cfg = self.config
         if self.corpus is None:
             self.corpus = load_corpus(cfg)
+        if cfg.context_turns:  # fail before training: context needs dialogues in turn order
+            past_turns(self.corpus.records, cfg.context_turns, str(cfg.corpus))
         self.records = self._split_records(self.corpus)
         for modality, location in (("text", cfg.text_features), ("audio", cfg.audio_features)):
             if location is not None:
@@ -105,6 +108,7 @@ class EmotionDataModule(L.LightningDataModule):
                 audio_source=audio,
                 max_text_len=self.config.max_text_len,
                 max_audio_len=self.config.max_audio_len,
+                context_turns=self.config.context_turns,
             )
         return self._datasets[stage]
 

@@ -60,6 +60,7 @@ DATA_DERIVED_FIELDS = (
     "task",
     "pos_weight",
     "class_weights",
+    "context_turns",
 )
 
 
@@ -125,6 +126,12 @@ def build_module(cfg: ExperimentConfig, datamodule: EmotionDataModule) -> Emotio
         model = create_model(cfg.model.name, **overrides)
     except ConfigError as err:
         raise _with_params_key(err, cfg) from err
+    if cfg.data.context_turns and model.config.architecture != "hriemo":
+        raise ConfigError(
+            f"data.context_turns={cfg.data.context_turns}: conversation context is an option of "
+            f"the hriemo models, not of {cfg.model.name!r} ({model.config.architecture})",
+            key="data.context_turns",
+        )
     return EmotionLightningModule(
         model,
         optim=cfg.optim,
@@ -177,6 +184,8 @@ def model_overrides(
         overrides[f"{modality}_layers"] = int(extra.get("num_layers", 1))
     if cfg.train.class_weights:
         overrides.update(datamodule.class_weights())
+    if cfg.data.context_turns:
+        overrides["context_turns"] = cfg.data.context_turns
     return overrides
 
 

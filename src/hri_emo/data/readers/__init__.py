@@ -1,7 +1,7 @@
 """Corpus readers: one module per on-disk format, all producing a `Corpus` of `UtteranceRecord`s.
 
     >>> sorted(list_formats())
-    ['iemocap', 'manifest', 'mosei_csd', 'mult_pickle']
+    ['iemocap', 'manifest', 'meld', 'mosei_csd', 'mult_pickle']
 
 `read_corpus(path)` picks the format from the path (a folder with Session1..5 -> "iemocap";
 .csd files or a folder of them -> "mosei_csd"; .pkl -> "mult_pickle"; .csv/.jsonl ->
@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 # Importing the format modules registers their readers (order = detection order).
-from hri_emo.data.readers import iemocap, manifest, mosei_csd, mult_pickle  # noqa: F401
+from hri_emo.data.readers import iemocap, manifest, meld, mosei_csd, mult_pickle  # noqa: F401
 from hri_emo.data.readers.registry import (
     ReaderSpec,
     detect_format,

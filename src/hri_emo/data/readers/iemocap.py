@@ -101,7 +101,7 @@ def _split_of(session: int, test_session: int | None, valid_session: int | None)
 
 
 def _record(
-    turn: dict, session_dir: Path, session: int, label: str, text: str | None
+    turn: dict, session_dir: Path, session: int, label: str, text: str | None, index: int
 ) -> UtteranceRecord:
     turn_id = str(turn["id"])
     match = TURN_ID.match(turn_id)
@@ -116,6 +116,8 @@ def _record(
         speaker=f"Ses{match.group('session')}_{match.group('gender')}",
         wav_path=session_dir / "sentences" / "wav" / dialog / f"{turn_id}.wav",
         label=label,
+        dialogue=dialog,
+        turn=index,
         labels={
             "valence": float(turn["v"]),
             "arousal": float(turn["a"]),
@@ -140,13 +142,15 @@ def _read_session(
     evaluations = sorted((session_dir / "dialog" / "EmoEvaluation").glob("Ses*.txt"))
     for evaluation in evaluations:
         transcripts = parse_transcripts(session_dir / "dialog" / "transcriptions" / evaluation.name)
-        for turn in parse_evaluation(evaluation):
+        # turn index = rank by start time among all of the dialog's turns (left-out ones too)
+        turns = sorted(parse_evaluation(evaluation), key=lambda t: (float(t["start"]), t["id"]))
+        for index, turn in enumerate(turns):
             label = mapping.get(str(turn["label"]))
             if label is None:
                 dropped[f"label {turn['label']!r}"] += 1
                 continue
             text = transcripts.get(str(turn["id"]))
-            records.append(_record(turn, session_dir, session, label, text))
+            records.append(_record(turn, session_dir, session, label, text, index))
     return records
 
 

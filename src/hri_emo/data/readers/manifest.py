@@ -1,8 +1,10 @@
 """Plain manifests (CSV or JSONL, one utterance per row): how a team brings its own recordings.
 
 Columns (names configurable): id, split, text, wav (relative to the manifest's folder or
-absolute), start/end (seconds within the wav), speaker; precomputed per-utterance features as
-numbered columns by modality prefix (`audio_0..audio_N` -> features["audio"], shape (N+1,));
+absolute), start/end (seconds within the wav), speaker, dialogue and turn (conversation id and
+the utterance's integer position in it; turns must increase within a dialogue); precomputed
+per-utterance features as numbered columns by modality prefix (`audio_0..audio_N` ->
+features["audio"], shape (N+1,));
 labels as one class column (single-label) or one score column per emotion (multi-label).
 Every other column is kept in `record.extra` (e.g. MOSI's video_id for group splits).
 """
@@ -13,6 +15,7 @@ import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from hri_emo.data.dialogues import group_dialogues
 from hri_emo.data.readers.common import check_emotions
 from hri_emo.data.readers.manifest_rows import (
     Columns,
@@ -80,6 +83,8 @@ def resolve_columns(header: Sequence[str], source: str, options: ManifestOptions
         start=optional(options.start_column),
         end=optional(options.end_column),
         speaker=optional(options.speaker_column),
+        dialogue=optional(options.dialogue_column),
+        turn=optional(options.turn_column),
         label=label,
         emotions=list(emotions) if emotions is not None else None,
         features={m: cols for m, cols in features.items() if cols},
@@ -105,6 +110,8 @@ def read_manifest(
     start_column: str = "start",
     end_column: str = "end",
     speaker_column: str = "speaker",
+    dialogue_column: str = "dialogue",
+    turn_column: str = "turn",
     label_column: str | None = "label",
     label_map: Mapping[str, str] | None = None,
     emotion_columns: Sequence[str] | None = None,
@@ -138,6 +145,8 @@ def read_manifest(
         start_column=start_column,
         end_column=end_column,
         speaker_column=speaker_column,
+        dialogue_column=dialogue_column,
+        turn_column=turn_column,
         label_column=label_column,
         label_map={class_value(k): str(v) for k, v in label_map.items()} if label_map else None,
         emotion_columns=list(emotion_columns) if emotion_columns is not None else None,
@@ -156,6 +165,7 @@ def read_manifest(
     if not records:
         raise DataError(f"{path}: manifest has a header but no utterances")
     _ensure_unique(records, lines, path)
+    group_dialogues(records, str(path))  # DataError for repeated or out-of-order turns
     if test_speakers is not None or valid_speakers is not None:
         records = assign_splits_by_group(
             records, "speaker", test_speakers or (), valid_speakers or ()

@@ -34,6 +34,8 @@ class ManifestOptions:
     start_column: str
     end_column: str
     speaker_column: str
+    dialogue_column: str
+    turn_column: str
     label_column: str | None
     label_map: dict[str, str] | None
     emotion_columns: list[str] | None
@@ -54,6 +56,8 @@ class Columns:
     start: str | None
     end: str | None
     speaker: str | None
+    dialogue: str | None
+    turn: str | None
     label: str | None
     emotions: list[str] | None  # multi-label score columns
     features: dict[str, list[str]] = field(default_factory=dict)  # modality -> ordered columns
@@ -193,6 +197,8 @@ class RowParser:
             label=self._label(row, where),
             labels=self._scores(row, where),
             features=self._features(row, where),
+            dialogue=self._text(row, c.dialogue),
+            turn=self._turn(row, where),
             extra={k: row[k] for k in c.extra if k in row},
         )
 
@@ -218,6 +224,17 @@ class RowParser:
         if column is None or _blank(row.get(column)):
             return None
         return _number(row[column], where, column)
+
+    def _turn(self, row: Mapping[str, object], where: str) -> int | None:
+        column = self.columns.turn
+        if column is None or _blank(row.get(column)):
+            if self._text(row, self.columns.dialogue) is not None:
+                raise DataError(f"{where}: has a dialogue but no turn index in column {column!r}")
+            return None
+        value = _number(row[column], where, column)
+        if not value.is_integer():
+            raise DataError(f"{where}: turn {row[column]!r} in column {column!r} is not an integer")
+        return int(value)
 
     def _label(self, row: Mapping[str, object], where: str) -> str | None:
         column = self.columns.label

@@ -1,0 +1,107 @@
+"""Dialogue structure of a corpus: checking turn order and finding each turn's past context.
+
+A record belongs to a conversation when it has `dialogue` (an id) and `turn` (its position).
+Within a dialogue, turns must appear in increasing order, each once: a repeated or decreasing
+turn is a DataError naming the dialogue. Gaps in the numbering (a turn the corpus left out) are
+allowed and counted, so `data inspect` can report them; context then just skips the gap.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from hri_emo.data.records import UtteranceRecord
+from hri_emo.errors import ConfigError, DataError
+
+
+@dataclass
+class DialogueSummary:
+    """How many dialogues and turns a corpus has, and which dialogues miss turns."""
+
+    dialogues: int = 0
+    turns: int = 0  # records with a dialogue
+    without_dialogue: int = 0  # records with no dialogue id
+    missing_turns: dict[str, list[int]] = field(default_factory=dict)  # dialogue -> gaps
+
+    @property
+    def missing_count(self) -> int:
+        return sum(len(gaps) for gaps in self.missing_turns.values())
+
+
+def group_dialogues(
+    records: Sequence[UtteranceRecord], source: str = "corpus"
+) -> dict[str, list[int]]:
+    """dialogue -> indices of its records in turn order; DataError for disordered turns."""
+    groups: dict[str, list[int]] = defaultdict(list)
+    for index, record in enumerate(records):
+        if record.dialogue is None:
+            continue
+        if record.turn is None:
+            raise DataError(
+                f"{source}: utterance {record.id!r} of dialogue {record.dialogue!r} "
+                "has no turn index"
+            )
+        previous = groups[record.dialogue]
+        if previous:
+            last = records[previous[-1]]
+            if record.turn == last.turn:
+                raise DataError(
+                    f"{source}: dialogue {record.dialogue!r} has turn {record.turn} twice "
+                    f"(utterances {last.id!r} and {record.id!r})"
+                )
+            if record.turn < last.turn:
+                raise DataError(
+                    f"{source}: dialogue {record.dialogue!r} has turns out of order: turn "
+                    f"{record.turn} ({record.id!r}) comes after turn {last.turn} ({last.id!r})"
+                )
+        previous.append(index)
+    return dict(groups)
+
+
+def check_dialogues(
+    records: Sequence[UtteranceRecord], source: str = "corpus", first_turn: int | None = None
+) -> DialogueSummary:
+    """Validate turn order (DataError) and summarise dialogues and their missing turns.
+
+    A dialogue misses turn t when it has a later turn but not t, counting from `first_turn`
+    (None: from the dialogue's first turn, so 0- and 1-based numbering both work).
+    """
+    groups = group_dialogues(records, source)
+    summary = DialogueSummary(
+        dialogues=len(groups),
+        turns=sum(len(g) for g in groups.values()),
+        without_dialogue=sum(r.dialogue is None for r in records),
+    )
+    for dialogue, indices in groups.items():
+        turns = {records[i].turn for i in indices}
+        start = min(turns) if first_turn is None else min(first_turn, *turns)
+        gaps = sorted(set(range(start, max(turns) + 1)) - turns)
+        if gaps:
+            summary.missing_turns[dialogue] = gaps
+    return summary
+
+
+def past_turns(
+    records: Sequence[UtteranceRecord], k: int, source: str = "corpus"
+) -> list[list[int]]:
+    """For each record, the indices of up to `k` preceding turns of its dialogue, newest first.
+
+    Causal by construction: only turns with a smaller turn index are ever listed. ConfigError
+    when no record has a dialogue (context needs dialogue ids and turns).
+    """
+    if k < 1:
+        return [[] for _ in records]
+    if not any(r.dialogue is not None for r in records):
+        raise ConfigError(
+            f"{source}: context_turns={k} needs dialogue ids and turn indices, but no utterance "
+            "has a dialogue (manifests: add `dialogue` and `turn` columns; or set "
+            "data.context_turns=0)",
+            key="data.context_turns",
+        )
+    context: list[list[int]] = [[] for _ in records]
+    for indices in group_dialogues(records, source).values():
+        for position, index in enumerate(indices):
+            context[index] = indices[max(0, position - k) : position][::-1]
+    return context
