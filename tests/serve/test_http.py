@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from hri_emo.explain.result import UtteranceExplanation
+from hri_emo.explain.result import ARRAY_FIELDS, UtteranceExplanation
 from hri_emo.serve.schemas import ExplanationBody
 
 pytestmark = pytest.mark.timeout(120)
@@ -56,16 +56,7 @@ def test_json_pcm_with_maps_matches_the_explanation_type(server, speech, sentenc
     assert explanation.alignment.shape == (len(explanation.words), len(explanation.frame_times))
     assert explanation.attribution.shape == (len(explanation.emotions), len(explanation.words))
     documented = {f for f in ExplanationBody.model_fields}
-    arrays = {
-        "frame_times",
-        "alignment",
-        "attribution",
-        "frame_attribution",
-        "beta_per_word",
-        "beta_std_per_word",
-        "beta_per_dim",
-        "envelope",
-    }
+    arrays = set(ARRAY_FIELDS)  # the maps, present with maps=true
     assert {f.name for f in fields(UtteranceExplanation)} - arrays <= documented
 
 

@@ -61,6 +61,9 @@ class ExplanationBody(BaseModel):
     attribution_method: str = Field(
         "attention", description='"attention" or "integrated-gradients"'
     )
+    context_turns: list[str] | None = Field(
+        None, description="previous turns of the dialogue the model read (context models only)"
+    )
 
 
 class PredictResponse(BaseModel):
