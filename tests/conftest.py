@@ -65,3 +65,15 @@ def tiny_bert_dir(tmp_path_factory) -> Path:
     )  # fmt: skip
     BertModel(config).save_pretrained(folder)
     return folder
+
+
+@pytest.fixture(scope="session")
+def embedded_model_dir(tmp_path_factory) -> Path:
+    """An untrained save_pretrained hriemo-v2 with the embedded encoders' 384-d inputs (the
+    weights do not matter where only the path through the encoders is tested)."""
+    from hri_emo.model import create_model
+
+    torch.manual_seed(0)
+    folder = tmp_path_factory.mktemp("embedded_model") / "model"
+    create_model("hriemo-v2", text_dim=384, audio_dim=384).save_pretrained(folder)
+    return folder

@@ -109,19 +109,6 @@ SPOKEN = [
 
 
 @pytest.fixture(scope="session")
-def embedded_model_dir(tmp_path_factory) -> Path:
-    """An untrained save_pretrained hriemo-v2 with the embedded encoders' 384-d inputs."""
-    import torch
-
-    from hri_emo.model import create_model
-
-    torch.manual_seed(0)
-    folder = tmp_path_factory.mktemp("embedded_model") / "model"
-    create_model("hriemo-v2", text_dim=384, audio_dim=384).save_pretrained(folder)
-    return folder
-
-
-@pytest.fixture(scope="session")
 def asr_recognizer(embedded_model_dir):
     """The recognizer of `embedded_model_dir` with the embedded Whisper tiny.en ASR."""
     from hri_emo.inference import EmotionRecognizer

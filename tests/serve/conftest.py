@@ -12,7 +12,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 import uvicorn
 
 from hri_emo.serve.app import create_app, uvicorn_options
@@ -32,14 +31,9 @@ def sentences() -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def model_dir(tmp_path_factory) -> Path:
+def model_dir(embedded_model_dir) -> Path:
     """save_pretrained hriemo-v2 with 384-d inputs: the embedded encoders' dimensions."""
-    from hri_emo.model import create_model
-
-    torch.manual_seed(0)
-    folder = tmp_path_factory.mktemp("serve_model") / "model"
-    create_model("hriemo-v2", text_dim=384, audio_dim=384).save_pretrained(folder)
-    return folder
+    return embedded_model_dir
 
 
 @pytest.fixture(scope="session")
