@@ -98,3 +98,24 @@ def test_json_round_trip_keeps_every_map():
     assert back.predicted == result.predicted and back.words == WORDS
     compact = result.to_dict(maps=False)
     assert "alignment" not in compact and compact["probabilities"] == result.probabilities
+
+
+def test_pooled_readout_logit_sources_sum_to_the_logit():
+    torch.manual_seed(0)
+    model = create_model(
+        "hriemo-v2", text_dim=DIM, audio_dim=DIM, hidden_dim=16, num_heads=2, pooled_readout=True
+    )
+    for readout in (model.text_readout, model.audio_readout):
+        torch.nn.init.normal_(readout.linear.weight)  # as trained (they start at zero)
+    rec = EmotionRecognizer(model)
+    result = rec.classify_features(features(4), features(7), words=WORDS, frame_times=FRAMES)
+    assert set(result.logit_sources) == set(rec.emotions)
+    probabilities = np.array([result.probabilities[e] for e in rec.emotions])
+    logits = np.array([sum(result.logit_sources[e].values()) for e in rec.emotions])
+    np.testing.assert_allclose(1 / (1 + np.exp(-logits)), probabilities, atol=1e-6)
+    beta = result.beta_mean
+    for sources in result.logit_sources.values():
+        assert set(sources) == {"decoder", "pooled_text", "pooled_audio"}
+    assert 0 < beta < 1 and any(s["pooled_audio"] != 0 for s in result.logit_sources.values())
+    assert json.loads(json.dumps(result.to_dict()))["logit_sources"] == result.logit_sources
+    assert recognizer("hriemo-v1").classify_features(features(4)).logit_sources is None

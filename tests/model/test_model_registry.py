@@ -31,7 +31,7 @@ def test_v1_and_v2_presets():
     v1, v2 = get_config("hriemo-v1"), get_config("hriemo-v2")
     assert (v1.fusion, v1.num_fusion_layers, v1.dropout) == ("cross_modal", 2, 0.1)
     assert (v2.fusion, v2.num_fusion_layers) == ("simplified", 1)
-    assert v2.dropout >= 0.3 and v2.input_dropout >= 0.3
+    assert not v2.audio_residual and v2.pooled_readout and not v1.pooled_readout
     assert v1.hidden_dim == v2.hidden_dim == 128
 
 

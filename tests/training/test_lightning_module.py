@@ -98,6 +98,18 @@ def test_parameter_groups_give_the_text_encoder_its_own_rate(
     assert module.model.config.text_dim == 16  # the encoder's width, not the store's
 
 
+def test_pooled_readouts_train_at_their_own_rate(tiny_singlelabel, tmp_path):
+    extra = ("model.name=hriemo-v2", "optim.lr=0.002", "optim.readout_lr_scale=5")
+    cfg, datamodule = _datamodule(tiny_singlelabel, tmp_path, *extra)
+    module = build_module(cfg, datamodule)
+    groups = {g["name"]: g for g in module.parameter_groups()}
+    readouts = [*module.model.text_readout.parameters(), *module.model.audio_readout.parameters()]
+    assert {id(p) for p in groups["pooled_readout"]["params"]} == {id(p) for p in readouts}
+    assert groups["pooled_readout"]["lr"] == pytest.approx(0.01)
+    grouped = [p for g in groups.values() for p in g["params"]]
+    assert len(grouped) == len({id(p) for p in grouped}) == len(list(module.model.parameters()))
+
+
 def test_finetuning_trains_saves_and_evaluates_the_encoder(
     tiny_singlelabel, tmp_path, tiny_bert_dir
 ):

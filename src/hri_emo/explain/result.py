@@ -9,6 +9,9 @@ Lt words (text positions), La audio frames, d hidden size.
 - `frame_attribution` (E, La): which audio frames drove each emotion: attribution rolled out
   through the alignment (attribution @ alignment), or the audio-only model's own attribution.
   `attribution_method` says whether these are attention maps or Integrated Gradients.
+- `logit_sources` (models with the pooled read-out): per emotion, how much of its logit came
+  from the emotion decoder (explained by the maps above) and from the pooled text and audio
+  read-outs (a linear probe of the mean features, weighted by 1 - beta and beta).
 - `beta_per_word` (Lt,): how much audio each word's fused state took (mean over dimensions),
   `beta_std_per_word` its spread over dimensions, `beta_per_dim` (d,) the mean over words.
 
@@ -75,6 +78,9 @@ class UtteranceExplanation:
     # `attribution`, so per emotion words + context turns sum to 1
     context_turns: list[str] | None = None
     context_attribution: np.ndarray | None = None
+    # models with `pooled_readout`: emotion -> {"decoder", "pooled_text", "pooled_audio"}, the
+    # parts of the emotion's logit (they sum to it)
+    logit_sources: dict[str, dict[str, float]] | None = None
 
     # -- views ------------------------------------------------------------------------------
 
@@ -176,6 +182,8 @@ def explanation_from_output(
         turns = len(context["context_turns"])
         weights = out.context_attribution[index, :, :turns]  # (E, K) past turns, newest first
         maps["context_attribution"] = weights.detach().double().cpu().numpy()
+    if out.pooled_share is not None:
+        maps["logit_sources"] = _logit_sources(out, index, emotions)
     notes = list(context.pop("notes", [])) + _notes(out, n_words, n_frames)
     return UtteranceExplanation(
         emotions=list(emotions),
@@ -221,6 +229,15 @@ def _maps(
         maps["beta_std_per_word"] = per_word.std(axis=-1)
         maps["beta_per_dim"] = per_word.mean(axis=0)
     return maps
+
+
+def _logit_sources(out: HriEmoOutput, i: int, emotions: list[str]) -> dict[str, dict[str, float]]:
+    shares = out.pooled_share[i].detach().double().cpu().numpy()  # (E, 2) text, audio
+    decoder = out.logits[i].detach().double().cpu().numpy() - shares.sum(axis=-1)
+    return {
+        e: {"decoder": float(d), "pooled_text": float(t), "pooled_audio": float(a)}
+        for e, d, (t, a) in zip(emotions, decoder, shares)
+    }
 
 
 def _notes(out: HriEmoOutput, n_words: int, n_frames: int) -> list[str]:

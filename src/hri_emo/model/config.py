@@ -49,6 +49,11 @@ class HriEmoConfig:
     # Cost per unit of mean beta (items with both modalities) added to the loss: audio is let in
     # only where it lowers the task loss by more, so beta reads as "how much audio was needed".
     beta_cost: float = 0.0
+    # hriemo only: add a linear read-out of each modality's mean-pooled input features to the
+    # logits, weighted by the item's mean beta (model/pooled.py). A probe of pooled features is
+    # the strongest classifier on small corpora; this keeps the model at least that good.
+    pooled_readout: bool = False
+    pooled_dropout: float = 0.0  # dropout on the pooled vectors of that read-out
     positional: bool = True  # sinusoidal positions added to sequence inputs
     intensity_head: bool = False  # extra per-emotion regression of 0..3 intensities
     intensity_loss_weight: float = 1.0
@@ -106,7 +111,7 @@ class HriEmoConfig:
             (self.beta_cost >= 0, "beta_cost", ">= 0"),
             (self.context_turns >= 0, "context_turns", ">= 0"),
         ]
-        for rate_name in ("dropout", "attention_dropout", "input_dropout"):
+        for rate_name in ("dropout", "attention_dropout", "input_dropout", "pooled_dropout"):
             rate = getattr(self, rate_name)
             checks.append((0.0 <= rate < 1.0, rate_name, "a rate in [0, 1)"))
         for weights_name in ("pos_weight", "class_weights"):

@@ -27,6 +27,7 @@ from hri_emo.model.context import ContextEncoder
 from hri_emo.model.inputs import ModalityInput, prepare_inputs, require_any_modality
 from hri_emo.model.layers import ModalityProjection, masked_mean
 from hri_emo.model.output import HriEmoOutput
+from hri_emo.model.pooled import PooledReadout
 from hri_emo.model.pretrained import HriEmoPreTrainedModel
 
 
@@ -52,6 +53,11 @@ class HriEmoModel(HriEmoPreTrainedModel):
             self.audio_placeholder = nn.Parameter(0.02 * torch.randn(d))
         self.backbone = FusionWithEmotionDecoder(config)
         self.context_encoder = ContextEncoder(config) if config.context_turns > 0 else None
+        self.text_readout = self.audio_readout = None
+        if config.pooled_readout:
+            e, drop = config.num_emotions, config.pooled_dropout
+            self.text_readout = PooledReadout(config.text_dim, config.text_layers, e, drop)
+            self.audio_readout = PooledReadout(config.audio_dim, config.audio_layers, e, drop)
 
     def forward(
         self,
@@ -86,9 +92,13 @@ class HriEmoModel(HriEmoPreTrainedModel):
             context_mask,
         )
         beta_mean = masked_mean(result.beta, text_valid).mean(dim=-1)  # (B,)
+        logits, pooled_share = result.logits, None
+        if self.text_readout is not None:
+            pooled_share = self._pooled_share(text_in, audio_in, beta_mean, batch)  # (B, E, 2)
+            logits = logits + pooled_share.sum(dim=-1)
         output = self._output(
             self.backbone.heads,
-            result.logits,
+            logits,
             result.intensity,
             labels,
             intensities,
@@ -98,6 +108,7 @@ class HriEmoModel(HriEmoPreTrainedModel):
             attribution=result.attribution,
             fused_mask=text_valid,
             context_attribution=result.context_attribution,
+            pooled_share=pooled_share,
         )
         both = has_text & has_audio
         if output.loss is not None and self.config.beta_cost > 0 and both.any():
@@ -122,6 +133,28 @@ class HriEmoModel(HriEmoPreTrainedModel):
         if same_speaker is not None:
             same_speaker = same_speaker.to(device)
         return self.context_encoder(context.to(device), mask, same_speaker), mask
+
+    def _pooled_share(
+        self,
+        text: ModalityInput | None,
+        audio: ModalityInput | None,
+        beta_mean: Tensor,
+        batch: int,
+    ) -> Tensor:
+        """(B, E, 2): the logits of the pooled text and audio read-outs, weighted by 1 - beta
+        and beta; zero for a modality the batch does not have."""
+        shares = []
+        for modality, readout, weight in (
+            (text, self.text_readout, 1.0 - beta_mean),
+            (audio, self.audio_readout, beta_mean),
+        ):
+            if modality is None:
+                shares.append(beta_mean.new_zeros(batch, self.config.num_emotions))
+                continue
+            mask = modality.mask.to(beta_mean.device)
+            logits = readout(modality.features.to(beta_mean.device), mask)  # (B, E)
+            shares.append(weight[:, None] * logits)
+        return torch.stack(shares, dim=-1)
 
     @staticmethod
     def _embed(

@@ -31,6 +31,10 @@ class HriEmoOutput:
     # (B, E, K) emotion->past-turn attention (newest first), same softmax as `attribution`; only
     # with conversation context. Then attribution + context_attribution sum to 1 per emotion.
     context_attribution: Tensor | None = None
+    # (B, E, 2) the part of each logit that the pooled read-outs of text and audio contributed
+    # (already weighted by 1 - beta_mean and beta_mean); only with `pooled_readout`. The rest
+    # of the logit comes from the emotion decoder, whose attention is `attribution`.
+    pooled_share: Tensor | None = None
 
 
 # A pytree node, so torch.export / torch.compile can return it (as HF does for ModelOutput).

@@ -113,15 +113,23 @@ def hriemo_v1() -> HriEmoConfig:
 @register_preset("hriemo-v2")
 def hriemo_v2() -> HriEmoConfig:
     """Simplified fusion (text->audio only, audio enters through the BetaGate alone), 1 layer,
-    high dropout: robust on noisy corpora, and beta = 0 means the text alone."""
+    plus the pooled read-out (a linear probe of each modality's mean features, weighted by
+    beta): beta = 0 means the text alone.
+
+    Chosen on validation splits of EmoDB and CMU-MOSI (docs/benchmarks.md, "How the v2 recipe
+    was chosen"): the pooled read-out raised EmoDB validation accuracy from 0.770 to 0.848, and
+    dropout 0.1 (instead of 0.4 / attention 0.2 / input 0.3) to 0.869; on MOSI the low dropout
+    was better too (0.784 vs 0.761).
+    """
     return HriEmoConfig(
         name="hriemo-v2",
         fusion="simplified",
         audio_residual=False,
         num_fusion_layers=1,
-        dropout=0.4,
-        attention_dropout=0.2,
-        input_dropout=0.3,
+        dropout=0.1,
+        attention_dropout=0.1,
+        input_dropout=0.0,
+        pooled_readout=True,
     )
 
 

@@ -64,6 +64,11 @@ class ExplanationBody(BaseModel):
     context_turns: list[str] | None = Field(
         None, description="previous turns of the dialogue the model read (context models only)"
     )
+    logit_sources: dict[str, dict[str, float]] | None = Field(
+        None,
+        description="per emotion, the parts of its logit from the emotion decoder and the "
+        "pooled text and audio read-outs (models with pooled_readout only)",
+    )
 
 
 class PredictResponse(BaseModel):

@@ -124,6 +124,10 @@ class OptimConfig:
     warmup_fraction: float = 0.05
     min_lr_fraction: float = 0.0
     gradient_clip_val: float = 1.0
+    # The pooled read-outs (`model.pooled_readout`) train at readout_lr_scale x lr: a linear
+    # probe of pooled features needs ~10x the rate of the attention layers to converge within
+    # the epochs early stopping allows (docs/benchmarks.md, "How the v2 recipe was chosen").
+    readout_lr_scale: float = 10.0
 
 
 @dataclass

@@ -175,16 +175,30 @@ class EmotionLightningModule(L.LightningModule):
         }
 
     def parameter_groups(self) -> list[dict]:
-        """AdamW groups: fusion-model weights (decayed), its biases and norms (not decayed), and,
-        when fine-tuning, the text encoder with its own learning rate and weight decay."""
-        decay, no_decay = [], []
-        for parameter in self.model.parameters():
-            if parameter.requires_grad:
+        """AdamW groups: fusion-model weights (decayed), its biases and norms (not decayed), the
+        pooled read-outs at `optim.readout_lr_scale` x lr, and, when fine-tuning, the text
+        encoder with its own learning rate and weight decay."""
+        decay, no_decay, readout = [], [], []
+        for name, parameter in self.model.named_parameters():
+            if not parameter.requires_grad:
+                continue
+            if name.startswith(("text_readout.", "audio_readout.")):
+                readout.append(parameter)
+            else:
                 (decay if parameter.ndim >= 2 else no_decay).append(parameter)
         groups = [
             {"params": decay, "weight_decay": self.optim.weight_decay, "name": "model"},
             {"params": no_decay, "weight_decay": 0.0, "name": "model_no_decay"},
         ]
+        if readout:
+            groups.append(
+                {
+                    "params": readout,
+                    "lr": self.optim.readout_lr_scale * self.optim.lr,
+                    "weight_decay": self.optim.weight_decay,
+                    "name": "pooled_readout",
+                }
+            )
         if self.text_encoder is not None:
             encoder_params = [p for p in self.text_encoder.parameters() if p.requires_grad]
             groups.append(

@@ -1,0 +1,50 @@
+"""`PooledReadout`: a linear read-out of each modality's mean-pooled input features.
+
+Dimension letters: B batch, L positions, K encoder layers, D' features per layer, E emotions.
+
+On small corpora (EmoDB: ~320 training utterances) a logistic regression on mean-pooled encoder
+features beats any attention model trained from scratch on the sequences. This module gives the
+model that probe as a residual path: each modality's features are layer-normalised per encoder
+layer (no affine), mean-pooled over the valid positions, and read out linearly into one logit
+per emotion. HriEmoModel weights the two read-outs with the item's mean beta, so the pooled
+evidence also goes through the gate: beta = 1 trusts the audio summary, 0 the text summary.
+
+Because the read-out is linear in the mean of per-position vectors, its logit splits exactly
+into one share per position (`position_shares`): the pooled path stays explainable per word and
+per frame.
+"""
+
+from __future__ import annotations
+
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+
+class PooledReadout(nn.Module):
+    """(B, L, K*D') features + (B, L) mask -> (B, E) logits of the pooled features."""
+
+    def __init__(self, in_dim: int, num_layers: int, num_emotions: int, dropout: float) -> None:
+        super().__init__()
+        self.num_layers, self.layer_dim = num_layers, in_dim // num_layers
+        self.dropout = nn.Dropout(dropout)
+        self.linear = nn.Linear(in_dim, num_emotions)
+        nn.init.zeros_(self.linear.weight)  # starts as "no opinion": the decoder path leads
+        nn.init.zeros_(self.linear.bias)
+
+    def normalized(self, features: Tensor, mask: Tensor) -> Tensor:
+        """Per-layer layer-normalised features (B, L, K*D'), zero at padded positions."""
+        layers = features.unflatten(-1, (self.num_layers, self.layer_dim))  # (B, L, K, D')
+        layers = F.layer_norm(layers.masked_fill(~mask[..., None, None], 0.0), (self.layer_dim,))
+        return layers.flatten(-2).masked_fill(~mask[..., None], 0.0)
+
+    def forward(self, features: Tensor, mask: Tensor) -> Tensor:
+        x = self.normalized(features, mask)
+        pooled = x.sum(dim=1) / mask.sum(dim=1, keepdim=True).clamp(min=1).to(x.dtype)  # (B, KD')
+        return self.linear(self.dropout(pooled))  # (B, E)
+
+    def position_shares(self, features: Tensor, mask: Tensor) -> Tensor:
+        """(B, E, L): each position's exact share of the pooled logits (without the bias);
+        summed over L it gives forward() - bias in eval mode."""
+        x = self.normalized(features, mask)  # (B, L, KD')
+        count = mask.sum(dim=1).clamp(min=1).to(x.dtype)  # (B,)
+        return (x @ self.linear.weight.T).transpose(1, 2) / count[:, None, None]
