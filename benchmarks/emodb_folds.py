@@ -71,7 +71,7 @@ def run_folds(args: argparse.Namespace, audio: Path, text: Path) -> dict[str, di
     def empty() -> dict:
         return {m: {k: [] for k in [*METRICS, "beta_mean"]} for m in args.models}
 
-    results = {"val": empty(), "test": empty()}
+    results = {"val": empty(), "test": empty(), "refit": empty()}
     for fold in [f for f in FOLDS if "".join(f) in args.folds]:
         overrides = fold_overrides(fold, audio, text) + args.extra
         overrides += [f"benchmark.models=[{','.join(args.models)}]"]
@@ -87,14 +87,89 @@ def run_folds(args: argparse.Namespace, audio: Path, text: Path) -> dict[str, di
                 if not cached.is_file():
                     metrics = evaluate(run_dir, "test", plots=False).metrics
                     cached.write_text(json.dumps(metrics))
-                for split, metrics in (
-                    ("val", run["metrics"]),
-                    ("test", json.loads(cached.read_text())),
-                ):
+                rows = [("val", run["metrics"]), ("test", json.loads(cached.read_text()))]
+                if args.refit:
+                    rows.append(("refit", refit(cfg, out, model, run["seed"])))
+                for split, metrics in rows:
                     for key in METRICS:
                         results[split][model][key].append(metrics[key])
                     results[split][model]["beta_mean"].append(metrics.get("beta_mean"))
+        for name, metrics in probe_metrics(cfg, audio).items():
+            split = "refit" if name.endswith("8 speakers") else "test"
+            row = results[split].setdefault(name, {k: [] for k in [*METRICS, "beta_mean"]})
+            for key in METRICS:
+                row[key].append(metrics[key])
         print(f"fold {'+'.join(fold)}: {time.perf_counter() - started:.0f} s", flush=True)
+    return results
+
+
+def refit(cfg, fold_dir: Path, model: str, seed: int) -> dict[str, float]:
+    """Train `model` again on training + validation speakers for the epochs its validated run
+    chose (best epoch + 1), without early stopping, and return the last checkpoint's test
+    metrics (cached in `refit/<model>/seed<k>/test.json`)."""
+    from hri_emo.training.benchmark import run_config
+    from hri_emo.training.checkpoint import LAST, checkpoint_dir
+    from hri_emo.training.evaluate import evaluate
+    from hri_emo.training.train import train
+
+    run_dir = fold_dir / "refit" / model / f"seed{seed}"
+    cached = run_dir / "test.json"
+    if cached.is_file():
+        return json.loads(cached.read_text())
+    chosen = checkpoint_dir(fold_dir / "runs" / model / f"seed{seed}") / "metrics.json"
+    epochs = json.loads(chosen.read_text())["best_epoch"] + 1
+    refit_cfg = run_config(cfg, model, seed)
+    refit_cfg.data.validation.fraction = 0.0  # the validation speaker trains too
+    refit_cfg.data.val_split = "train"  # logged only: nothing is selected on it
+    refit_cfg.train.patience = 0
+    refit_cfg.trainer.max_epochs = epochs
+    train(refit_cfg, run_dir=run_dir)
+    metrics = evaluate(checkpoint_dir(run_dir, LAST), "test", plots=False).metrics
+    metrics["epochs"] = epochs
+    cached.write_text(json.dumps(metrics))
+    return metrics
+
+
+def probe_metrics(cfg, audio: Path) -> dict[str, dict[str, float]]:
+    """The linear probe of the same audio features on the same split: StandardScaler +
+    LogisticRegression (C = 1) on mean-pooled all-layer Whisper frames, trained on the run's
+    training speakers ("7 speakers") and on training + validation speakers ("8 speakers", as
+    benchmarks/emodb_probe.py), evaluated on the held-out speakers."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from hri_emo.data.feature_store import FeatureStore
+    from hri_emo.training.datamodule import EmotionDataModule
+
+    datamodule = EmotionDataModule(cfg.data, seed=cfg.train.seed)
+    datamodule.setup("fit")
+    with FeatureStore.open(audio) as store:
+
+        def xy(records) -> tuple:
+            x = np.stack([store.read(r.id).features.mean(axis=0) for r in records])
+            return x, np.array([r.label for r in records])
+
+        train, val, test = (xy(datamodule.records[k]) for k in ("train", "val", "test"))
+    datamodule.close()
+    results = {}
+    for name, (x, y) in (
+        ("linear probe, 7 speakers", train),
+        (
+            "linear probe, 8 speakers",
+            (np.vstack([train[0], val[0]]), np.hstack([train[1], val[1]])),
+        ),
+    ):
+        probe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=3000, C=1.0))
+        predicted = probe.fit(x, y).predict(test[0])
+        results[name] = {
+            "accuracy": accuracy_score(test[1], predicted),
+            "ua": balanced_accuracy_score(test[1], predicted),
+            "weighted_f1": f1_score(test[1], predicted, average="weighted"),
+            "macro_f1": f1_score(test[1], predicted, average="macro"),
+        }
     return results
 
 
@@ -123,6 +198,12 @@ def main() -> None:
     parser.add_argument("--tag", default="default", help="output sub-folder of this recipe")
     parser.add_argument("--out", type=Path, default=Path("runs/emodb_folds"))
     parser.add_argument("--extra", action="append", default=[], help="config override")
+    parser.add_argument(
+        "--refit",
+        action="store_true",
+        help="also train each model on training + validation speakers for the epochs its "
+        "validated run chose, and report those on the held-out speakers",
+    )
     args = parser.parse_args()
     args.models = args.models.split(",")
     os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -132,7 +213,8 @@ def main() -> None:
     results = run_folds(args, audio, text)
     report = "\n".join(
         table(results[split], f"EmoDB `{args.tag}` ({args.extra}), {split} split")
-        for split in ("val", "test")
+        for split in ("val", "test", "refit")
+        if any(v["accuracy"] for v in results[split].values())
     )
     (args.out / args.tag / "folds.md").write_text(report)
     (args.out / args.tag / "folds.json").write_text(json.dumps(results, indent=2))

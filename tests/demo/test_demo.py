@@ -25,17 +25,20 @@ def demo(tmp_path_factory):
     mp.undo()
 
 
-def test_v2_beats_both_unimodal_baselines_on_unheard_voices(demo):
+def test_v2_reads_both_modalities_on_unheard_voices(demo):
     _, summary = demo
-    accuracy = summary["accuracy"]
-    assert accuracy["hriemo-v2"] > accuracy["text-only"] + 0.05
-    assert accuracy["hriemo-v2"] > accuracy["audio-only"] + 0.05
+    accuracy, by_carrier = summary["accuracy"], summary["accuracy_by_carrier"]
+    assert accuracy["hriemo-v2"] > max(accuracy["text-only"], accuracy["audio-only"])
+    # Where only the words carry the emotion the audio-only model is near chance, and where only
+    # the voice does, the text-only model is: v2 has to read the other modality there.
+    assert by_carrier["hriemo-v2"]["words"] > by_carrier["audio-only"]["words"] + 0.3
+    assert by_carrier["hriemo-v2"]["voice"] > by_carrier["text-only"]["voice"] + 0.3
 
 
 def test_beta_is_higher_where_the_voice_carries_the_emotion(demo):
     _, summary = demo
     beta = summary["beta_by_carrier"]
-    assert beta["voice"] > beta["words"] + 0.05
+    assert beta["voice"] > beta["words"] + 0.2
 
 
 def test_alignment_is_measured_on_every_test_word_and_the_report_is_written(demo):
