@@ -9,6 +9,10 @@ text, the text axis is just that placeholder (Lt = 1), and the fused sequence is
 context it gathered; alignment[:, 0] then shows which frames it attended to. An item gets the
 same output whether its modality is None for the batch or masked out (all False).
 
+Pooled read-out (config.pooled_readout, on in hriemo-v2): a linear probe of each modality's
+mean-pooled input features adds to the logits, weighted by 1 - beta_mean (text) and beta_mean
+(audio); `pooled_share` reports that part of each logit (see model/pooled.py).
+
 Conversation context (config.context_turns > 0): `context` (B, K, Dt) holds pooled text features
 of up to K preceding turns (newest first); a ContextEncoder turns them into K extra positions
 that the emotion queries attend to (see model/context.py). Without `context` the model runs on
