@@ -136,10 +136,8 @@ def probe_metrics(cfg, audio: Path) -> dict[str, dict[str, float]]:
     training speakers ("7 speakers") and on training + validation speakers ("8 speakers", as
     benchmarks/emodb_probe.py), evaluated on the held-out speakers."""
     import numpy as np
-    from sklearn.linear_model import LogisticRegression
+    from emodb_probe import make_probe
     from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
 
     from hri_emo.data.feature_store import FeatureStore
     from hri_emo.training.datamodule import EmotionDataModule
@@ -162,8 +160,7 @@ def probe_metrics(cfg, audio: Path) -> dict[str, dict[str, float]]:
             (np.vstack([train[0], val[0]]), np.hstack([train[1], val[1]])),
         ),
     ):
-        probe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=3000, C=1.0))
-        predicted = probe.fit(x, y).predict(test[0])
+        predicted = make_probe().fit(x, y).predict(test[0])
         results[name] = {
             "accuracy": accuracy_score(test[1], predicted),
             "ua": balanced_accuracy_score(test[1], predicted),

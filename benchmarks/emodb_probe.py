@@ -46,11 +46,16 @@ def pooled_features(corpus: Corpus, store_path: Path) -> tuple[np.ndarray, np.nd
     return features, np.array([r.label for r in kept]), np.array([r.speaker for r in kept])
 
 
+def make_probe():
+    """The linear probe every EmoDB comparison uses: StandardScaler + LogisticRegression (C=1)."""
+    return make_pipeline(StandardScaler(), LogisticRegression(max_iter=3000, C=1.0))
+
+
 def speaker_folds(x: np.ndarray, y: np.ndarray, speakers: np.ndarray) -> list[dict]:
     results = []
     for held_out in FOLDS:
         test = np.isin(speakers, held_out)
-        probe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=3000, C=1.0))
+        probe = make_probe()
         probe.fit(x[~test], y[~test])
         predicted = probe.predict(x[test])
         results.append(

@@ -99,9 +99,7 @@ def print_table(result: Any) -> None:
     if result.beta_mean is not None:
         print(f"beta (audio trust, 0..1): {result.beta_mean:.3f}")
     if result.logit_sources and result.predicted:
-        parts = result.logit_sources[result.predicted[0]]
-        shown = ", ".join(f"{k.replace('_', ' ')} {v:+.2f}" for k, v in parts.items())
-        print(f"logit of {result.predicted[0]}: {shown}")
+        print(f"logit of {result.predicted[0]}: {result.logit_split(result.predicted[0])}")
     print("time (ms): " + ", ".join(f"{k} {v:.1f}" for k, v in result.timings_ms.items()))
 
 

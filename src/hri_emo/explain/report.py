@@ -104,9 +104,8 @@ def _utterance_section(exp: UtteranceExplanation, name: str, figures_dir: Path) 
     if exp.beta_mean is not None:
         facts.append(f"<b>beta</b> (audio trust): {exp.beta_mean:.3f}")
     if exp.logit_sources and exp.predicted:
-        shares = exp.logit_sources[exp.predicted[0]]
-        shown = ", ".join(f"{k.replace('_', ' ')} {v:+.2f}" for k, v in shares.items())
-        facts.append(f"<b>logit of {html.escape(exp.predicted[0])}</b>: {shown}")
+        emotion = exp.predicted[0]
+        facts.append(f"<b>logit of {html.escape(emotion)}</b>: {exp.logit_split(emotion)}")
     parts.append("<p>" + " &nbsp; ".join(facts) + "</p>")
     parts.append(_prediction_table(exp))
     parts += [f'<p class="note">{html.escape(note)}</p>' for note in exp.notes]

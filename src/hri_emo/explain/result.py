@@ -112,6 +112,13 @@ class UtteranceExplanation:
         row = self.context_attribution[self.emotions.index(emotion)]
         return [(turn, float(w)) for turn, w in zip(self.context_turns, row)]
 
+    def logit_split(self, emotion: str) -> str:
+        """ "decoder +1.20, pooled text +0.40, pooled audio -0.10" ("" without the read-out)."""
+        if not self.logit_sources:
+            return ""
+        parts = self.logit_sources[emotion].items()
+        return ", ".join(f"{name.replace('_', ' ')} {value:+.2f}" for name, value in parts)
+
     def top_frames(self, emotion: str, k: int = 3) -> list[tuple[tuple[float, float], float]]:
         """The k audio frames (their spans in s) that drove `emotion` most."""
         if self.frame_attribution is None or self.frame_times is None:

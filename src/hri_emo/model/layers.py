@@ -23,6 +23,13 @@ def sinusoidal_positions(length: int, dim: int) -> Tensor:
     return table
 
 
+def normalize_layers(features: Tensor, num_layers: int) -> Tensor:
+    """(..., K*D') stacked encoder layers -> (..., K, D'), each layer layer-normalised without
+    affine (hidden states of different depths have very different scales)."""
+    layers = features.unflatten(-1, (num_layers, features.shape[-1] // num_layers))
+    return F.layer_norm(layers, layers.shape[-1:])
+
+
 class LayerMix(nn.Module):
     """Learned weighted sum of an encoder's layers (ELMo's scalar mix).
 
@@ -34,7 +41,7 @@ class LayerMix(nn.Module):
 
     def __init__(self, num_layers: int, in_dim: int) -> None:
         super().__init__()
-        self.num_layers, self.layer_dim = num_layers, in_dim // num_layers
+        self.num_layers = num_layers
         self.logits = nn.Parameter(torch.zeros(num_layers))
         self.gamma = nn.Parameter(torch.ones(1))
 
@@ -43,8 +50,7 @@ class LayerMix(nn.Module):
         return torch.softmax(self.logits, dim=0)
 
     def forward(self, features: Tensor) -> Tensor:
-        layers = features.unflatten(-1, (self.num_layers, self.layer_dim))  # (B, L, K, D')
-        layers = F.layer_norm(layers, (self.layer_dim,))
+        layers = normalize_layers(features, self.num_layers)  # (B, L, K, D')
         return self.gamma * torch.einsum("blkd,k->bld", layers, self.layer_weights)
 
 

@@ -16,8 +16,9 @@ per frame.
 
 from __future__ import annotations
 
-import torch.nn.functional as F
 from torch import Tensor, nn
+
+from hri_emo.model.layers import normalize_layers
 
 
 class PooledReadout(nn.Module):
@@ -25,7 +26,7 @@ class PooledReadout(nn.Module):
 
     def __init__(self, in_dim: int, num_layers: int, num_emotions: int, dropout: float) -> None:
         super().__init__()
-        self.num_layers, self.layer_dim = num_layers, in_dim // num_layers
+        self.num_layers = num_layers
         self.dropout = nn.Dropout(dropout)
         self.linear = nn.Linear(in_dim, num_emotions)
         nn.init.zeros_(self.linear.weight)  # starts as "no opinion": the decoder path leads
@@ -33,8 +34,8 @@ class PooledReadout(nn.Module):
 
     def normalized(self, features: Tensor, mask: Tensor) -> Tensor:
         """Per-layer layer-normalised features (B, L, K*D'), zero at padded positions."""
-        layers = features.unflatten(-1, (self.num_layers, self.layer_dim))  # (B, L, K, D')
-        layers = F.layer_norm(layers.masked_fill(~mask[..., None, None], 0.0), (self.layer_dim,))
+        features = features.masked_fill(~mask[..., None], 0.0)  # padding (even NaN) never enters
+        layers = normalize_layers(features, self.num_layers)  # (B, L, K, D')
         return layers.flatten(-2).masked_fill(~mask[..., None], 0.0)
 
     def forward(self, features: Tensor, mask: Tensor) -> Tensor:
