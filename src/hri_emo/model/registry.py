@@ -130,6 +130,9 @@ def hriemo_v2() -> HriEmoConfig:
         attention_dropout=0.1,
         input_dropout=0.0,
         pooled_readout=True,
+        time_prior_s=0.02,
+        additive_readout=True,
+        gate_supervision=1.0,
     )
 
 
