@@ -8,7 +8,11 @@ Lt words (text positions), La audio frames, d hidden size.
 - `attribution` (E, Lt): which words drove each emotion (emotion queries -> fused word axis).
 - `frame_attribution` (E, La): which audio frames drove each emotion: attribution rolled out
   through the alignment (attribution @ alignment), or the audio-only model's own attribution.
-  `attribution_method` says whether these are attention maps or Integrated Gradients.
+  `attribution_method` says whether these are attention maps, Integrated Gradients, or
+  "contribution": models with the additive read-out (hriemo-v2) give each emotion's exact logit
+  contributions, signed, in logit units: what each word said (`attribution`) and what each
+  audio frame said (`frame_attribution`); with `logit_sources[e]["bias"]` (and the context
+  turns) they sum to the logit.
 - `logit_sources` (models with the pooled read-out): per emotion, how much of its logit came
   from the emotion decoder (explained by the maps above) and from the pooled text and audio
   read-outs (a linear probe of the mean features, weighted by 1 - beta and beta).
@@ -191,6 +195,8 @@ def explanation_from_output(
         maps["context_attribution"] = weights.detach().double().cpu().numpy()
     if out.pooled_share is not None:
         maps["logit_sources"] = _logit_sources(out, index, emotions)
+    if out.word_contributions is not None:
+        maps.update(_contribution_maps(out, index, emotions, n_words, n_frames, context))
     notes = list(context.pop("notes", [])) + _notes(out, n_words, n_frames)
     return UtteranceExplanation(
         emotions=list(emotions),
@@ -235,6 +241,36 @@ def _maps(
         maps["beta_per_word"] = per_word.mean(axis=-1)
         maps["beta_std_per_word"] = per_word.std(axis=-1)
         maps["beta_per_dim"] = per_word.mean(axis=0)
+    return maps
+
+
+def _contribution_maps(
+    out: HriEmoOutput, i: int, emotions: list[str], n_words: int, n_frames: int, context: dict
+) -> dict[str, Any]:
+    """The additive read-out's exact maps: signed logit contributions of words and frames, and
+    each logit's split into words / audio / context / bias (which sum to it)."""
+
+    def numpy(t: torch.Tensor) -> np.ndarray:
+        return t[i].detach().double().cpu().numpy()
+
+    words, frames, bias = (
+        numpy(out.word_contributions),
+        numpy(out.frame_contributions),
+        numpy(out.bias_contribution),
+    )
+    turns = numpy(out.context_contributions) if out.context_contributions is not None else None
+    maps: dict[str, Any] = {"attribution_method": "contribution"}
+    maps["attribution"] = words[:, :n_words] if n_words else None
+    maps["frame_attribution"] = frames[:, :n_frames] if n_frames else None
+    if turns is not None and context.get("context_turns"):
+        maps["context_attribution"] = turns[:, : len(context["context_turns"])]
+    sources = {}
+    for k, emotion in enumerate(emotions):
+        parts = {"words": float(words[k].sum()), "audio": float(frames[k].sum())}
+        if turns is not None:
+            parts["context"] = float(turns[k].sum())
+        sources[emotion] = {**parts, "bias": float(bias[k])}
+    maps["logit_sources"] = sources
     return maps
 
 
