@@ -4,7 +4,6 @@ model/time_prior.py, model/gate_supervision.py)."""
 from __future__ import annotations
 
 import torch
-
 from tests.model.conftest import random_inputs, tiny_model
 
 

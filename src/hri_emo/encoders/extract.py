@@ -20,8 +20,8 @@ import json
 import logging
 import time
 from collections import Counter
-from dataclasses import asdict, dataclass, field
 from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal
 
