@@ -20,7 +20,6 @@ import json
 from collections import defaultdict
 
 import numpy as np
-import torch
 
 from hri_emo.explain import explain_corpus
 from hri_emo.model.beta_gate import BetaGate
@@ -29,14 +28,11 @@ from hri_emo.model.beta_gate import BetaGate
 @contextlib.contextmanager
 def forced_beta(value: float):
     """Every BetaGate gives beta = `value` at the valid positions of items with both
-    modalities (missing modalities keep their exact 0 / 1)."""
+    modalities (missing modalities keep their exact 0 / 1): the gate's own `force`."""
     original = BetaGate.forward
 
-    def forward(self, audio_context, text, mask, has_text, has_audio):
-        _, beta = original(self, audio_context, text, mask, has_text, has_audio)
-        both = (has_text & has_audio)[:, None, None] & mask[..., None]
-        beta = torch.where(both, torch.full_like(beta, value), beta)
-        return beta * audio_context + (1.0 - beta) * text, beta
+    def forward(self, audio_context, text, mask, has_text, has_audio, force=None):
+        return original(self, audio_context, text, mask, has_text, has_audio, value)
 
     BetaGate.forward = forward
     try:
