@@ -132,7 +132,6 @@ def hriemo_v2() -> HriEmoConfig:
         pooled_readout=True,
         time_prior_s=0.02,
         additive_readout=True,
-        gate_supervision=1.0,
     )
 
 
