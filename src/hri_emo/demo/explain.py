@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from hri_emo.demo.corpus import CARRIERS
-from hri_emo.explain.result import UtteranceExplanation
+from hri_emo.result import UtteranceExplanation
 
 REPORT_PER_CARRIER = 2  # test utterances of each carrier shown in the report
 

@@ -22,8 +22,8 @@ import torch
 from hri_emo.data.collate import collate_batch
 from hri_emo.data.records import UtteranceRecord
 from hri_emo.errors import ConfigError, DataError, HriEmoError
-from hri_emo.explain.faithfulness import Utterance, check_attribution, use_gradient_attribution
-from hri_emo.explain.result import UtteranceExplanation, waveform_envelope
+from hri_emo.explain.faithfulness import ModelInputs, check_attribution, use_gradient_attribution
+from hri_emo.result import UtteranceExplanation, waveform_envelope
 
 log = logging.getLogger(__name__)
 BATCH_SIZE = 32
@@ -80,7 +80,7 @@ def explain_corpus(
             batch = _explain_batch(recognizer, module, items, records, datamodule)
             if attribution != "attention":
                 for exp, item in zip(batch, items):
-                    use_gradient_attribution(exp, module.model, Utterance(item.text, item.audio))
+                    use_gradient_attribution(exp, module.model, ModelInputs(item.text, item.audio))
             explanations += batch
     finally:
         datamodule.close()

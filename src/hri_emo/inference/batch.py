@@ -8,7 +8,7 @@ modality gets an all-False mask for it. Timings of a batch are shared out equall
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import torch
@@ -16,11 +16,10 @@ import torch
 from hri_emo.data.store_layout import StoredFeatures
 from hri_emo.encoders.audio_io import TARGET_SAMPLE_RATE
 from hri_emo.errors import DataError
-from hri_emo.explain.result import UtteranceExplanation, waveform_envelope
 from hri_emo.inference.asr import Transcript, align_word_times
+from hri_emo.result import UtteranceExplanation, waveform_envelope
 
-if TYPE_CHECKING:
-    from hri_emo.inference.recognizer import EmotionRecognizer
+EmotionRecognizer = Any  # the recognizer calls in: no import back (that would be a cycle)
 
 
 def predict_batch(

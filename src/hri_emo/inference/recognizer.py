@@ -31,11 +31,6 @@ from hri_emo.encoders import load_audio
 from hri_emo.encoders.audio_io import check_waveform
 from hri_emo.encoders.base import flatten_layers
 from hri_emo.errors import ConfigError, DataError, FeatureMismatchError
-from hri_emo.explain.result import (
-    UtteranceExplanation,
-    attribution_axis,
-    explanation_from_output,
-)
 from hri_emo.inference.asr import Transcript, WhisperASR, align_word_times, create_asr
 from hri_emo.inference.batch import input_context, predict_batch
 from hri_emo.inference.features import (
@@ -46,7 +41,12 @@ from hri_emo.inference.features import (
     check_features,
 )
 from hri_emo.model import load_model
-from hri_emo.training.metrics import predictions
+from hri_emo.model.decision import predictions
+from hri_emo.result import (
+    UtteranceExplanation,
+    attribution_axis,
+    explanation_from_output,
+)
 
 log = logging.getLogger(__name__)
 BACKENDS = ("torch", "onnxruntime")
@@ -338,15 +338,15 @@ class EmotionRecognizer:
         frame_times = None if audio_in is None else audio_in.frame_times
         exp = self.explain_output(out, 0, words, frame_times, timings_ms=timings, **context)
         if attribution != "attention":
-            from hri_emo.explain.faithfulness import (
-                Utterance,
+            from hri_emo.inference.attribution import (
+                ModelInputs,
                 check_attribution,
                 use_gradient_attribution,
             )
 
             check_attribution(attribution)
             features = [None if x is None else x.features for x in (text_in, audio_in)]
-            use_gradient_attribution(exp, self.model, Utterance(*features))
+            use_gradient_attribution(exp, self.model, ModelInputs(*features))
         return exp
 
     def explain_output(
