@@ -296,3 +296,20 @@ def _json_float(value: Any) -> Any:
     if isinstance(value, tuple):
         return [_json_float(v) for v in value]
     return value
+
+
+# -- the predictions-file dialect of `hri-emo evaluate` and `hri-emo predict` ------------------
+
+
+def prediction_columns(emotions: list[str]) -> list[str]:
+    """The decision and probability columns of every predictions file: "predicted" (the
+    predicted emotions joined by ";") and "p_<emotion>" per emotion."""
+    return ["predicted", *(f"p_{e}" for e in emotions)]
+
+
+def prediction_row(emotions: list[str], predicted: list[str], probabilities: Any) -> dict[str, Any]:
+    """The `prediction_columns` of one utterance (`probabilities` in `emotions` order)."""
+    return {
+        "predicted": ";".join(predicted),
+        **dict(zip(prediction_columns(emotions)[1:], probabilities)),
+    }

@@ -9,8 +9,6 @@ from __future__ import annotations
 import argparse
 import json
 
-DEFAULT_ENCODERS = {"text": "minilm", "audio": "whisper-tiny-en"}
-
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
@@ -64,7 +62,12 @@ def parse_options(pairs: list[str]) -> dict[str, object]:
 
 def run_extract(args: argparse.Namespace) -> int:
     from hri_emo.data.readers import read_corpus
-    from hri_emo.encoders import create_audio_encoder, create_text_encoder, extract_features
+    from hri_emo.encoders import (
+        DEFAULT_ENCODERS,
+        create_audio_encoder,
+        create_text_encoder,
+        extract_features,
+    )
 
     corpus = read_corpus(args.corpus, format=args.format, **parse_options(args.option))
     name = args.encoder or DEFAULT_ENCODERS[args.modality]

@@ -105,7 +105,8 @@ class EmotionRecognizer:
         `asr`: transcribe recordings given without a transcript ("auto": embedded Whisper
         tiny.en; "none"; a CTranslate2 Whisper folder or size name). `backend`: "torch" or
         "onnxruntime" (the fusion model from `onnx_path`, default the folder's model.onnx)."""
-        from hri_emo.training.checkpoint import load_checkpoint, resolve_checkpoint
+        from hri_emo.training.checkpoint import resolve_checkpoint
+        from hri_emo.training.run import open_run
 
         path = Path(path)
         try:
@@ -121,12 +122,11 @@ class EmotionRecognizer:
             raise ConfigError(f"backend {backend!r}: choose one of {', '.join(BACKENDS)}")
         try:
             if not (directory / "features.json").is_file():
-                model, text_encoder, spec, thresholds = load_model(directory), None, None, None
+                model = load_model(directory)
+                run = None
             else:
-                ckpt = load_checkpoint(directory)
-                model, spec = ckpt.model, FeatureSpec.from_checkpoint(ckpt)
-                thresholds = ckpt.thresholds
-                text_encoder = ckpt.text_encoder.eval() if ckpt.text_encoder is not None else None
+                run = open_run(directory)
+                model = run.model
         except FileNotFoundError as err:
             raise ConfigError(f"{directory}: incomplete model or checkpoint folder: {err}") from err
         fusion = None
@@ -134,7 +134,22 @@ class EmotionRecognizer:
             from hri_emo.inference.onnx_backend import ONNX_NAME, OnnxFusionModel
 
             fusion = OnnxFusionModel(onnx_path or directory / ONNX_NAME, model.config)
-        return cls(model, text_encoder, spec=spec, thresholds=thresholds, asr=asr, fusion=fusion)
+        if run is None:
+            return cls(model, asr=asr, fusion=fusion)
+        return cls.from_run(run, asr=asr, fusion=fusion)
+
+    @classmethod
+    def from_run(
+        cls, run: Any, *, asr: str | WhisperASR | None = None, fusion: Any = None
+    ) -> EmotionRecognizer:
+        """The recognizer of an opened run (`hri_emo.training.run.open_run`): its model, its
+        fine-tuned text encoder if any, feature spec and decision thresholds."""
+        ckpt = run.checkpoint
+        text_encoder = ckpt.text_encoder.eval() if ckpt.text_encoder is not None else None
+        spec = FeatureSpec.from_checkpoint(ckpt)
+        return cls(
+            ckpt.model, text_encoder, spec=spec, thresholds=ckpt.thresholds, asr=asr, fusion=fusion
+        )
 
     @property
     def text_encoder(self) -> Any:

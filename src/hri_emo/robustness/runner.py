@@ -31,13 +31,14 @@ from hri_emo.robustness.inputs import (
     corrupted_store,
     has_recordings,
 )
-from hri_emo.training.checkpoint import TrainedCheckpoint, load_checkpoint
-from hri_emo.training.config import ExperimentConfig, load_config
+from hri_emo.training.checkpoint import TrainedCheckpoint
+from hri_emo.training.config import ExperimentConfig
 from hri_emo.training.datamodule import EmotionDataModule
-from hri_emo.training.evaluate import HEADLINE, STAGE_ALIASES
+from hri_emo.training.evaluate import HEADLINE
 from hri_emo.training.lightning_module import EmotionLightningModule
 from hri_emo.training.metrics import compute_metrics
 from hri_emo.training.normalization import StandardizedSource
+from hri_emo.training.run import STAGE_ALIASES, open_run
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +85,7 @@ def evaluate_robustness(
     transcriber: Any = None,
 ) -> list[ConditionResult]:
     """Every run under every condition (the default set fits the first run's corpus)."""
-    stage = STAGE_ALIASES.get(split, split)
+    stage = STAGE_ALIASES.get(split, split)  # unchecked, as before: the data module says
     loaded = [load_run(run, stage) for run in runs]
     recordings = has_recordings(loaded[0].records)
     chosen = (
@@ -103,15 +104,13 @@ def evaluate_robustness(
 
 
 def load_run(path: str | Path, stage: str) -> RunInputs:
-    ckpt = load_checkpoint(path)
-    cfg = load_config(ckpt.directory / "experiment.yaml")
-    if cfg.text_encoder.finetune:
-        cfg.data.text_features = None  # the raw transcripts feed the fine-tuned encoder
-    datamodule = EmotionDataModule(cfg.data, seed=cfg.train.seed, standardizers=ckpt.standardizers)
+    run = open_run(path)
+    datamodule = run.datamodule(setup=False)
     records = datamodule.stage_records(stage)
-    audio_std = _audio_std(datamodule, ckpt)
+    audio_std = _audio_std(datamodule, run.checkpoint)
     datamodule.close()
-    return RunInputs(Path(path), ckpt, cfg, records, FeatureSpec.from_checkpoint(ckpt), audio_std)
+    spec = FeatureSpec.from_checkpoint(run.checkpoint)
+    return RunInputs(Path(path), run.checkpoint, run.config, records, spec, audio_std)
 
 
 def _evaluate_one(

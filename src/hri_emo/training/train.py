@@ -8,7 +8,6 @@ are tuned on the validation split and written into both checkpoint folders.
 
 from __future__ import annotations
 
-import copy
 import logging
 import os
 import shutil
@@ -36,7 +35,12 @@ from hri_emo.training.checkpoint import (
     checkpoint_dir,
     save_checkpoint,
 )
-from hri_emo.training.config import ExperimentConfig, config_to_dict, save_config
+from hri_emo.training.config import (
+    ExperimentConfig,
+    config_to_dict,
+    save_config,
+    without_unused_text_features,
+)
 from hri_emo.training.datamodule import EmotionDataModule
 from hri_emo.training.evaluate import finalize_thresholds
 from hri_emo.training.lightning_module import EmotionLightningModule
@@ -283,12 +287,10 @@ def _shared_run_dir(run_dir: Path) -> Iterator[None]:
 
 def _without_unused_text_features(cfg: ExperimentConfig) -> ExperimentConfig:
     """When fine-tuning the text encoder, precomputed text features are not read."""
-    if not (cfg.text_encoder.finetune and cfg.data.text_features):
-        return cfg
-    log.info("text_encoder.finetune: ignoring data.text_features (%s)", cfg.data.text_features)
-    cfg = copy.deepcopy(cfg)
-    cfg.data.text_features = None
-    return cfg
+    read = without_unused_text_features(cfg)
+    if read is not cfg:
+        log.info("text_encoder.finetune: ignoring data.text_features (%s)", cfg.data.text_features)
+    return read
 
 
 def _ensure_best(run_dir: Path) -> None:
