@@ -31,8 +31,13 @@ from hri_emo.encoders import load_audio
 from hri_emo.encoders.audio_io import check_waveform
 from hri_emo.encoders.base import flatten_layers
 from hri_emo.errors import ConfigError, DataError, FeatureMismatchError
-from hri_emo.inference.asr import Transcript, WhisperASR, align_word_times, create_asr
-from hri_emo.inference.batch import input_context, predict_batch
+from hri_emo.inference.asr import Transcript, WhisperASR, create_asr
+from hri_emo.inference.batch import (
+    explain_items,
+    input_context,
+    predict_batch,
+    usable_modalities,
+)
 from hri_emo.inference.features import (
     MODALITIES,
     FeatureSpec,
@@ -201,23 +206,16 @@ class EmotionRecognizer:
             heard = self._transcribe(wave, timings)
             text, has_text = heard.text, bool(heard.words)
         given = {"text": has_text, "audio": wave is not None}
+        use = usable_modalities(self.spec, **given, features=audio_features is not None)
         for modality in MODALITIES:
-            if given[modality] and self.spec.is_record(modality):
-                raise self.spec.record_error(modality)
-            if given[modality] and not self.spec.is_used(modality):
+            if given[modality] and not use[modality]:
                 log.warning("the model was trained without %s; ignoring the %s", modality, modality)
-                given[modality] = False
-                if not any(given.values()) and audio_features is None:
-                    raise DataError(f"the model was trained without {modality}; nothing to use")
-        text_in = self._encode_text(text, timings) if given["text"] else None
-        audio_in = self._encode_audio(wave, timings) if given["audio"] else None
+        text_in = self._encode_text(text, timings) if use["text"] else None
+        audio_in = self._encode_audio(wave, timings) if use["audio"] else None
         if audio_features is not None:
             audio_in = self._given("audio", audio_features)
         context = input_context(wave, text if has_text else None, heard)
-        result = self._run(text_in, audio_in, timings, attribution, **context)
-        if heard is not None and heard.words:
-            result.word_times = align_word_times(result.words, heard)
-        return result
+        return self._run(text_in, audio_in, timings, attribution, context, heard)
 
     def predict_batch(
         self,
@@ -335,23 +333,15 @@ class EmotionRecognizer:
 
     def _run(
         self,
-        text_in,
-        audio_in,
+        text_in: StoredFeatures | None,
+        audio_in: StoredFeatures | None,
         timings: dict[str, float],
         attribution: str = "attention",
-        **context: Any,
+        context: dict[str, Any] | None = None,
+        heard: Transcript | None = None,
     ) -> UtteranceExplanation:
-        device = next(self.model.parameters()).device
-
-        def tensor(stored):
-            return None if stored is None else torch.from_numpy(stored.features)[None].to(device)
-
-        start = time.perf_counter()
-        out = self.fusion(text=tensor(text_in), audio=tensor(audio_in))
-        timings["fusion_model"] = 1000 * (time.perf_counter() - start)
-        words = list(text_in.tokens or []) if text_in is not None else []
-        frame_times = None if audio_in is None else audio_in.frame_times
-        exp = self.explain_output(out, 0, words, frame_times, timings_ms=timings, **context)
+        """One item through the batch path (`explain_items`), then its gradient attribution."""
+        [exp] = explain_items(self, [text_in], [audio_in], timings, [context or {}], [heard])
         if attribution != "attention":
             from hri_emo.inference.attribution import (
                 ModelInputs,
