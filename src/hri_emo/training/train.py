@@ -13,6 +13,7 @@ import os
 import shutil
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import fields
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -213,20 +214,8 @@ def build_trainer(
                 cfg.train.monitor, patience=cfg.train.patience, mode=cfg.train.monitor_mode
             )
         )
-    return L.Trainer(
-        max_epochs=t.max_epochs,
-        accelerator=t.accelerator,
-        devices=t.devices,
-        num_nodes=t.num_nodes,
-        strategy=t.strategy,
-        precision=t.precision,
-        accumulate_grad_batches=t.accumulate_grad_batches,
-        limit_train_batches=t.limit_train_batches,
-        limit_val_batches=t.limit_val_batches,
-        num_sanity_val_steps=t.num_sanity_val_steps,
-        log_every_n_steps=t.log_every_n_steps,
-        enable_progress_bar=t.enable_progress_bar,
-        deterministic=t.deterministic,
+    return L.Trainer(  # every TrainerConfig field but num_threads (torch's, set in train)
+        **{f.name: getattr(t, f.name) for f in fields(t) if f.name != "num_threads"},
         gradient_clip_val=cfg.optim.gradient_clip_val or None,
         logger=loggers,
         callbacks=all_callbacks,
