@@ -56,7 +56,7 @@ def _is_store(args: argparse.Namespace) -> bool:
 
 
 def run_inspect(args: argparse.Namespace) -> int:
-    from hri_emo.data.inspect import summarize_corpus
+    from hri_emo.data.corpus_summary import summarize_corpus
     from hri_emo.data.inspect_store import summarize_store
 
     if _is_store(args):
