@@ -93,13 +93,12 @@ def evaluate_robustness(
         if not conditions
         else [parse_condition(c) for c in conditions]
     )
-    cache = Path(cache_dir)
-    texts: dict[tuple, list[UtteranceRecord]] = {}  # corrupted transcripts, shared by the runs
+    sweep = _Sweep(Path(cache_dir), seed, transcriber)
     results = []
     for condition in chosen:
         for run in loaded:
             log.info("robustness: %s under %s", run.path, condition.name)
-            results.append(_evaluate_one(run, condition, cache, seed, transcriber, texts))
+            results.append(_evaluate_one(run, condition, sweep))
     return results
 
 
@@ -113,24 +112,28 @@ def load_run(path: str | Path, stage: str) -> RunInputs:
     return RunInputs(Path(path), run.checkpoint, run.config, records, spec, audio_std)
 
 
-def _evaluate_one(
-    run: RunInputs,
-    condition: Condition,
-    cache: Path,
-    seed: int,
-    transcriber: Any,
-    texts: dict[tuple, list[UtteranceRecord]],
-) -> ConditionResult:
+@dataclass
+class _Sweep:
+    """What every (run, condition) of one `evaluate_robustness` call shares; `texts` keeps each
+    condition's corrupted transcripts, so ASR runs once per utterance."""
+
+    cache: Path
+    seed: int
+    transcriber: Any
+    texts: dict[tuple, list[UtteranceRecord]] = field(default_factory=dict)
+
+
+def _evaluate_one(run: RunInputs, condition: Condition, sweep: _Sweep) -> ConditionResult:
     base = ConditionResult(
         str(run.path), run.model_name, condition.name, condition.family, None, None
     )
     try:
-        records, stores, wer = _inputs_for(run, condition, cache, seed, transcriber, texts)
+        records, stores, wer = _inputs_for(run, condition, sweep)
     except _NotApplicable as reason:
         return replace(base, note=str(reason))
     noise = condition.level if condition.kind == "feature" else None
     try:
-        metrics, beta = _score(run, records, stores, noise, seed)
+        metrics, beta = _score(run, records, stores, noise, sweep.seed)
     except HriEmoError as err:  # e.g. a single-modality baseline without its modality
         return replace(base, note=str(err).split(";")[0])
     headline = HEADLINE[run.ckpt.task][0]
@@ -141,16 +144,9 @@ class _NotApplicable(Exception):
     """The condition does not apply to this run (said in the table, not an error)."""
 
 
-def _inputs_for(
-    run: RunInputs,
-    condition: Condition,
-    cache: Path,
-    seed: int,
-    transcriber: Any,
-    texts: dict[tuple, list[UtteranceRecord]],
-):
-    """(records, {modality: store path | "record" | None}, WER or None) under `condition`;
-    `texts` keeps each condition's corrupted transcripts, so ASR runs once per utterance."""
+def _inputs_for(run: RunInputs, condition: Condition, sweep: _Sweep):
+    """(records, {modality: store path | "record" | None}, WER or None) under `condition`."""
+    cache, seed, transcriber, texts = sweep.cache, sweep.seed, sweep.transcriber, sweep.texts
     stores = {"text": run.cfg.data.text_features, "audio": run.cfg.data.audio_features}
     records, wer = run.records, None
     if condition.kind == "missing":
