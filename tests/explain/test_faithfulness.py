@@ -12,7 +12,7 @@ from scipy.stats import spearmanr
 from hri_emo.explain.faithfulness import (
     AttentionExplainer,
     IntegratedGradientsExplainer,
-    Utterance,
+    ModelInputs,
     deletion_curve,
     evaluate_faithfulness,
 )
@@ -44,7 +44,7 @@ def test_the_deciding_word_is_ranked_first_and_deleting_it_flips_the_decision(tr
     target = emotions.index("positive")
     found, falls = [], []
     for item in positives(items):
-        utterance = Utterance(item.text, item.audio)
+        utterance = ModelInputs(item.text, item.audio)
         scores = explainer("words").attribute(model, utterance, target)
         found.append(item.tokens[int(np.argmax(scores))] == "great")
         falls.append(deletion_curve(model, utterance, target, scores, "words", [0.01])[0])
@@ -54,7 +54,7 @@ def test_the_deciding_word_is_ranked_first_and_deleting_it_flips_the_decision(tr
 
 def test_attributions_beat_random_deletion(trained):
     model, emotions, items = trained
-    utterances = [Utterance(item.text, item.audio) for item in items]
+    utterances = [ModelInputs(item.text, item.audio) for item in items]
     explainers = [AttentionExplainer("words"), IntegratedGradientsExplainer("words", steps=16)]
     result = evaluate_faithfulness(model, utterances, "words", emotions, explainers)
     assert result["utterances"] == len(items)
@@ -71,7 +71,7 @@ def test_model_randomisation_changes_the_maps(trained):
     explainer = AttentionExplainer("words")
     same, changed = [], []
     for item in items:
-        utterance = Utterance(item.text, item.audio)
+        utterance = ModelInputs(item.text, item.audio)
         trained_map = explainer.attribute(model, utterance, target)
         same.append(spearmanr(trained_map, explainer.attribute(model, utterance, target))[0])
         changed.append(

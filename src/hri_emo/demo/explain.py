@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from hri_emo.demo.corpus import CARRIERS
-from hri_emo.explain.result import UtteranceExplanation
+from hri_emo.result import UtteranceExplanation
 
 REPORT_PER_CARRIER = 2  # test utterances of each carrier shown in the report
 
@@ -37,7 +37,7 @@ def attach_corpus_truth(explanations: list[UtteranceExplanation], rows: dict[str
 def accuracy_by_carrier(predictions_csv: Path, rows: dict[str, dict]) -> dict[str, float]:
     """Test accuracy of one model on the utterances of each carrier (from its predictions.csv)."""
     with predictions_csv.open() as f:
-        predicted = {p["id"]: p["prediction"] for p in csv.DictReader(f)}
+        predicted = {p["id"]: p["predicted"] for p in csv.DictReader(f)}
     result = {}
     for carrier in CARRIERS:
         of_carrier = [r for r in rows.values() if r["carrier"] == carrier]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
-from hri_emo.explain.result import ENVELOPE_HOP_S, UtteranceExplanation
+from hri_emo.result import ENVELOPE_HOP_S, UtteranceExplanation
 
 CMAP = "viridis"
 MAX_ANNOTATED_CELLS = 300  # annotate heatmap cells with their value up to this many
