@@ -7,8 +7,8 @@ positions. The area over the perturbation curve (AOPC) is the mean fall over the
 steps; higher = more faithful.
 
 Explainers share one Captum-like interface, `attribute(model, utterance, target) -> (L,)`:
-`AttentionExplainer` (the model's own maps), `IntegratedGradientsExplainer` (Captum) and
-`RandomExplainer`, so `evaluate_faithfulness` runs over all of them unchanged.
+`ContributionExplainer` (hriemo-v2's exact logit contributions), `AttentionExplainer` (the
+attention maps), `IntegratedGradientsExplainer` (Captum) and `RandomExplainer`, so `evaluate_faithfulness` runs over all of them unchanged.
 Dimension letters: L positions of the explained axis, D feature size, S deletion steps.
 """
 
@@ -67,6 +67,24 @@ class AttentionExplainer:
             return attribution[:length].double().numpy()
         rows = out.alignment.shape[1]
         return (attribution[:rows] @ out.alignment[0, :rows, :length]).double().numpy()
+
+
+class ContributionExplainer:
+    """The additive read-out's exact maps (hriemo-v2): each word's or frame's signed
+    contribution to the target's logit (model/additive.py); the default map where it exists."""
+
+    name = "contribution"
+
+    def __init__(self, axis: str) -> None:
+        self.axis = axis
+
+    @torch.no_grad()
+    def attribute(self, model: nn.Module, utterance: ModelInputs, target: int) -> np.ndarray:
+        out = model(**utterance.tensors())
+        maps = out.word_contributions if self.axis == "words" else out.frame_contributions
+        if maps is None:
+            raise ConfigError(f"{type(model).__name__} gives no contribution maps")
+        return maps[0, target, : input_length(utterance, self.axis)].double().numpy()
 
 
 class RandomExplainer:

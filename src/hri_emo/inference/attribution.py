@@ -25,12 +25,22 @@ class ModelInputs:
 
     text: np.ndarray | None  # (Lt, Dt)
     audio: np.ndarray | None  # (La, Da)
+    text_times: np.ndarray | None = None  # (Lt, 2) s each word was spoken (the time prior)
+    audio_times: np.ndarray | None = None  # (La, 2) s of each frame
 
     def tensors(self) -> dict[str, torch.Tensor | None]:
+        """Keyword arguments of the model's forward (times only when known)."""
+
         def tensor(x):
             return None if x is None else torch.as_tensor(x, dtype=torch.float32)[None]
 
-        return {"text": tensor(self.text), "audio": tensor(self.audio)}
+        inputs = {"text": tensor(self.text), "audio": tensor(self.audio)}
+        if self.text_times is not None and self.audio_times is not None:
+            inputs |= {
+                "text_times": tensor(self.text_times),
+                "audio_times": tensor(self.audio_times),
+            }
+        return inputs
 
 
 def input_length(inputs: ModelInputs, axis: str) -> int:
