@@ -8,7 +8,8 @@ steps; higher = more faithful.
 
 Explainers share one Captum-like interface, `attribute(model, utterance, target) -> (L,)`:
 `ContributionExplainer` (hriemo-v2's exact logit contributions), `AttentionExplainer` (the
-attention maps), `IntegratedGradientsExplainer` (Captum) and `RandomExplainer`, so `evaluate_faithfulness` runs over all of them unchanged.
+attention maps), `IntegratedGradientsExplainer` (Captum) and `RandomExplainer`, so
+`evaluate_faithfulness` runs over all of them unchanged.
 Dimension letters: L positions of the explained axis, D feature size, S deletion steps.
 """
 
