@@ -70,6 +70,9 @@ class UtteranceExplanation:
     transcript_source: str | None = None  # one of TRANSCRIPT_SOURCES
     word_times: list[tuple[float, float] | None] | None = None  # spoken span of each word (s)
     asr_confidence: float | None = None  # mean word probability of the ASR transcript
+    # how well the transcript's words were placed in the recording (forced alignment, mean word
+    # probability); low when the transcript does not match the speech (inference/timing.py)
+    alignment_confidence: float | None = None
     duration_s: float | None = None  # recording length
     envelope: np.ndarray | None = None  # RMS energy every ENVELOPE_HOP_S seconds
     utterance_id: str | None = None

@@ -17,11 +17,13 @@ from typing import Any
 import numpy as np
 import torch
 
+from hri_emo.data.collate import pad_times
 from hri_emo.data.store_layout import StoredFeatures
 from hri_emo.encoders.audio_io import TARGET_SAMPLE_RATE
 from hri_emo.errors import DataError
 from hri_emo.inference.asr import Transcript, align_word_times
 from hri_emo.inference.features import MODALITIES, FeatureSpec
+from hri_emo.inference.timing import spans, time_words, uses_time_prior
 from hri_emo.result import UtteranceExplanation, waveform_envelope
 
 EmotionRecognizer = Any  # the recognizer calls in: no import back (that would be a cycle)
@@ -77,7 +79,7 @@ def _predict_chunk(
     text_in = _encode(use["text"], texts, recognizer.encode_texts, timings)
     audio_in = _encode(use["audio"], waves, recognizer.encode_waves, timings)
     contexts = [input_context(wave, text, h) for wave, text, h in zip(waves, texts, heard)]
-    return explain_items(recognizer, text_in, audio_in, timings, contexts, heard)
+    return explain_items(recognizer, text_in, audio_in, timings, contexts, heard, waves)
 
 
 def usable_modalities(
@@ -106,15 +108,21 @@ def explain_items(
     timings: dict[str, float],
     contexts: list[dict[str, Any]],
     heard: list[Transcript | None],
+    waves: list[np.ndarray | None] | None = None,
 ) -> list[UtteranceExplanation]:
     """Model-ready features of each item -> one padded fusion-model call -> the items' results
-    (timings shared out equally; ASR word times aligned to the words)."""
+    (timings shared out equally; ASR word times aligned to the words). With `waves`, a model
+    trained with the time prior gets each item's word times (inference/timing.py)."""
     device = next(recognizer.model.parameters()).device
+    timed = _word_times(recognizer, waves, text_in, audio_in, timings)
+    inputs = {**pad_features("text", text_in, device), **pad_features("audio", audio_in, device)}
+    if any(times is not None for times, _, _ in timed):
+        inputs["text_times"] = pad_times([t for t, _, _ in timed], inputs["text_mask"])
+        frames = [None if a is None else a.frame_times for a in audio_in]
+        inputs["audio_times"] = pad_times(frames, inputs["audio_mask"])
     start = time.perf_counter()
     with torch.no_grad():
-        out = recognizer.fusion(
-            **pad_features("text", text_in, device), **pad_features("audio", audio_in, device)
-        )
+        out = recognizer.fusion(**inputs)
     timings["fusion_model"] = 1000 * (time.perf_counter() - start)
     share = {k: v / len(contexts) for k, v in timings.items()}
     results = []
@@ -124,10 +132,38 @@ def explain_items(
         result = recognizer.explain_output(
             out, i, words, frame_times, timings_ms=dict(share), **context
         )
-        if heard[i] is not None and heard[i].words:
+        times, confidence, notes = timed[i]
+        result.alignment_confidence = confidence
+        result.notes += notes
+        if times is not None:
+            result.word_times = spans(times, len(result.words))
+        elif heard[i] is not None and heard[i].words:
             result.word_times = align_word_times(result.words, heard[i])
         results.append(result)
     return results
+
+
+def _word_times(
+    recognizer: EmotionRecognizer,
+    waves: list[np.ndarray | None] | None,
+    text_in: list[StoredFeatures | None],
+    audio_in: list[StoredFeatures | None],
+    timings: dict[str, float],
+) -> list[tuple[np.ndarray | None, float | None, list[str]]]:
+    """(word times, alignment confidence, notes) per item; times only where the model takes
+    them (torch backend, time prior) and the item has a recording and words."""
+    none = [(None, None, [])] * len(text_in)
+    if waves is None or recognizer.backend != "torch" or not uses_time_prior(recognizer.model):
+        return none
+    start, result = time.perf_counter(), []
+    for wave, text, audio in zip(waves, text_in, audio_in):
+        words = list(text.tokens or []) if text is not None else []
+        if wave is None or audio is None or len(words) != len(text.features):
+            result.append((None, None, []))  # no recording, or a pooled transcript
+            continue
+        result.append(time_words(recognizer.aligner, wave, words))
+    timings["word_alignment"] = 1000 * (time.perf_counter() - start)
+    return result
 
 
 def _encode(flags, inputs, encode, timings) -> list[StoredFeatures | None]:

@@ -95,6 +95,7 @@ class EmotionRecognizer:
                 check_encoder(modality, encoder, entry)
         transcribes = self.spec.is_used("text") and not self.spec.is_record("text")
         self.asr: WhisperASR | None = create_asr(asr) if transcribes else None
+        self._aligner: WhisperASR | None = None
 
     @classmethod
     def from_pretrained(
@@ -215,7 +216,14 @@ class EmotionRecognizer:
         if audio_features is not None:
             audio_in = self._given("audio", audio_features)
         context = input_context(wave, text if has_text else None, heard)
-        return self._run(text_in, audio_in, timings, attribution, context, heard)
+        return self._run(text_in, audio_in, timings, attribution, context, heard, wave)
+
+    @property
+    def aligner(self) -> WhisperASR:
+        """The forced aligner of the time prior: the ASR's Whisper, or the embedded one."""
+        if self._aligner is None:
+            self._aligner = self.asr or WhisperASR("auto", threads=torch.get_num_threads())
+        return self._aligner
 
     def predict_batch(
         self,
@@ -339,9 +347,12 @@ class EmotionRecognizer:
         attribution: str = "attention",
         context: dict[str, Any] | None = None,
         heard: Transcript | None = None,
+        wave: np.ndarray | None = None,
     ) -> UtteranceExplanation:
         """One item through the batch path (`explain_items`), then its gradient attribution."""
-        [exp] = explain_items(self, [text_in], [audio_in], timings, [context or {}], [heard])
+        [exp] = explain_items(
+            self, [text_in], [audio_in], timings, [context or {}], [heard], [wave]
+        )
         if attribution != "attention":
             from hri_emo.inference.attribution import (
                 ModelInputs,

@@ -56,6 +56,9 @@ class ExplanationBody(BaseModel):
     )
     word_times: list[tuple[float, float] | None] | None = None
     asr_confidence: float | None = None
+    alignment_confidence: float | None = Field(
+        None, description="how well the words were placed in time (low: transcript mismatch)"
+    )
     duration_s: float | None = None
     timings_ms: dict[str, float]
     notes: list[str]
