@@ -81,7 +81,11 @@ def frame_attribution_figure(exp: UtteranceExplanation) -> Figure | None:
     ax.set_yticks(range(len(exp.emotions)), emotion_labels(exp))
     ax.invert_yaxis()
     ax.set_xlabel("time (s)")
-    energy.set_title("Frame attribution: which audio drove each emotion (* = predicted)")
+    energy.set_title(
+        "Contribution of each audio frame to each emotion's logit (red raises it, * = predicted)"
+        if exp.attribution_method == "contribution"
+        else "Frame attribution: which audio drove each emotion (* = predicted)"
+    )
     fig.colorbar(mesh, ax=[energy, ax], fraction=0.03, pad=0.01)
     return fig
 
