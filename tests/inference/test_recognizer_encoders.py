@@ -40,7 +40,16 @@ def test_bare_model_folder_runs_with_the_embedded_encoders(tmp_path, voice, monk
     assert all(span is not None and 0 <= span[0] <= 1.5 for span in result.word_to_audio)
     assert result.predicted == [e for e, p in result.probabilities.items() if p >= 0.5]
     assert set(result.word_attribution) == set(recognizer.emotions)
-    assert set(result.timings_ms) == {"text_encoder", "audio_encoder", "fusion_model"}
+    # v2 has the time prior: the built-in aligner tried to place the words in the recording;
+    # the "voice" is a pitch glide, not these words, so it says the alignment is unreliable
+    assert set(result.timings_ms) == {
+        "text_encoder",
+        "audio_encoder",
+        "word_alignment",
+        "fusion_model",
+    }
+    assert result.alignment_confidence < 0.3 and result.word_times is None
+    assert any("does not seem to match the speech" in note for note in result.notes)
     sf.write(str(tmp_path / "hello.wav"), voice, 16000)
     from_file = recognizer.classify_file(tmp_path / "hello.wav", text)
     assert _probs(from_file) == pytest.approx(_probs(result), abs=1e-3)  # 16-bit PCM rounding
@@ -140,3 +149,29 @@ def test_checkpoint_uses_its_fine_tuned_text_encoder_and_ignores_unused_audio(
     assert _probs(recognizer.classify(wave, "i am so happy")) == _probs(result)
     with pytest.raises(DataError, match="trained without audio"):
         recognizer.classify(wave, None)
+
+
+def test_spoken_words_are_placed_in_time_and_a_wrong_transcript_is_flagged(tmp_path, monkeypatch):
+    """The time prior at inference (inference/timing.py): real speech with its transcript gets
+    word times near the synthesiser's exact spans and an alignment that follows them; another
+    sentence over the same speech is flagged, not drawn as a confident diagonal."""
+    from hri_emo.explain import alignment_accuracy
+    from hri_emo.synth import synthesize
+
+    monkeypatch.setenv("HRI_EMO_CACHE", str(tmp_path / "cache"))
+    create_model("hriemo-v2", text_dim=384, audio_dim=384, **TINY).save_pretrained(tmp_path / "m")
+    recognizer = EmotionRecognizer.from_pretrained(tmp_path / "m")
+    text = "please put the red cup on the kitchen table"
+    speech = synthesize(text).resampled(16000)
+    result = recognizer.classify(speech.wave, text)
+    assert result.alignment_confidence >= 0.3, result.notes
+    assert len(result.word_times) == len(result.words) == 9
+    truth = [tuple(span) for span in speech.word_spans]
+    centres = [(s + e) / 2 for s, e in result.word_times]
+    inside = [start - 0.05 <= c <= end + 0.05 for c, (start, end) in zip(centres, truth)]
+    assert sum(inside) >= 7, (result.word_times, truth)
+    # even an untrained model's map follows the words: the prior places them
+    assert alignment_accuracy(result, truth)["accuracy"] >= 0.6
+    wrong = recognizer.classify(speech.wave, "the meeting starts at ten in the morning")
+    assert wrong.alignment_confidence < 0.3 and wrong.word_times is None
+    assert any("does not seem to match the speech" in note for note in wrong.notes)
