@@ -37,9 +37,20 @@ def test_fusion_maps_have_the_utterance_shape(preset):
     assert result.alignment.shape == (4, 7)
     np.testing.assert_allclose(result.alignment.sum(axis=1), 1.0, atol=1e-5)
     assert result.attribution.shape == (emotions, 4)
-    np.testing.assert_allclose(result.attribution.sum(axis=1), 1.0, atol=1e-5)
     assert result.frame_attribution.shape == (emotions, 7)
-    np.testing.assert_allclose(result.frame_attribution.sum(axis=1), 1.0, atol=1e-5)
+    if preset == "hriemo-v1":  # attention maps: each row sums to 1
+        np.testing.assert_allclose(result.attribution.sum(axis=1), 1.0, atol=1e-5)
+        np.testing.assert_allclose(result.frame_attribution.sum(axis=1), 1.0, atol=1e-5)
+    else:  # v2: exact contributions, words + audio + bias = the logit
+        assert result.attribution_method == "contribution"
+        parts = [result.logit_sources[e] for e in rec.emotions]
+        np.testing.assert_allclose(result.attribution.sum(axis=1), [p["words"] for p in parts])
+        np.testing.assert_allclose(
+            result.frame_attribution.sum(axis=1), [p["audio"] for p in parts], atol=1e-6
+        )
+        logits = np.array([sum(p.values()) for p in parts])
+        probabilities = [result.probabilities[e] for e in rec.emotions]
+        np.testing.assert_allclose(probabilities, 1 / (1 + np.exp(-logits)), atol=1e-5)
     assert result.beta_per_word.shape == (4,) and result.beta_std_per_word.shape == (4,)
     assert np.all((result.beta_per_word >= 0) & (result.beta_per_word <= 1))
     assert result.beta_per_word.mean() == pytest.approx(result.beta_mean, abs=1e-5)
@@ -103,7 +114,13 @@ def test_json_round_trip_keeps_every_map():
 def test_pooled_readout_logit_sources_sum_to_the_logit():
     torch.manual_seed(0)
     model = create_model(
-        "hriemo-v2", text_dim=DIM, audio_dim=DIM, hidden_dim=16, num_heads=2, pooled_readout=True
+        "hriemo-v2",
+        text_dim=DIM,
+        audio_dim=DIM,
+        hidden_dim=16,
+        num_heads=2,
+        pooled_readout=True,
+        additive_readout=False,  # attention maps: the logit splits into decoder and pooled
     )
     for readout in (model.text_readout, model.audio_readout):
         torch.nn.init.normal_(readout.linear.weight)  # as trained (they start at zero)

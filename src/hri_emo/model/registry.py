@@ -131,7 +131,7 @@ def hriemo_v2() -> HriEmoConfig:
         attention_dropout=0.1,
         input_dropout=0.0,
         pooled_readout=True,
-        time_prior_s=0.02,
+        time_prior_s=0.005,  # chosen on the demo's validation voices: 0.86 vs 0.82 at 0.02
         additive_readout=True,
     )
 
