@@ -116,7 +116,7 @@ class InferenceEngine:
                 "architecture": config.architecture,
                 "text_dim": config.text_dim,
                 "audio_dim": config.audio_dim,
-                "path": str(self.settings.model or ""),
+                "folder": self.settings.model.name if self.settings.model else None,
             },
             "encoders": {m: recognizer.spec.describe(m) for m in ("text", "audio")},
             "backend": self.recognizer.backend,
