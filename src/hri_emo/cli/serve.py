@@ -18,6 +18,10 @@ LIMIT_HELP = {
     "ws_connections_per_client": "open streams per client address",
     "max_utterance_s": "a stream utterance is cut at this length",
     "stream_buffer_s": "unanswered audio a stream may hold before audio is dropped",
+    "header_timeout_s": "a request's headers must arrive within this (then 408, closed)",
+    "body_timeout_s": "a request's body must arrive within this after its headers (408)",
+    "keep_alive_s": "an idle keep-alive connection is closed after this",
+    "http_connections_per_client": "open HTTP connections per client address (then 503)",
 }
 
 
