@@ -6,6 +6,7 @@ returns a subclass of its httptools protocol that also bounds:
   opening (or of its first byte after a keep-alive pause), else it gets 408 and is closed;
   a connection that sent nothing at all is closed silently;
 - the request body: within `body_timeout_s` of the headers, else 408 and closed;
+- the request head's size: over `MAX_HEAD_BYTES` gets 431 and is closed;
 - connections per client address: past `http_connections_per_client`, an extra connection is
   answered 503 + Retry-After (JSON) at once and closed.
 Malformed HTTP (uvicorn's plain-text 400) is answered with the API's JSON error shape.
@@ -22,7 +23,17 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from hri_emo.serve.limits import ServeLimits
 
-REASONS = {400: b"Bad Request", 408: b"Request Timeout", 503: b"Service Unavailable"}
+REASONS = {
+    400: b"Bad Request",
+    408: b"Request Timeout",
+    431: b"Request Header Fields Too Large",
+    503: b"Service Unavailable",
+}
+MAX_HEAD_BYTES = 64 * 1024  # request line + headers (llhttp itself sets no limit)
+
+
+class HeadTooLarge(Exception):
+    """Raised from a parser callback: the request head is over MAX_HEAD_BYTES."""
 
 
 def raw_json_response(status: int, code: str, message: str, headers: dict | None = None) -> bytes:
@@ -49,6 +60,7 @@ def guarded_protocol(limits: ServeLimits) -> type[HttpToolsProtocol]:
             self._deadline: Any = None
             self._counted: str | None = None
             self._got_bytes = False
+            self._head_size = 0  # bytes of request line + headers of the current request
 
         def connection_made(self, transport: Any) -> None:  # type: ignore[override]
             super().connection_made(transport)
@@ -76,8 +88,22 @@ def guarded_protocol(limits: ServeLimits) -> type[HttpToolsProtocol]:
 
         def on_message_begin(self) -> None:
             super().on_message_begin()
+            self._head_size = 0
             if self._deadline is None:
                 self._arm(limits.header_timeout_s, "headers")
+
+        def on_url(self, url: bytes) -> None:
+            self._count_head(len(url))
+            super().on_url(url)
+
+        def on_header(self, name: bytes, value: bytes) -> None:
+            self._count_head(len(name) + len(value))
+            super().on_header(name, value)
+
+        def _count_head(self, size: int) -> None:
+            self._head_size += size
+            if self._head_size > MAX_HEAD_BYTES:
+                raise HeadTooLarge  # stops the parser; answered in send_400_response
 
         def on_headers_complete(self) -> None:
             self._disarm()
@@ -94,11 +120,17 @@ def guarded_protocol(limits: ServeLimits) -> type[HttpToolsProtocol]:
             super().handle_websocket_upgrade()
 
         def send_400_response(self, msg: str) -> None:
+            if self._head_size > MAX_HEAD_BYTES:
+                message = f"the request line and headers are over {MAX_HEAD_BYTES} bytes"
+                self._refuse(431, "headers_too_large", message)
+            else:
+                self._refuse(400, "invalid_http", f"malformed HTTP request: {msg}")
+
+        def _refuse(self, status: int, code: str, message: str) -> None:
             self._disarm()
-            self.transport.write(
-                raw_json_response(400, "invalid_http", f"malformed HTTP request: {msg}")
-            )
-            self.transport.close()
+            if not self.transport.is_closing():
+                self.transport.write(raw_json_response(status, code, message))
+                self.transport.close()
 
         # -- deadlines ----------------------------------------------------------------------
 
