@@ -21,9 +21,9 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from hri_emo.data.audio_header import AUDIO_SUFFIXES
 from hri_emo.encoders import load_audio
 from hri_emo.errors import AudioError, DataError
+from hri_emo.paths import AUDIO_SUFFIXES
 
 AUDIO_COLUMNS = ("audio", "wav", "path")
 DEFAULT_MAX_SECONDS = 120.0

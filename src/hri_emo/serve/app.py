@@ -36,24 +36,30 @@ from hri_emo.serve.vad import create_vad
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: ServeSettings, recognizer: EmotionRecognizer | None = None) -> FastAPI:
-    """The app; `recognizer`: an already loaded one (else loaded from `settings.model`)."""
+def create_app(
+    settings: ServeSettings,
+    recognizer: EmotionRecognizer | None = None,
+    *,
+    engine: InferenceEngine | None = None,
+) -> FastAPI:
+    """The app; `recognizer`: an already loaded one (else loaded from `settings.model`);
+    `engine`: an already warmed-up engine (`hri_emo.serve.launch` makes one before uvicorn
+    starts, so start-up failures are one line, not a lifespan traceback)."""
     settings.validate()
     install_secret_filter()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         torch.set_num_threads(settings.torch_threads)
-        engine = InferenceEngine(recognizer or load_recognizer(settings), settings)
-        app.state.engine = engine
+        ready = engine or InferenceEngine(recognizer or load_recognizer(settings), settings)
+        app.state.engine = ready
         create_vad(settings.vad)  # load the detector's model before the first stream
-        seconds = engine.warm_up()
-        log.info(
-            "model ready (warm-up %.1f s); serving on %s:%s", seconds, settings.host, settings.port
-        )
+        if not ready.ready:
+            ready.warm_up()
+        log.info("model ready; serving on %s:%s", settings.host, settings.port)
         yield
         log.info("shutting down: waiting for inference in flight")
-        engine.gate.shutdown()
+        ready.gate.shutdown()
 
     app = FastAPI(
         title="HRI-EMO",
