@@ -11,6 +11,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from hri_emo.encoders.audio_io import TARGET_SAMPLE_RATE, check_waveform
@@ -94,16 +96,18 @@ def admit(
     return wave, text, notes
 
 
-def heard_notes(words: list[str], text: str, confidence: float | None) -> tuple[bool, list[str]]:
-    """(use the ASR transcript?, notes) for what the ASR heard in a recording."""
-    if not words or not has_words(text):
+def heard_notes(heard: Any) -> tuple[bool, list[str]]:
+    """(use the ASR transcript?, notes) for what the ASR heard (`hri_emo.inference.asr.
+    Transcript`: words, text, confidence)."""
+    if not heard.words or not has_words(heard.text):
         return False, [
             "No speech recognised in the recording: the emotion is read from the sound alone "
             f"and is {UNRELIABLE}."
         ]
-    if confidence is not None and confidence < MIN_ASR_CONFIDENCE:
+    if heard.confidence is not None and heard.confidence < MIN_ASR_CONFIDENCE:
         return False, [
-            f"The ASR is unsure of what it heard (confidence {confidence:.2f}): its transcript "
-            f"was not used; the emotion is read from the sound alone and is {UNRELIABLE}."
+            f"The ASR is unsure of what it heard (confidence {heard.confidence:.2f}): its "
+            f"transcript was not used; the emotion is read from the sound alone and is "
+            f"{UNRELIABLE}."
         ]
     return True, []
