@@ -56,8 +56,12 @@ def _copy(small_model, tmp_path, name):
     return folder
 
 
-def test_model_failures_are_one_line(small_model, tmp_path):
+def test_missing_model_is_one_line(tmp_path):
     one_line(serve(tmp_path / "nowhere"), "nowhere", "does not exist")
+
+
+@pytest.mark.slow  # four processes that load the model (~1 min)
+def test_model_failures_are_one_line(small_model, tmp_path):
     truncated = _copy(small_model, tmp_path, "truncated")
     weights = truncated / "model.safetensors"
     weights.write_bytes(weights.read_bytes()[:1000])
@@ -69,6 +73,7 @@ def test_model_failures_are_one_line(small_model, tmp_path):
     one_line(serve(small_model, "--backend", "tpu"), "backend 'tpu'")
 
 
+@pytest.mark.slow
 def test_wrong_dimension_is_one_line(tmp_path):
     wide = create_model("hriemo-v2", text_dim=768, audio_dim=384).save_pretrained(tmp_path / "w")
     one_line(serve(wide, "--asr", "none"), "768")

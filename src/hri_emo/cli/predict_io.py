@@ -42,7 +42,7 @@ def check_options(args: argparse.Namespace) -> None:
         raise DataError("--text contains NUL characters")
     model = Path(args.model)
     if not model.exists():
-        raise DataError(f"model {model} does not exist (a run, checkpoint or model folder)")
+        raise DataError(f"{model} is not a trained model: the path does not exist")
     if not model.is_dir():
         raise DataError(f"model {model} is a file; give the folder that holds it")
     if args.audio:

@@ -21,7 +21,7 @@ from hri_emo.errors import AudioError, DataError, InputTypeError
 MIN_AUDIO_S = 0.25  # shorter recordings hold too little speech to judge an emotion
 MIN_ASR_CONFIDENCE = 0.15  # below this an ASR transcript is not used as the transcript
 MIN_SAMPLE_RATE, MAX_SAMPLE_RATE = 8_000, 192_000
-UNRELIABLE = "unreliable"  # a word every reliability note carries (clients may look for it)
+UNRELIABLE = "unreliable"  # in the notes of an answer read from the sound alone
 
 
 def check_text(text: object, what: str = "text") -> str | None:
@@ -83,7 +83,7 @@ def admit(
         wave = None
         notes.append(
             f"The recording ({seconds:.2f} s) is too short to judge (at least {MIN_AUDIO_S:g} s): "
-            f"it was ignored, the transcript alone was read; {UNRELIABLE} if it is short too."
+            "it was ignored, and the emotion read from the transcript alone."
         )
     if text is not None and text.strip() and not has_words(text):
         if wave is None:

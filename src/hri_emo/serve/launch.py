@@ -13,8 +13,6 @@ import errno
 import logging
 import socket
 
-import torch
-
 from hri_emo.errors import ConfigError, HriEmoError
 from hri_emo.serve.settings import ServeSettings
 
@@ -22,14 +20,17 @@ log = logging.getLogger(__name__)
 
 
 def run_server(settings: ServeSettings) -> None:
-    import uvicorn
-
-    from hri_emo.serve.app import create_app, uvicorn_options
-    from hri_emo.serve.engine import InferenceEngine, load_recognizer
-
     settings.validate()
     sock = bind(settings.host, settings.port)
-    try:
+    try:  # the heavy imports come after the cheap checks
+        if settings.model is not None and not settings.model.exists():
+            raise ConfigError(f"{settings.model} is not a trained model: the path does not exist")
+        import torch
+        import uvicorn
+
+        from hri_emo.serve.app import create_app, uvicorn_options
+        from hri_emo.serve.engine import InferenceEngine, load_recognizer
+
         torch.set_num_threads(settings.torch_threads)
         engine = InferenceEngine(load_recognizer(settings), settings)
         warm_up(engine)
