@@ -206,3 +206,13 @@ def test_short_clip_alone_is_refused_and_with_text_noted(embedded_model_dir, tmp
     assert code == 0, err
     notes = json.loads(out)["notes"]
     assert any("too short to judge" in n for n in notes), notes
+
+
+def test_csv_manifest_with_nul_is_an_error_row(embedded_model_dir, tmp_path, capsys):
+    manifest = tmp_path / "m.csv"
+    manifest.write_bytes(b"id,text\na,I am happy\nb,bad\x00text\nc,see you soon\n")
+    out = tmp_path / "out.csv"
+    code, _, err = run(capsys, embedded_model_dir, "--input", manifest, "--output", out)
+    assert code == 0, err
+    rows = {r["id"]: r for r in csv.DictReader(out.open())}
+    assert "NUL" in rows["b"]["error"] and rows["a"]["error"] == rows["c"]["error"] == ""

@@ -77,3 +77,12 @@ def test_model_failures_are_one_line(small_model, tmp_path):
 def test_wrong_dimension_is_one_line(tmp_path):
     wide = create_model("hriemo-v2", text_dim=768, audio_dim=384).save_pretrained(tmp_path / "w")
     one_line(serve(wide, "--asr", "none"), "768")
+
+
+def test_allow_origin_flag():
+    from hri_emo.cli.main import build_parser
+
+    parser = build_parser()
+    args = parser.parse_args(["serve", "m", "--allow-origin", "https://a.example",
+                              "--cors-origin", "https://b.example"])  # fmt: skip
+    assert args.cors_origin == ["https://a.example", "https://b.example"]

@@ -398,3 +398,35 @@ def test_cli_case(model_dir, tmp_path, capsys, name):
         last = err.strip().splitlines()[-1]  # argparse prints its usage above
         assert last.startswith("hri-emo predict: error: ") and words in last, err
     assert (tmp_path / "kept.csv").read_text() == "keep me\n"
+
+
+# -- overload: 503 is the only 5xx ------------------------------------------------------------
+@pytest.mark.slow
+def test_overload_gives_only_503(make_server):
+    """300 requests at once from one client: answered (200), or refused with 503 + Retry-After
+    (the queue is full, or the client has too many connections); nothing else."""
+    live = make_server(limits={"workers": 1, "queue_size": 4, "http_connections_per_client": 16})
+    payload = {"text": "I am so happy to see you again"}
+
+    async def main():
+        limits = httpx.Limits(max_connections=300, max_keepalive_connections=0)
+        async with httpx.AsyncClient(base_url=live.url, timeout=120, limits=limits) as client:
+
+            async def one():
+                try:
+                    return await client.post("/v1/predict", json=payload)
+                except httpx.TransportError as err:  # an over-cap connection closed early
+                    return err
+
+            return await asyncio.gather(*(one() for _ in range(300)))
+
+    answers = asyncio.run(main())
+    statuses = [a.status_code for a in answers if isinstance(a, httpx.Response)]
+    assert set(statuses) <= {200, 503} and 200 in statuses and 503 in statuses, set(statuses)
+    for answer in answers:
+        if isinstance(answer, httpx.Response) and answer.status_code == 503:
+            assert answer.headers["retry-after"] and answer.json()["error"]["code"] in (
+                "busy",
+                "too_many_connections",
+            )
+    assert httpx.get(f"{live.url}/healthz").status_code == 200
