@@ -32,7 +32,7 @@ from hri_emo.explain import alignment_accuracy, explain_corpus, summarize, write
 from hri_emo.explain.faithfulness import (
     AttentionExplainer,
     IntegratedGradientsExplainer,
-    Utterance,
+    ModelInputs,
     evaluate_faithfulness,
 )
 from hri_emo.training.checkpoint import load_checkpoint
@@ -86,7 +86,7 @@ def test_utterances(run_dir: Path, limit: int) -> tuple[torch.nn.Module, list[st
     dataset = datamodule.dataset("test")
     items = [dataset[i] for i in range(min(limit, len(dataset)))]
     datamodule.close()
-    return ckpt.model.eval(), ckpt.emotions, [Utterance(i.text, i.audio) for i in items]
+    return ckpt.model.eval(), ckpt.emotions, [ModelInputs(i.text, i.audio) for i in items]
 
 
 def faithfulness(run_dir: Path, axis: str, limit: int, steps: int) -> dict:
