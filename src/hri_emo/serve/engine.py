@@ -49,6 +49,7 @@ class InferenceEngine:
         from hri_emo.synth.tone import synthetic_voice
 
         start = time.perf_counter()
+        self.recognizer.check_compatible()  # the check predict makes, before any utterance
         voice = synthetic_voice(1.0)
         self.recognizer.classify(voice, WARM_UP_TEXT).to_dict()
         if self.has_asr:
