@@ -3,6 +3,7 @@
 - `check_text`, `prepare_wave`: the Python API's arguments are type-checked, a recording at
   another rate is resampled to 16 kHz (`sample_rate`), and samples outside [-1, 1] (int16-range
   floats) are refused with a hint.
+- `check_encoder_dims`: each encoder's features have the model's dimension (predict, serve).
 - `admit`: an input too small to judge is refused when it is all there is, or dropped with a
   note when the other modality remains: a recording shorter than `MIN_AUDIO_S`, a transcript
   with no word in it (emoji, punctuation only). An ASR transcript with no words, or one the
@@ -111,3 +112,16 @@ def heard_notes(heard: Any) -> tuple[bool, list[str]]:
             f"{UNRELIABLE}."
         ]
     return True, []
+
+
+def check_encoder_dims(recognizer: Any) -> None:
+    """Run each encoder the model uses on a tiny input: its `_check_dim` raises a
+    FeatureMismatchError when the features are not the model's dimension, so an audio-only
+    input cannot hide a wrong text encoder (and the other way round)."""
+    timings: dict[str, float] = {}
+    spec = recognizer.spec
+    if spec.is_used("text") and not spec.is_record("text"):
+        recognizer.encode_texts(["hello"], timings)
+    if spec.is_used("audio") and not spec.is_record("audio"):
+        t = np.arange(TARGET_SAMPLE_RATE // 2, dtype=np.float32) / TARGET_SAMPLE_RATE
+        recognizer.encode_waves([0.1 * np.sin(2 * np.pi * 220 * t)], timings)

@@ -30,7 +30,7 @@ from hri_emo.data.store_layout import StoredFeatures
 from hri_emo.encoders import load_audio
 from hri_emo.encoders.base import flatten_layers
 from hri_emo.errors import ConfigError, DataError, FeatureMismatchError
-from hri_emo.inference.admission import admit, check_text, heard_notes, prepare_wave
+from hri_emo.inference import admission
 from hri_emo.inference.asr import Transcript, WhisperASR, create_asr
 from hri_emo.inference.batch import (
     explain_items,
@@ -199,22 +199,22 @@ class EmotionRecognizer:
         model's maps) or "integrated-gradients" (Captum; slower, more faithful on our data)."""
         if wave is not None and audio_features is not None:
             raise DataError("give a recording or audio_features, not both")
-        text = check_text(text)
+        text = admission.check_text(text)
         if wave is not None:  # refused like the same samples read from a file
-            wave = prepare_wave(wave, sample_rate, "the waveform given to classify()")
+            wave = admission.prepare_wave(wave, sample_rate, "the waveform given to classify()")
         has_text = bool(text and text.strip())
         if wave is None and audio_features is None and not has_text:
             what = "the transcript is empty" if text is not None else "no transcript"
             raise DataError(f"need a transcript, a recording, or both; got {what} and no recording")
         notes: list[str] = []
         if audio_features is None:
-            wave, text, notes = admit(wave, text if has_text else None, "classify()")
+            wave, text, notes = admission.admit(wave, text if has_text else None, "classify()")
             has_text = text is not None
         timings: dict[str, float] = {}
         heard = None
         if not has_text and wave is not None and transcribe and self.asr is not None:
             heard = self._transcribe(wave, timings)
-            has_text = heard_notes(heard)[0]
+            has_text = admission.heard_notes(heard)[0]
             text = heard.text if has_text else None
         given = {"text": has_text, "audio": wave is not None}
         use = usable_modalities(self.spec, **given, features=audio_features is not None)
@@ -237,18 +237,9 @@ class EmotionRecognizer:
         return self._aligner
 
     def check_compatible(self) -> None:
-        """FeatureMismatchError when an encoder the model uses gives features of another
-        dimension than the model takes: what `predict` and `serve` check before the first
-        utterance, so an audio-only input cannot hide a wrong text encoder."""
-        timings: dict[str, float] = {}
-        for modality in MODALITIES:
-            if not self.spec.is_used(modality) or self.spec.is_record(modality):
-                continue
-            if modality == "text":
-                self.encode_texts(["hello"], timings)
-            else:
-                t = np.arange(8000, dtype=np.float32) / 16000
-                self.encode_waves([0.1 * np.sin(2 * np.pi * 220 * t)], timings)
+        """FeatureMismatchError when an encoder gives features of another dimension than the
+        model takes; `predict` and `serve` check it before the first utterance."""
+        admission.check_encoder_dims(self)
 
     def predict_batch(
         self,
