@@ -21,7 +21,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -103,7 +103,7 @@ def extract_features(
     store_path = Path(store_path)
     report = ExtractionReport(store_path, encoder.name, encoder.modality)
     start = time.perf_counter()
-    with _open_store(FeatureStore, store_path, encoder) as store:
+    with _open_store(FeatureStore, store_path, encoder, timed=word_timer is not None) as store:
         todo = [r for r in records if r.id not in store]
         report.already_present = len(records) - len(todo)
         bar = tqdm(
@@ -164,9 +164,15 @@ def _check_unique_ids(records: list[UtteranceRecord]) -> None:
         raise DataError(f"utterance ids must be unique; repeated: {duplicates[:5]}")
 
 
-def _open_store(store_cls, path: Path, encoder: TextEncoder | AudioEncoder):
-    """Create the store, or reopen it to resume after checking it holds this encoder's output."""
+WORD_TIMES = "whisper-forced-alignment"  # metadata.extra["word_times"] of a timed text store
+
+
+def _open_store(store_cls, path: Path, encoder: TextEncoder | AudioEncoder, timed: bool = False):
+    """Create the store, or reopen it to resume after checking it holds this encoder's output
+    (and word times when `timed`)."""
     metadata = encoder.metadata
+    if timed:
+        metadata = replace(metadata, extra={**metadata.extra, "word_times": WORD_TIMES})
     if not path.exists():
         return store_cls.create(path, metadata)
     store = store_cls.open(path, mode="a")
@@ -178,6 +184,11 @@ def _open_store(store_cls, path: Path, encoder: TextEncoder | AudioEncoder):
             level=metadata.level,
             expected_by=f"extraction with encoder {metadata.encoder!r}",
         )
+        if store.metadata.extra.get("word_times") != metadata.extra.get("word_times"):
+            raise FeatureMismatchError(
+                f"store {path} was written {'with' if not timed else 'without'} word times; "
+                "this extraction asks for the other: use another --out"
+            )
         if store.metadata.layer != metadata.layer:
             raise FeatureMismatchError(
                 f"store {path} holds layer {store.metadata.layer!r} of {metadata.encoder!r}, "
