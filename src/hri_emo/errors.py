@@ -28,3 +28,8 @@ class ConfigError(HriEmoError):
     def __init__(self, message: str, key: str | None = None) -> None:
         super().__init__(message)
         self.key = key
+
+
+class InputTypeError(DataError, TypeError):
+    """An argument of the Python API has the wrong type (a TypeError, and an HriEmoError so the
+    CLI and the server report it as one line)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 
 from hri_emo.errors import HriEmoError
@@ -36,7 +37,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def quiet_libraries() -> None:
+    """No "Loading weights 0/103" bars from transformers / huggingface_hub in a CLI run (set
+    before they are imported; our own progress bar is the only one)."""
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    if "huggingface_hub" in sys.modules:  # already imported (main() called in-process)
+        from huggingface_hub.utils import disable_progress_bars
+
+        disable_progress_bars()
+    hf_logging = sys.modules.get("transformers.utils.logging")
+    if hf_logging is not None:
+        hf_logging.disable_progress_bar()
+
+
 def main(argv: list[str] | None = None) -> int:
+    quiet_libraries()
     parser = build_parser()
     args, unknown = parser.parse_known_args(argv)
     # dotted overrides may come before or after options (`... a=b --output X c=d`)

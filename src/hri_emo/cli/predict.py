@@ -16,7 +16,9 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from hri_emo.errors import DataError, HriEmoError
+from hri_emo.cli.predict_io import atomic_output, check_options, output_format, terminal_safe
+from hri_emo.errors import HriEmoError
+from hri_emo.paths import AUDIO_SUFFIXES
 
 ITEM_ERRORS = (HriEmoError, OSError, RuntimeError, ValueError)
 
@@ -33,11 +35,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     parser.add_argument("model", help="a run folder, checkpoint folder or save_pretrained folder")
-    parser.add_argument("--audio", default=None, help="one recording (any rate and channels)")
+    parser.add_argument(
+        "--audio",
+        default=None,
+        help=f"one recording (any rate and channels; {', '.join(AUDIO_SUFFIXES)})",
+    )
     parser.add_argument("--text", default=None, help="its transcript")
-    parser.add_argument("--input", default=None, help="a manifest (.csv/.jsonl) or a folder")
+    parser.add_argument(
+        "--input",
+        default=None,
+        help="a manifest (.csv/.jsonl) or a folder of recordings "
+        f"({', '.join(AUDIO_SUFFIXES)}; NAME.txt beside NAME.wav is its transcript)",
+    )
     parser.add_argument(
         "--output", default=None, help="many inputs: .csv or .jsonl file (default: stdout)"
+    )
+    parser.add_argument(
+        "--overwrite", action="store_true", help="replace an existing --output file"
     )
     parser.add_argument("--json", action="store_true", help="JSON (one input) / JSONL output")
     parser.add_argument("--maps", action="store_true", help="include the explanation maps")
@@ -56,18 +70,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_predict(args: argparse.Namespace) -> int:
+    check_options(args)  # before anything heavy is imported, opened or loaded
     import torch
 
     from hri_emo.inference import EmotionRecognizer
     from hri_emo.inference.asr import create_asr
 
-    if args.input and (args.audio or args.text is not None):
-        raise DataError("give --input, or --audio/--text for one utterance, not both")
-    if not args.input and not args.audio and not (args.text and args.text.strip()):
-        raise DataError("nothing to classify: give --audio and/or --text, or --input")
     torch.set_num_threads(args.threads)
     asr = create_asr(args.asr, threads=args.threads)
     recognizer = EmotionRecognizer.from_pretrained(args.model, asr=asr, backend=args.backend)
+    recognizer.check_compatible()  # as serve's warm-up does
     if args.input:
         return predict_many(recognizer, args)
     return predict_one(recognizer, args)
@@ -88,12 +100,12 @@ def predict_one(recognizer: Any, args: argparse.Namespace) -> int:
 
 def print_table(result: Any) -> None:
     source = f" ({result.transcript_source})" if result.transcript_source else ""
-    print(f"transcript{source}: {result.transcript or '-'}")
+    print(f"transcript{source}: {terminal_safe(result.transcript or '-')}")
     if result.asr_confidence is not None:
         print(f"ASR confidence: {result.asr_confidence:.2f}")
     print(f"{'emotion':<12} {'probability':>11}  top words")
     for emotion, prob in sorted(result.probabilities.items(), key=lambda kv: -kv[1]):
-        top = ", ".join(f"{w} ({a:.2f})" for w, a in result.top_words(emotion))
+        top = ", ".join(f"{terminal_safe(w)} ({a:.2f})" for w, a in result.top_words(emotion))
         print(f"{emotion:<12} {prob:>11.3f}  {top or '-'}")
     print(f"predicted ({result.task}): {', '.join(result.predicted) or 'none above threshold'}")
     if result.beta_mean is not None:
@@ -101,6 +113,8 @@ def print_table(result: Any) -> None:
     if result.logit_sources and result.predicted:
         print(f"logit of {result.predicted[0]}: {result.logit_split(result.predicted[0])}")
     print("time (ms): " + ", ".join(f"{k} {v:.1f}" for k, v in result.timings_ms.items()))
+    for note in result.notes:
+        print(f"note: {terminal_safe(note)}")
 
 
 def predict_many(recognizer: Any, args: argparse.Namespace) -> int:
@@ -109,14 +123,12 @@ def predict_many(recognizer: Any, args: argparse.Namespace) -> int:
     from hri_emo.inference.items import items_from_path
 
     items = items_from_path(args.input)
-    fmt = "jsonl" if args.json else "csv"
-    if args.output:
-        fmt = "csv" if Path(args.output).suffix.lower() == ".csv" else "jsonl"
+    fmt = output_format(args)
     errors = 0
     with contextlib.ExitStack() as stack:
         handle = sys.stdout
-        if args.output:
-            handle = stack.enter_context(open(args.output, "w", newline="", encoding="utf-8"))
+        if args.output:  # a temporary file, renamed over --output when the run is done
+            handle = stack.enter_context(atomic_output(args.output))
         writer = RowWriter(handle, fmt, recognizer.emotions, args.maps)
         bar = stack.enter_context(tqdm(total=len(items), unit="utt", file=sys.stderr))
         for first in range(0, len(items), args.batch_size):

@@ -18,6 +18,10 @@ LIMIT_HELP = {
     "ws_connections_per_client": "open streams per client address",
     "max_utterance_s": "a stream utterance is cut at this length",
     "stream_buffer_s": "unanswered audio a stream may hold before audio is dropped",
+    "header_timeout_s": "a request's headers must arrive within this (then 408, closed)",
+    "body_timeout_s": "a request's body must arrive within this after its headers (408)",
+    "keep_alive_s": "an idle keep-alive connection is closed after this",
+    "http_connections_per_client": "open HTTP connections per client address (then 503)",
 }
 
 
@@ -38,18 +42,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     base = ServeSettings()  # every default below is the settings' own
     parser.add_argument("model", type=Path, help="run, checkpoint or save_pretrained folder")
     parser.add_argument("--host", default=base.host, help="address to bind (default loopback)")
-    parser.add_argument("--port", type=int, default=base.port)
+    parser.add_argument("--port", type=int, default=base.port, help="1-65535")
     parser.add_argument(
         "--token",
         default=None,
         help=f"API token (default ${TOKEN_ENV}); needed on every route but /healthz",
     )
     parser.add_argument(
+        "--allow-origin",
         "--cors-origin",
+        dest="cors_origin",
         action="append",
         default=[],
         metavar="ORIGIN",
-        help="allow this browser origin (repeatable; default: none)",
+        help="a browser origin (https://host[:port]) allowed to open the stream, POST and read "
+        "answers, besides the server's own page (repeatable; default: none)",
     )
     parser.add_argument("--backend", default=base.backend, help="torch or onnxruntime")
     parser.add_argument(
@@ -77,9 +84,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from hri_emo.serve.app import create_app, uvicorn_options
+    from hri_emo.serve.launch import run_server
     from hri_emo.serve.limits import ServeLimits
     from hri_emo.serve.settings import ServeSettings
 
@@ -97,6 +102,5 @@ def run_serve(args: argparse.Namespace) -> int:
         graceful_timeout_s=args.graceful_timeout_s,
         limits=limits,
     )
-    settings.validate()  # refuse a public bind without a token before loading anything
-    uvicorn.run(create_app(settings), **uvicorn_options(settings))
+    run_server(settings)  # validate, bind, load and warm up: each failure is one line
     return 0

@@ -9,16 +9,16 @@ from pathlib import Path
 import soundfile as sf
 
 from hri_emo.errors import AudioError
+from hri_emo.paths import AUDIO_SUFFIXES, check_recording
+
+__all__ = ["AUDIO_SUFFIXES", "header_problem", "read_header"]
 
 
 def read_header(path: str | Path) -> sf._SoundFileInfo:
-    """soundfile's header info of `path`; AudioError naming the file when it is missing,
-    unreadable (corrupt, truncated, not audio) or holds 0 samples."""
-    path = Path(path)
-    if not path.is_file():
-        raise AudioError(f"audio file not found: {path}")
-    if path.stat().st_size == 0:
-        raise AudioError(f"audio file {path} is empty (0 bytes); re-export or remove it")
+    """soundfile's header info of `path`; AudioError naming the file when it is missing, not a
+    regular file (a directory, a symbolic link loop), unreadable (corrupt, truncated, not
+    audio, a text file under an audio name) or holds 0 samples."""
+    path = check_recording(path)
     try:
         info = sf.info(str(path))
     except (sf.LibsndfileError, RuntimeError, OSError) as err:

@@ -21,6 +21,7 @@ from hri_emo.data.collate import pad_times
 from hri_emo.data.store_layout import StoredFeatures
 from hri_emo.encoders.audio_io import TARGET_SAMPLE_RATE
 from hri_emo.errors import DataError
+from hri_emo.inference.admission import admit, check_text, heard_notes, prepare_wave
 from hri_emo.inference.asr import Transcript, align_word_times
 from hri_emo.inference.features import MODALITIES, FeatureSpec
 from hri_emo.inference.timing import spans, time_words, uses_time_prior
@@ -58,14 +59,22 @@ def _predict_chunk(
     offset: int,
 ) -> list[UtteranceExplanation]:
     spec, timings = recognizer.spec, {}
-    texts = [t if t and t.strip() else None for t in texts]
+    waves, texts = list(waves), list(texts)
     heard: list[Transcript | None] = [None] * len(waves)
+    notes: list[list[str]] = [[] for _ in waves]
     for i, (wave, text) in enumerate(zip(waves, texts)):
+        item = f"item {offset + i}"
+        text = check_text(text, f"{item}: text")
+        text = text if text and text.strip() else None
+        if wave is not None:
+            wave = prepare_wave(wave, TARGET_SAMPLE_RATE, f"{item}: the recording")
         if wave is None and text is None:
-            raise DataError(f"item {offset + i}: need a transcript, a recording, or both")
+            raise DataError(f"{item}: need a transcript, a recording, or both")
+        wave, text, notes[i] = admit(wave, text, item)
         if text is None and wave is not None and transcribe and recognizer.asr is not None:
             heard[i] = recognizer._transcribe(wave, timings)
-            texts[i] = heard[i].text or None
+            text = heard[i].text if heard_notes(heard[i])[0] else None
+        waves[i], texts[i] = wave, text
     use: dict[str, list[bool]] = {"text": [], "audio": []}
     ignored: set[str] = set()
     for i, (wave, text) in enumerate(zip(waves, texts)):
@@ -79,6 +88,8 @@ def _predict_chunk(
     text_in = _encode(use["text"], texts, recognizer.encode_texts, timings)
     audio_in = _encode(use["audio"], waves, recognizer.encode_waves, timings)
     contexts = [input_context(wave, text, h) for wave, text, h in zip(waves, texts, heard)]
+    for context, more in zip(contexts, notes):
+        context["notes"] = [*more, *context.get("notes", [])]
     return explain_items(recognizer, text_in, audio_in, timings, contexts, heard, waves)
 
 
@@ -158,9 +169,12 @@ def _word_times(
         return none
     start, result = time.perf_counter(), []
     for wave, text, audio in zip(waves, text_in, audio_in):
-        words = list(text.tokens or []) if text is not None else []
-        if wave is None or audio is None or len(words) != len(text.features):
-            result.append((None, None, []))  # no recording, or a pooled transcript
+        if wave is None or audio is None or text is None:  # a modality missing
+            result.append((None, None, []))
+            continue
+        words = list(text.tokens or [])
+        if len(words) != len(text.features):
+            result.append((None, None, []))  # a pooled transcript
             continue
         result.append(time_words(recognizer.aligner, wave, words))
     timings["word_alignment"] = 1000 * (time.perf_counter() - start)
@@ -210,14 +224,9 @@ def input_context(
 
 
 def asr_context(heard: Transcript) -> dict[str, Any]:
-    """UtteranceExplanation fields of an ASR transcript (a note when nothing was heard)."""
-    if not heard.words:
-        return {
-            "transcript_source": "asr",
-            "notes": ["ASR heard no words in the recording: classified from the audio alone."],
-        }
-    return {
-        "transcript": heard.text,
-        "transcript_source": "asr",
-        "asr_confidence": heard.confidence,
-    }
+    """UtteranceExplanation fields of an ASR transcript (a note when nothing usable was heard:
+    no words, or a transcript the ASR is unsure of, which is then not used)."""
+    context: dict[str, Any] = {"transcript_source": "asr", "notes": heard_notes(heard)[1]}
+    if heard.words:
+        context.update(transcript=heard.text, asr_confidence=heard.confidence)
+    return context

@@ -28,9 +28,9 @@ from torch import nn
 
 from hri_emo.data.store_layout import StoredFeatures
 from hri_emo.encoders import load_audio
-from hri_emo.encoders.audio_io import check_waveform
 from hri_emo.encoders.base import flatten_layers
 from hri_emo.errors import ConfigError, DataError, FeatureMismatchError
+from hri_emo.inference import admission
 from hri_emo.inference.asr import Transcript, WhisperASR, create_asr
 from hri_emo.inference.batch import (
     explain_items,
@@ -177,14 +177,18 @@ class EmotionRecognizer:
         self,
         wave: np.ndarray | None,
         text: str | None,
+        sample_rate: int = 16000,
         *,
         audio_features: np.ndarray | None = None,
         transcribe: bool = True,
         attribution: str = "attention",
     ) -> UtteranceExplanation:
-        """`wave`: float32 mono 16 kHz samples (or None); `text`: transcript (or None).
-        A waveform that is empty, silent (all zeros) or holds NaN/Inf is an AudioError, as
-        the same samples read from a file are (`hri_emo.encoders.audio_io.check_waveform`).
+        """`wave`: float mono samples in [-1, 1] at `sample_rate` (resampled to 16 kHz), or
+        None; `text`: transcript (a str, or None). A waveform that is empty, silent (all
+        zeros), holds NaN/Inf or samples outside [-1, 1] is an AudioError, as the same samples
+        read from a file are; arguments of the wrong type are an InputTypeError (a TypeError).
+        Too little to judge (a recording under 0.25 s, a transcript without words) is refused
+        when it is all there is, and ignored with a note otherwise (`inference.admission`).
 
         A recording without a transcript is transcribed when the recognizer has an ASR and
         `transcribe` is True (the result's transcript_source is then "asr").
@@ -195,17 +199,23 @@ class EmotionRecognizer:
         model's maps) or "integrated-gradients" (Captum; slower, more faithful on our data)."""
         if wave is not None and audio_features is not None:
             raise DataError("give a recording or audio_features, not both")
+        text = admission.check_text(text)
         if wave is not None:  # refused like the same samples read from a file
-            wave = check_waveform(wave, "the waveform given to classify()")
+            wave = admission.prepare_wave(wave, sample_rate, "the waveform given to classify()")
         has_text = bool(text and text.strip())
         if wave is None and audio_features is None and not has_text:
             what = "the transcript is empty" if text is not None else "no transcript"
             raise DataError(f"need a transcript, a recording, or both; got {what} and no recording")
+        notes: list[str] = []
+        if audio_features is None:
+            wave, text, notes = admission.admit(wave, text if has_text else None, "classify()")
+            has_text = text is not None
         timings: dict[str, float] = {}
         heard = None
         if not has_text and wave is not None and transcribe and self.asr is not None:
             heard = self._transcribe(wave, timings)
-            text, has_text = heard.text, bool(heard.words)
+            has_text = admission.heard_notes(heard)[0]
+            text = heard.text if has_text else None
         given = {"text": has_text, "audio": wave is not None}
         use = usable_modalities(self.spec, **given, features=audio_features is not None)
         for modality in MODALITIES:
@@ -216,6 +226,7 @@ class EmotionRecognizer:
         if audio_features is not None:
             audio_in = self._given("audio", audio_features)
         context = input_context(wave, text if has_text else None, heard)
+        context["notes"] = [*notes, *context.get("notes", [])]
         return self._run(text_in, audio_in, timings, attribution, context, heard, wave)
 
     @property
@@ -224,6 +235,11 @@ class EmotionRecognizer:
         if self._aligner is None:
             self._aligner = self.asr or WhisperASR("auto", threads=torch.get_num_threads())
         return self._aligner
+
+    def check_compatible(self) -> None:
+        """FeatureMismatchError when an encoder gives features of another dimension than the
+        model takes; `predict` and `serve` check it before the first utterance."""
+        admission.check_encoder_dims(self)
 
     def predict_batch(
         self,

@@ -147,10 +147,15 @@ class HriEmoConfig:
 
     @classmethod
     def from_dict(cls, values: dict) -> HriEmoConfig:
+        if not isinstance(values, dict):
+            raise ConfigError(f"a model config must be a JSON object, got {type(values).__name__}")
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(values) - known)
         if unknown:
             raise ValueError(f"unknown HriEmoConfig field(s): {', '.join(unknown)}")
+        defaults = cls()
+        for name, value in values.items():
+            _check_type(name, value, getattr(defaults, name))
         return cls(**values)
 
     def save(self, path: str | Path) -> None:
@@ -159,3 +164,30 @@ class HriEmoConfig:
     @classmethod
     def load(cls, path: str | Path) -> HriEmoConfig:
         return cls.from_dict(json.loads(Path(path).read_text()))
+
+
+def _check_type(name: str, value: object, default: object) -> None:
+    """ConfigError when `value` has not the JSON type of the field (whose default is given):
+    "sixty-four" or "384" for an integer, 1 for a boolean, a string for a list of names."""
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if isinstance(default, bool):
+        ok, expected = isinstance(value, bool), "true or false"
+    elif isinstance(default, int):
+        ok, expected = isinstance(value, int) and not isinstance(value, bool), "an integer"
+    elif isinstance(default, float):
+        ok, expected = number, "a number"
+    elif isinstance(default, str):
+        ok, expected = isinstance(value, str), "a string"
+    elif name == "emotions":
+        ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
+        expected = "a list of emotion names"
+    else:  # pos_weight, class_weights: None or numbers
+        ok = value is None or (
+            isinstance(value, list)
+            and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
+        )
+        expected = "null or a list of numbers"
+    if not ok:
+        raise ConfigError(
+            f"{name} must be {expected}, got {value!r} ({type(value).__name__})", key=name
+        )

@@ -87,7 +87,11 @@ def read_config(directory: str | Path) -> HriEmoConfig:
                 "(save one with model.save_pretrained(directory))"
             )
     try:
-        return HriEmoConfig.load(directory / CONFIG_NAME)
+        config = HriEmoConfig.load(directory / CONFIG_NAME)
+        config.validate()
+        return config
+    except ConfigError as error:
+        raise ConfigError(f"{directory / CONFIG_NAME}: {error}", key=error.key) from error
     except (ValueError, TypeError, UnicodeDecodeError) as error:
         raise ConfigError(
             f"cannot read {directory / CONFIG_NAME} ({directory}: {CONFIG_NAME} is corrupt, "

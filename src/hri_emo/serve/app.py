@@ -5,7 +5,9 @@
 
 The lifespan loads the recognizer once and warms it up (GET /readyz answers 200 after that);
 its shutdown waits for the inference threads. Middleware, outermost first: request id +
-access log, CORS (closed unless origins are given), API token (when set), body size limit.
+access log, Origin check (own page and allowed origins only), CORS (closed unless origins are
+given), API token (when set), body size limit. uvicorn runs `guarded_protocol`: read deadlines
+and a per-client connection cap.
 """
 
 from __future__ import annotations
@@ -22,33 +24,42 @@ from starlette.middleware.cors import CORSMiddleware
 import hri_emo
 from hri_emo.inference import EmotionRecognizer
 from hri_emo.serve.engine import InferenceEngine, load_recognizer
+from hri_emo.serve.guards import OriginMiddleware, install_secret_filter
 from hri_emo.serve.http_errors import error_response, install_error_handlers
 from hri_emo.serve.limits import BodyLimitMiddleware, ConnectionCounter
 from hri_emo.serve.middleware import RequestContextMiddleware, TokenAuthMiddleware
+from hri_emo.serve.protocol import guarded_protocol
 from hri_emo.serve.routes import health, page, predict, stream
-from hri_emo.serve.settings import ServeSettings
+from hri_emo.serve.settings import ServeSettings, is_loopback
 from hri_emo.serve.vad import create_vad
 
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: ServeSettings, recognizer: EmotionRecognizer | None = None) -> FastAPI:
-    """The app; `recognizer`: an already loaded one (else loaded from `settings.model`)."""
+def create_app(
+    settings: ServeSettings,
+    recognizer: EmotionRecognizer | None = None,
+    *,
+    engine: InferenceEngine | None = None,
+) -> FastAPI:
+    """The app; `recognizer`: an already loaded one (else loaded from `settings.model`);
+    `engine`: an already warmed-up engine (`hri_emo.serve.launch` makes one before uvicorn
+    starts, so start-up failures are one line, not a lifespan traceback)."""
     settings.validate()
+    install_secret_filter()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         torch.set_num_threads(settings.torch_threads)
-        engine = InferenceEngine(recognizer or load_recognizer(settings), settings)
-        app.state.engine = engine
+        ready = engine or InferenceEngine(recognizer or load_recognizer(settings), settings)
+        app.state.engine = ready
         create_vad(settings.vad)  # load the detector's model before the first stream
-        seconds = engine.warm_up()
-        log.info(
-            "model ready (warm-up %.1f s); serving on %s:%s", seconds, settings.host, settings.port
-        )
+        if not ready.ready:
+            ready.warm_up()
+        log.info("model ready; serving on %s:%s", settings.host, settings.port)
         yield
         log.info("shutting down: waiting for inference in flight")
-        engine.gate.shutdown()
+        ready.gate.shutdown()
 
     app = FastAPI(
         title="HRI-EMO",
@@ -80,6 +91,12 @@ def _add_middleware(app: FastAPI, settings: ServeSettings) -> None:
             allow_methods=["GET", "POST"],
             allow_headers=["Authorization", "Content-Type", "X-API-Token", "X-Request-ID"],
         )
+    app.add_middleware(
+        OriginMiddleware,
+        allowed=settings.cors_origins,
+        public_bind=not is_loopback(settings.host),
+        error=error_response,
+    )
     app.add_middleware(RequestContextMiddleware)
 
 
@@ -89,6 +106,8 @@ def uvicorn_options(settings: ServeSettings) -> dict[str, Any]:
         "host": settings.host,
         "port": settings.port,
         "access_log": False,  # RequestContextMiddleware writes structured access lines
+        "http": guarded_protocol(settings.limits),  # read deadlines, per-client cap
+        "timeout_keep_alive": settings.limits.keep_alive_s,
         "timeout_graceful_shutdown": settings.graceful_timeout_s,
         # the app refuses messages over the limit with a JSON error; uvicorn's own cap
         # (which closes with 1009 unexplained) only stops ones far beyond it

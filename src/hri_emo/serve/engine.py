@@ -49,6 +49,7 @@ class InferenceEngine:
         from hri_emo.synth.tone import synthetic_voice
 
         start = time.perf_counter()
+        self.recognizer.check_compatible()  # the check predict makes, before any utterance
         voice = synthetic_voice(1.0)
         self.recognizer.classify(voice, WARM_UP_TEXT).to_dict()
         if self.has_asr:
@@ -116,7 +117,7 @@ class InferenceEngine:
                 "architecture": config.architecture,
                 "text_dim": config.text_dim,
                 "audio_dim": config.audio_dim,
-                "path": str(self.settings.model or ""),
+                "folder": self.settings.model.name if self.settings.model else None,
             },
             "encoders": {m: recognizer.spec.describe(m) for m in ("text", "audio")},
             "backend": self.recognizer.backend,

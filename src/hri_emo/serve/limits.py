@@ -6,6 +6,7 @@
   Retry-After); stream utterances wait for a slot (their own buffer bounds them).
 - `BodyLimitMiddleware`: refuses bodies over `max_body_bytes` (413) before any parsing.
 - `ConnectionCounter`: WebSocket connections per client address.
+Read deadlines and the HTTP connection cap are enforced in `hri_emo.serve.protocol`.
 """
 
 from __future__ import annotations
@@ -36,6 +37,10 @@ class ServeLimits:
     ws_connections_per_client: int = 8  # concurrent streams from one address
     max_utterance_s: float = 15.0  # a stream utterance is cut here
     stream_buffer_s: float = 30.0  # unanswered audio a stream may hold
+    header_timeout_s: float = 10.0  # a request's headers must arrive within this
+    body_timeout_s: float = 30.0  # a request's body must arrive within this after its headers
+    keep_alive_s: float = 5.0  # an idle keep-alive connection is closed after this
+    http_connections_per_client: int = 32  # open HTTP connections from one address
 
     def validate(self) -> None:
         for name, value in asdict(self).items():

@@ -20,7 +20,9 @@ from urllib.parse import parse_qs
 
 access_log = logging.getLogger("hri_emo.serve.access")
 TOKEN_COOKIE = "hri_emo_token"
-OPEN_PATHS = ("/healthz",)  # reachable without the token (liveness probes)
+OPEN_PATHS = ("/healthz",)
+STREAM_SUBPROTOCOL = "hri-emo"  # the one the server selects; offer it with "token.T"
+TOKEN_SUBPROTOCOL_PREFIX = "token."  # reachable without the token (liveness probes)
 
 
 def _header(scope: dict, name: bytes) -> str | None:
@@ -84,7 +86,8 @@ class RequestContextMiddleware:
 
 class TokenAuthMiddleware:
     """Every route but /healthz needs the token: `Authorization: Bearer T`, `X-API-Token: T`,
-    `?token=T` (browsers' WebSockets cannot set headers) or the cookie the page sets after
+    a WebSocket subprotocol `token.T` offered next to `hri-emo` (browsers' WebSockets cannot
+    set headers), `?token=T` (redacted from every log line), or the cookie the page sets after
     being opened with `?token=T`."""
 
     def __init__(self, app: Any, token: str, error: Callable[..., Any]) -> None:
@@ -95,7 +98,13 @@ class TokenAuthMiddleware:
             await self.app(scope, receive, send)
             return
         query = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("token", [""])[0]
-        candidates = [query, _bearer(scope), _header(scope, b"x-api-token"), _cookie(scope)]
+        candidates = [
+            query,
+            _bearer(scope),
+            _header(scope, b"x-api-token"),
+            _cookie(scope),
+            _subprotocol_token(scope),
+        ]
         if not any(c and hmac.compare_digest(c.encode(), self.token) for c in candidates):
             await self._refuse(scope, receive, send)
             return
@@ -122,6 +131,13 @@ class TokenAuthMiddleware:
 def _bearer(scope: dict) -> str | None:
     value = _header(scope, b"authorization") or ""
     return value[7:].strip() if value.lower().startswith("bearer ") else None
+
+
+def _subprotocol_token(scope: dict) -> str | None:
+    for offered in scope.get("subprotocols", ()):
+        if offered.startswith(TOKEN_SUBPROTOCOL_PREFIX):
+            return offered[len(TOKEN_SUBPROTOCOL_PREFIX) :]
+    return None
 
 
 def _cookie(scope: dict) -> str | None:

@@ -38,6 +38,10 @@ class ServeSettings:
 
     def validate(self) -> None:
         self.limits.validate()
+        if isinstance(self.port, bool) or not isinstance(self.port, int):
+            raise ConfigError(f"port must be an integer, got {self.port!r}")
+        if not 1 <= self.port <= 65535:
+            raise ConfigError(f"port {self.port} is not a TCP port (expected 1-65535)")
         if self.vad not in VAD_NAMES:
             raise ConfigError(f"vad {self.vad!r}: choose one of {', '.join(VAD_NAMES)}")
         if self.torch_threads < 1:

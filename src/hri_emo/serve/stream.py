@@ -62,6 +62,20 @@ class ControlMessage(BaseModel):
     type: Literal["end_utterance", "stop"]
 
 
+CONTROL_TYPES = ("transcript", "end_utterance", "stop")
+
+
+def _misplaced(kind: object) -> str | None:
+    """Why a control message is not one, in words (None: let the schema check it)."""
+    if kind == "start":
+        return "the stream has already started: send the start message once, first"
+    if kind is None:
+        return f"a text message must be a JSON object with a type ({', '.join(CONTROL_TYPES)})"
+    if kind not in CONTROL_TYPES:
+        return f"unknown message type {str(kind)[:40]!r}: expected {', '.join(CONTROL_TYPES)}"
+    return None
+
+
 class ProtocolError(Exception):
     def __init__(self, code: str, message: str, close: int | None = None) -> None:
         super().__init__(message)
@@ -211,14 +225,21 @@ class StreamSession:
             kind = json.loads(text).get("type") if text.strip().startswith("{") else None
         except ValueError:
             kind = None
+        problem = _misplaced(kind)
         try:
-            if kind == "transcript":
-                self._texts.append(TranscriptMessage.model_validate_json(text).text)
-                return False
-            ControlMessage.model_validate_json(text)
+            if problem is None and kind == "transcript":
+                piece = TranscriptMessage.model_validate_json(text).text
+                if "\x00" in piece:
+                    problem = "transcript contains NUL characters"
+                else:
+                    self._texts.append(piece)
+                    return False
+            elif problem is None:
+                ControlMessage.model_validate_json(text)
         except ValidationError as err:
-            summary, _ = validation_details(list(err.errors()))
-            await self.send({"type": "error", "code": "invalid_message", "message": summary})
+            problem, _ = validation_details(list(err.errors()))
+        if problem is not None:
+            await self.send({"type": "error", "code": "invalid_message", "message": problem})
             return False
         assert self.segmenter is not None
         closed = self.segmenter.end_utterance("stop" if kind == "stop" else "end_mark")

@@ -27,7 +27,7 @@ from torch import nn
 
 from hri_emo.errors import ConfigError, DataError
 from hri_emo.model import load_model
-from hri_emo.model.saved_files import load_state_dict, read_json
+from hri_emo.model.saved_files import check_files_agree, load_state_dict, read_json
 from hri_emo.training.config import ExperimentConfig, TextEncoderConfig, load_config, save_config
 from hri_emo.training.normalization import (
     FeatureStandardizer,
@@ -129,14 +129,19 @@ def load_checkpoint(path: str | Path) -> TrainedCheckpoint:
     if (directory / TEXT_ENCODER_WEIGHTS).is_file():
         text_encoder = build_text_encoder(config.text_encoder)
         load_state_dict(text_encoder, directory / TEXT_ENCODER_WEIGHTS)
+    model = load_model(directory).eval()
+    features = _read_json(directory / "features.json")
+    check_files_agree(
+        directory, model.config, labels, thresholds, features, text_encoder is not None
+    )
     return TrainedCheckpoint(
         directory=directory,
-        model=load_model(directory).eval(),
+        model=model,
         config=config,
         task=labels["task"],
         emotions=list(labels["emotions"]),
         thresholds=thresholds,
-        features=_read_json(directory / "features.json"),
+        features=features,
         standardizers=load_standardizers(normalization) if normalization.is_file() else {},
         text_encoder=text_encoder,
         metrics=_read_json(directory / "metrics.json"),

@@ -18,15 +18,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from torch import nn
 
 from hri_emo.errors import ConfigError, FeatureMismatchError
 from hri_emo.training.checkpoint import TrainedCheckpoint, load_checkpoint
 from hri_emo.training.config import ExperimentConfig, load_config, without_unused_text_features
-from hri_emo.training.datamodule import EmotionDataModule
-from hri_emo.training.lightning_module import EmotionLightningModule
+
+if TYPE_CHECKING:  # imported where used: opening a run for inference needs no Lightning
+    from hri_emo.training.datamodule import EmotionDataModule
+    from hri_emo.training.lightning_module import EmotionLightningModule
 
 STAGE_ALIASES = {"valid": "val", "validation": "val", "dev": "val"}
 
@@ -78,6 +80,8 @@ class Run:
     def datamodule(self, *, setup: bool = True) -> EmotionDataModule:
         """The run's data module with the stored standardisation. `setup`: read the corpus now
         and check it gives the checkpoint's labels and features (`check_compatible`)."""
+        from hri_emo.training.datamodule import EmotionDataModule
+
         cfg = self.config
         datamodule = EmotionDataModule(
             cfg.data, seed=cfg.train.seed, standardizers=self.standardizers
@@ -89,6 +93,8 @@ class Run:
 
     def module(self) -> EmotionLightningModule:
         """The Lightning module of the run's model (evaluation mode)."""
+        from hri_emo.training.lightning_module import EmotionLightningModule
+
         return EmotionLightningModule(self.model, text_encoder=self.text_encoder).eval()
 
 

@@ -4,14 +4,16 @@
 const $ = (id) => document.getElementById(id);
 const state = { ws: null, audio: null, stream: null, results: 0 };
 
-function token() {
-  return new URLSearchParams(location.search).get("token");
+// Opened as /?token=T, the server set an HttpOnly cookie for this page's files and stream:
+// take the token out of the address bar (and history) and keep it out of the stream URL,
+// so it never reaches a log line.
+if (new URLSearchParams(location.search).has("token")) {
+  history.replaceState(null, "", location.pathname);
 }
 
 function streamUrl() {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
-  const query = token() ? `?token=${encodeURIComponent(token())}` : "";
-  return `${scheme}://${location.host}/v1/stream${query}`;
+  return `${scheme}://${location.host}/v1/stream`;
 }
 
 function setStatus(text, kind) {
