@@ -225,6 +225,9 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=48, help="utterances (3 s each)")
     parser.add_argument("--requests", type=int, default=48, help="serve: POST /v1/predict count")
     parser.add_argument("--encoder", default="whisper-tiny-en", help="extraction audio encoder")
+    parser.add_argument(
+        "--only", default="extract,predict,serve", help="comma-separated subset to measure"
+    )
     args = parser.parse_args()
     print(f"{os.cpu_count()} CPU cores visible (shared with other jobs: see the load below); "
           f"load average {os.getloadavg()}", flush=True)  # fmt: skip
@@ -249,12 +252,16 @@ def main() -> None:
                     "--asr", "none", "--threads", "1", "--batch-size", "4"]  # fmt: skip
             return argv, count_rows(output)
 
-        batch_scaling("extract", extract_argv, args.count)
-        batch_scaling("predict", predict_argv, args.count)
-        rows = (root / "p2.jsonl").read_text().splitlines()
-        failed = sum('"error": null' not in row for row in rows)
-        print(f"predict  rows written by 2 workers: {len(rows)}, error rows: {failed}", flush=True)
-        serve_scaling(model, root / "corpus" / "u0000.wav", args.requests)
+        only = args.only.split(",")
+        if "extract" in only:
+            batch_scaling("extract", extract_argv, args.count)
+        if "predict" in only:
+            batch_scaling("predict", predict_argv, args.count)
+            rows = (root / "p2.jsonl").read_text().splitlines()
+            failed = sum('"error": null' not in row for row in rows)
+            print(f"predict  rows by 2 workers: {len(rows)}, error rows: {failed}", flush=True)
+        if "serve" in only:
+            serve_scaling(model, root / "corpus" / "u0000.wav", args.requests)
     print(f"load average after: {os.getloadavg()}")
 
 
