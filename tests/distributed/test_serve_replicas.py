@@ -1,6 +1,6 @@
 """`hri-emo serve --processes 2` as a real process: two uvicorn workers behind one port, each
-with its own model; /readyz waits for both (also when one dies and is restarted); requests are
-answered over real HTTP."""
+with its own model and the same token; /readyz waits for both (also when one dies and is
+restarted); requests are answered over real HTTP."""
 
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ import pytest
 from hri_emo.serve.replicas import rss_mib
 
 pytestmark = pytest.mark.timeout(240)
+TOKEN = "replica-test-token-0123456789"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
 def free_port() -> int:
@@ -40,7 +42,7 @@ def wait_ready(url: str, seconds: float = 150) -> list[dict]:
     seen, deadline = [], time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
-            answer = httpx.get(f"{url}/readyz", timeout=5)
+            answer = httpx.get(f"{url}/readyz", headers=AUTH, timeout=5)
         except httpx.TransportError:
             time.sleep(0.2)
             continue
@@ -54,7 +56,7 @@ def wait_ready(url: str, seconds: float = 150) -> list[dict]:
 def test_two_processes_behind_one_port(embedded_model_dir):
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "HRI_EMO_TOKEN": TOKEN}
     command = [sys.executable, "-m", "hri_emo.cli", "serve", str(embedded_model_dir), "--port",
                str(port), "--processes", "2", "--asr", "none", "--vad", "webrtc",
                "--torch-threads", "1"]  # fmt: skip
@@ -64,12 +66,15 @@ def test_two_processes_behind_one_port(embedded_model_dir):
     try:
         seen = wait_ready(url)
         assert all(body["workers"] == 2 and body["workers_ready"] < 2 for body in seen)
+        assert httpx.get(f"{url}/readyz", timeout=5).status_code == 401  # the token holds
+        assert httpx.get(f"{url}/healthz", timeout=5).status_code == 200
         workers = [p for p in children(server.pid) if (rss_mib(p) or 0) > 200]
         assert len(workers) == 2  # two replicas, each with a model loaded
 
         def predict(i: int) -> int:
             form = {"text": (None, f"i am so happy today {i}")}  # multipart, as the API takes
-            return httpx.post(f"{url}/v1/predict", files=form, timeout=60).status_code
+            answer = httpx.post(f"{url}/v1/predict", files=form, headers=AUTH, timeout=60)
+            return answer.status_code
 
         with concurrent.futures.ThreadPoolExecutor(6) as pool:
             assert list(pool.map(predict, range(12))) == [200] * 12
@@ -78,7 +83,7 @@ def test_two_processes_behind_one_port(embedded_model_dir):
         deadline = time.monotonic() + 30
         body = None
         while time.monotonic() < deadline:
-            answer = httpx.get(f"{url}/readyz", timeout=5)
+            answer = httpx.get(f"{url}/readyz", headers=AUTH, timeout=5)
             if answer.status_code == 503:
                 body = answer.json()
                 break

@@ -4,9 +4,9 @@ uvicorn binds the port once and starts N worker processes that accept on the sam
 builds the app with `app_from_env` (settings handed over as JSON in an environment variable),
 loads its own copy of the model and warms it up. Every worker is a full, stateless replica:
 an HTTP request may land on any of them, a WebSocket stream stays on the worker that accepted
-it. `ReplicaReadiness` wraps each worker's app so that GET /readyz answers 200 only once every
-worker has finished its warm-up: each worker drops `<pid>.json` (with its resident memory)
-into a shared folder when its lifespan startup completes, and /readyz counts the live ones.
+it. GET /readyz answers 200 only once every worker has finished its warm-up: each worker drops
+`<pid>.json` (with its resident memory) into a shared folder when its lifespan startup
+completes (`ReplicaReadiness`), and /readyz counts the live ones.
 """
 
 from __future__ import annotations
@@ -63,11 +63,12 @@ def _alive(pid: int) -> bool:
 
 
 class ReplicaReadiness:
-    """ASGI wrapper: marks this worker ready after its lifespan startup, and answers GET /readyz
-    with 503 until `processes` live workers are ready (then the app's own /readyz answers)."""
+    """Readiness of the `processes` workers: each marks itself ready once its lifespan startup
+    (model load and warm-up) completes; GET /readyz asks `all_ready()` (behind the token, like
+    every route but /healthz)."""
 
-    def __init__(self, app: Any, ready_dir: Path, processes: int) -> None:
-        self.app, self.ready_dir, self.processes = app, ready_dir, processes
+    def __init__(self, ready_dir: Path, processes: int) -> None:
+        self.ready_dir, self.processes = ready_dir, processes
 
     def ready_workers(self) -> list[dict[str, Any]]:
         workers = []
@@ -80,24 +81,28 @@ class ReplicaReadiness:
                 workers.append(info)
         return workers
 
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
-        if scope["type"] == "lifespan":
-            await self.app(scope, receive, self._lifespan_send(send))
-        elif scope["type"] == "http" and scope["path"] == "/readyz" and not self._all_ready():
-            await self._not_ready(send)
-        else:
-            await self.app(scope, receive, send)
-
-    def _all_ready(self) -> bool:
+    def all_ready(self) -> bool:
         return len(self.ready_workers()) >= self.processes
 
-    def _lifespan_send(self, send: Any) -> Any:
-        async def wrapped(message: dict) -> None:
-            if message["type"] == "lifespan.startup.complete":
-                self._mark_ready()
-            elif message["type"] == "lifespan.shutdown.complete":
-                (self.ready_dir / f"{os.getpid()}.json").unlink(missing_ok=True)
-            await send(message)
+    def status(self) -> dict[str, Any]:
+        ready = len(self.ready_workers())
+        return {"status": "loading", "workers_ready": ready, "workers": self.processes}
+
+    def wrap(self, app: Any) -> Any:
+        """The ASGI app, marking this worker ready (and unready at shutdown) from its lifespan."""
+
+        async def wrapped(scope: dict, receive: Any, send: Any) -> None:
+            if scope["type"] != "lifespan":
+                return await app(scope, receive, send)
+
+            async def lifespan_send(message: dict) -> None:
+                if message["type"] == "lifespan.startup.complete":
+                    self._mark_ready()
+                elif message["type"] == "lifespan.shutdown.complete":
+                    (self.ready_dir / f"{os.getpid()}.json").unlink(missing_ok=True)
+                await send(message)
+
+            return await app(scope, receive, lifespan_send)
 
         return wrapped
 
@@ -108,21 +113,16 @@ class ReplicaReadiness:
         os.replace(tmp, self.ready_dir / f"{pid}.json")
         log.info("worker %d ready (resident memory %.0f MiB)", pid, memory or float("nan"))
 
-    async def _not_ready(self, send: Any) -> None:
-        ready = len(self.ready_workers())
-        body = json.dumps({"status": "loading", "workers_ready": ready, "workers": self.processes})
-        headers = [(b"content-type", b"application/json"), (b"retry-after", b"1")]
-        await send({"type": "http.response.start", "status": 503, "headers": headers})
-        await send({"type": "http.response.body", "body": body.encode()})
-
 
 def app_from_env() -> Any:
     """uvicorn's app factory in each worker process."""
     from hri_emo.serve.app import create_app
 
     settings = settings_from_env(os.environ[SETTINGS_ENV])
-    ready_dir = Path(os.environ[READY_DIR_ENV])
-    return ReplicaReadiness(create_app(settings), ready_dir, int(os.environ[PROCESSES_ENV]))
+    readiness = ReplicaReadiness(Path(os.environ[READY_DIR_ENV]), int(os.environ[PROCESSES_ENV]))
+    app = create_app(settings)
+    app.state.replicas = readiness  # GET /readyz waits for every worker
+    return readiness.wrap(app)
 
 
 def run_replicas(settings: ServeSettings, processes: int, options: dict[str, Any]) -> None:
