@@ -31,8 +31,9 @@ from hri_emo.encoders import create_audio_encoder, create_text_encoder, extract_
 from hri_emo.explain import alignment_accuracy, explain_corpus, summarize, write_report
 from hri_emo.explain.faithfulness import (
     AttentionExplainer,
+    ContributionExplainer,
     IntegratedGradientsExplainer,
-    Utterance,
+    ModelInputs,
     evaluate_faithfulness,
 )
 from hri_emo.training.checkpoint import load_checkpoint
@@ -86,13 +87,17 @@ def test_utterances(run_dir: Path, limit: int) -> tuple[torch.nn.Module, list[st
     dataset = datamodule.dataset("test")
     items = [dataset[i] for i in range(min(limit, len(dataset)))]
     datamodule.close()
-    return ckpt.model.eval(), ckpt.emotions, [Utterance(i.text, i.audio) for i in items]
+    return ckpt.model.eval(), ckpt.emotions, [ModelInputs(i.text, i.audio) for i in items]
 
 
 def faithfulness(run_dir: Path, axis: str, limit: int, steps: int) -> dict:
     model, emotions, utterances = test_utterances(run_dir, limit)
     start = time.perf_counter()
-    explainers = [AttentionExplainer(axis), IntegratedGradientsExplainer(axis, steps=steps)]
+    explainers = [
+        ContributionExplainer(axis),
+        AttentionExplainer(axis),
+        IntegratedGradientsExplainer(axis, steps=steps),
+    ]
     result = evaluate_faithfulness(model, utterances, axis, emotions, explainers)
     result["seconds"] = time.perf_counter() - start
     return result
@@ -105,13 +110,13 @@ def print_faithfulness(name: str, result: dict) -> None:
     )
     print("| ranking | AOPC (mean ± std) | fall at 10% / 50% deleted |")
     print("|---|---|---|")
-    for key in ("attention", "integrated_gradients", "random"):
+    for key in ("contribution", "attention", "integrated_gradients", "random"):
         r = result[key]
         print(
             f"| {key} | {r['aopc']['mean']:.3f} ± {r['aopc']['std']:.3f} | "
             f"{r['curve'][0]:.3f} / {r['curve'][-1]:.3f} |"
         )
-    for key in ("attention", "integrated_gradients", "random"):
+    for key in ("contribution", "attention", "integrated_gradients", "random"):
         per = ", ".join(
             f"{e} {s['mean']:.3f}±{s['std']:.3f} (n={s['n']})"
             for e, s in result[key]["per_emotion"].items()

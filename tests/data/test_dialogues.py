@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from hri_emo.data.corpus_summary import summarize_corpus
 from hri_emo.data.dialogues import check_dialogues, past_turns
-from hri_emo.data.inspect import summarize_corpus
 from hri_emo.data.readers import read_corpus
 from hri_emo.errors import ConfigError, DataError
 

@@ -11,7 +11,7 @@ import pytest
 import soundfile as sf
 
 from hri_emo.cli.main import main
-from hri_emo.data.inspect import summarize_corpus
+from hri_emo.data.corpus_summary import summarize_corpus
 from hri_emo.data.readers import read_corpus
 
 

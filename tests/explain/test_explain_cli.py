@@ -62,7 +62,7 @@ def embedded_model(tmp_path_factory):
 
 
 def test_new_recording_and_transcript(embedded_model, tmp_path):
-    from hri_emo.explain.result import UtteranceExplanation
+    from hri_emo.result import UtteranceExplanation
     from hri_emo.synth import synthesize
 
     text = "the robot is here today"

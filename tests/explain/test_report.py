@@ -12,9 +12,9 @@ import torch
 
 from hri_emo.errors import DataError
 from hri_emo.explain import UtteranceExplanation, summarize, write_report
-from hri_emo.explain.result import waveform_envelope
 from hri_emo.inference import EmotionRecognizer
 from hri_emo.model import create_model
+from hri_emo.result import waveform_envelope
 
 DIM = 16
 WORDS = ["i", "am", "so", "happy", "today"]

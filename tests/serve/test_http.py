@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from hri_emo.explain.result import ARRAY_FIELDS, UtteranceExplanation
+from hri_emo.result import ARRAY_FIELDS, UtteranceExplanation
 from hri_emo.serve.schemas import ExplanationBody
 
 pytestmark = pytest.mark.timeout(120)

@@ -134,8 +134,17 @@ def test_context_option_trains_end_to_end(corpus, tmp_path):
     assert first.context_turns is None and first.context_attribution is None
     assert second.context_turns == ["test-0-0"]
     assert second.context_attribution.shape == (len(LABELS), 1)
-    total = second.attribution.sum(axis=1) + second.context_attribution.sum(axis=1)
-    np.testing.assert_allclose(total, 1.0, atol=1e-5)
+    # v2's maps are exact logit contributions: words + audio + past turns + bias = the logit
+    sources = [second.logit_sources[e] for e in second.emotions]
+    np.testing.assert_allclose(second.attribution.sum(axis=1), [s["words"] for s in sources])
+    context = second.context_attribution.sum(axis=1)
+    np.testing.assert_allclose(context, [s["context"] for s in sources], atol=1e-6)
+    logits = np.array([sum(s.values()) for s in sources])
+    probabilities = np.array([second.probabilities[e] for e in second.emotions])
+    expected = np.exp(logits) / np.exp(logits).sum()  # single-label: softmax
+    if second.task == "multilabel":
+        expected = 1 / (1 + np.exp(-logits))
+    np.testing.assert_allclose(probabilities, expected, atol=1e-5)
     assert second.context_weights("calm")[0][0] == "test-0-0"
     assert second.to_dict()["context_turns"] == ["test-0-0"]
 

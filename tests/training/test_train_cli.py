@@ -62,7 +62,7 @@ def test_evaluate_writes_metrics_table_and_confusion_matrix(single_run, capsys):
     assert np.array(report["confusion_matrix"]).sum() == 16
     with (out_dir / "predictions.csv").open() as handle:
         rows = list(csv.DictReader(handle))
-    accuracy = np.mean([r["target"] == r["prediction"] for r in rows])
+    accuracy = np.mean([r["target"] == r["predicted"] for r in rows])
     assert report["metrics"]["accuracy"] == pytest.approx(accuracy)
     assert report["metrics"]["accuracy"] > 0.6  # the classes are separable
 
@@ -91,8 +91,8 @@ def test_multilabel_thresholds_are_tuned_stored_and_applied(tiny_multilabel, tmp
     with (out_dir / "predictions.csv").open() as handle:
         rows = list(csv.DictReader(handle))
     emotions = ["happy", "sad", "anger"]
-    targets = np.array([[float(r[f"target_{e}"]) for e in emotions] for r in rows])
-    probs = np.array([[float(r[f"prob_{e}"]) for e in emotions] for r in rows])
+    targets = np.array([[float(e in r["target"].split(";")) for e in emotions] for r in rows])
+    probs = np.array([[float(r[f"p_{e}"]) for e in emotions] for r in rows])
     expected = compute_metrics("multilabel", targets, probs, emotions, stored["thresholds"])
     assert report["metrics"]["macro_f1"] == pytest.approx(expected["macro_f1"], abs=1e-5)
     assert report["thresholds"] == stored["thresholds"]

@@ -12,17 +12,9 @@ from __future__ import annotations
 import argparse
 import json
 
+from hri_emo.cli.extract import add_corpus_arguments, read_corpus_arguments
 
-def _add_corpus_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("path", help="corpus path (manifest CSV/JSONL, .csd folder, .pkl, IEMOCAP)")
-    parser.add_argument("--format", default=None, help="corpus format (auto-detected if omitted)")
-    parser.add_argument(
-        "--option",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="reader option, repeatable (value parsed as JSON when possible)",
-    )
+CORPUS_HELP = "corpus path (manifest CSV/JSONL, .csd folder, .pkl, IEMOCAP)"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -35,7 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "inspect",
         help="counts per split and label, text/audio lengths, feature dims, missing modalities",
     )
-    _add_corpus_arguments(inspect)
+    add_corpus_arguments(inspect, "path", CORPUS_HELP)
     inspect.add_argument("--json", action="store_true", help="print the summary as JSON")
     inspect.add_argument("--no-audio", action="store_true", help="skip reading wav headers")
     inspect.add_argument(
@@ -48,16 +40,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     validate = commands.add_parser(
         "validate", help="check files, features and labels; exit 1 when problems are found"
     )
-    _add_corpus_arguments(validate)
+    add_corpus_arguments(validate, "path", CORPUS_HELP)
     validate.add_argument("--no-files", action="store_true", help="do not check wav files exist")
     validate.set_defaults(func=run_validate)
 
 
 def _read(args: argparse.Namespace):
-    from hri_emo.cli.extract import parse_options
-    from hri_emo.data.readers import read_corpus
-
-    return read_corpus(args.path, format=args.format, **parse_options(args.option))
+    return read_corpus_arguments(args, "path")
 
 
 def _is_store(args: argparse.Namespace) -> bool:
@@ -67,7 +56,7 @@ def _is_store(args: argparse.Namespace) -> bool:
 
 
 def run_inspect(args: argparse.Namespace) -> int:
-    from hri_emo.data.inspect import summarize_corpus
+    from hri_emo.data.corpus_summary import summarize_corpus
     from hri_emo.data.inspect_store import summarize_store
 
     if _is_store(args):

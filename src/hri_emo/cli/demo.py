@@ -51,10 +51,26 @@ def headline(summary: dict, out) -> str:
         f"words carry it {beta['words']:.2f}",
         f"  alignment: {align['accuracy']:.0%} of words attend inside their own spoken span "
         f"(chance {align['chance']:.0%})",
+        *_attribution_lines(summary),
         f"  report   : {summary['report']}",
         f"  summary  : {out / 'demo.json'}  (took {summary['seconds']:.0f} s)",
     ]
     return "\n".join(lines)
+
+
+def _attribution_lines(summary: dict) -> list[str]:
+    """Keyword top-1, separation and the audio share per carrier (absent in old summaries)."""
+    if "keyword_top1" not in summary:
+        return []
+    key, sep = summary["keyword_top1"], summary["map_separation"]
+    share = summary["audio_share_by_carrier"]
+    return [
+        f"  attribution: top word is a marked emotional word in {key['top1']:.0%} of "
+        f"word-carried utterances (chance {key['chance']:.0%}); separation between "
+        f"emotions' maps {sep['separation']:.2f}",
+        f"  audio share of the map: voice carries it {share.get('voice', float('nan')):.2f}, "
+        f"words carry it {share.get('words', float('nan')):.2f}",
+    ]
 
 
 def _quiet_libraries() -> None:

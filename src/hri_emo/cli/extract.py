@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
-
-DEFAULT_ENCODERS = {"text": "minilm", "audio": "whisper-tiny-en"}
+from typing import Any
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -22,15 +21,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Encode every utterance's transcript or recording into a feature store. "
         "Rerunning with the same --out resumes: utterances already stored are skipped.",
     )
-    parser.add_argument("corpus", help="corpus path (manifest CSV/JSONL, .csd folder, ...)")
-    parser.add_argument("--format", default=None, help="corpus format (auto-detected if omitted)")
-    parser.add_argument(
-        "--option",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="reader option, repeatable (value parsed as JSON when possible)",
-    )
+    add_corpus_arguments(parser)
     parser.add_argument("--modality", choices=("text", "audio"), required=True)
     parser.add_argument(
         "--encoder",
@@ -58,6 +49,31 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=run_extract)
+
+
+def add_corpus_arguments(
+    parser: argparse.ArgumentParser,
+    name: str = "corpus",
+    what: str = "corpus path (manifest CSV/JSONL, .csd folder, ...)",
+) -> None:
+    """The corpus positional, --format and --option (the reader's options), as every corpus
+    command takes them; `read_corpus_arguments` reads them back."""
+    parser.add_argument(name, help=what)
+    parser.add_argument("--format", default=None, help="corpus format (auto-detected if omitted)")
+    parser.add_argument(
+        "--option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="reader option, repeatable (value parsed as JSON when possible)",
+    )
+
+
+def read_corpus_arguments(args: argparse.Namespace, name: str = "corpus") -> Any:
+    """The Corpus named by `add_corpus_arguments`' arguments."""
+    from hri_emo.data.readers import read_corpus
+
+    return read_corpus(getattr(args, name), format=args.format, **parse_options(args.option))
 
 
 def parse_options(pairs: list[str]) -> dict[str, object]:
@@ -130,11 +146,10 @@ def run_sharded(args: argparse.Namespace, ctx) -> int:
 
 
 def _corpus_and_encoder(args: argparse.Namespace, ctx):
-    from hri_emo.data.readers import read_corpus
     from hri_emo.distributed import resolve_device
-    from hri_emo.encoders import create_audio_encoder, create_text_encoder
+    from hri_emo.encoders import DEFAULT_ENCODERS, create_audio_encoder, create_text_encoder
 
-    corpus = read_corpus(args.corpus, format=args.format, **parse_options(args.option))
+    corpus = read_corpus_arguments(args)
     name = args.encoder or DEFAULT_ENCODERS[args.modality]
     create = create_text_encoder if args.modality == "text" else create_audio_encoder
     encoder = create(

@@ -15,6 +15,8 @@ COMMAND_MODULES = [
     "hri_emo.cli.data",
     "hri_emo.cli.extract",
     "hri_emo.cli.train",
+    "hri_emo.cli.evaluate",
+    "hri_emo.cli.benchmark",
     "hri_emo.cli.serve",
     "hri_emo.cli.robustness",
     "hri_emo.cli.predict",

@@ -168,10 +168,13 @@ class RowWriter:
     """CSV (one column per emotion) or JSONL (the UtteranceExplanation) rows."""
 
     def __init__(self, handle: TextIO, fmt: str, emotions: list[str], maps: bool) -> None:
+        from hri_emo.result import prediction_columns, prediction_row  # the dialect of evaluate
+
+        self.row = prediction_row
         self.handle, self.fmt, self.emotions, self.maps = handle, fmt, emotions, maps
         if fmt == "csv":
             columns = ["id", "audio", "transcript", "transcript_source", "asr_confidence"]
-            columns += ["predicted", *(f"p_{e}" for e in emotions), "beta_mean", "duration_s"]
+            columns += [*prediction_columns(emotions), "beta_mean", "duration_s"]
             self.csv = csv.DictWriter(handle, fieldnames=[*columns, "error"])
             self.csv.writeheader()
 
@@ -189,10 +192,13 @@ class RowWriter:
                     transcript=outcome.transcript,
                     transcript_source=outcome.transcript_source,
                     asr_confidence=outcome.asr_confidence,
-                    predicted=";".join(outcome.predicted),
                     beta_mean=outcome.beta_mean,
                     duration_s=outcome.duration_s,
-                    **{f"p_{e}": outcome.probabilities[e] for e in self.emotions},
+                    **self.row(
+                        self.emotions,
+                        outcome.predicted,
+                        [outcome.probabilities[e] for e in self.emotions],
+                    ),
                 )
             self.csv.writerow(row)
         self.handle.flush()

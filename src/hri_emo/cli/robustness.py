@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from hri_emo.cli.extract import add_corpus_arguments, read_corpus_arguments
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     register_robustness(subparsers)
@@ -76,15 +78,7 @@ def register_extract_noisy(subparsers: argparse._SubParsersAction) -> None:
             "data.noisy_audio_features=OUT data.noisy_audio_fraction=0.5."
         ),
     )
-    parser.add_argument("corpus", help="corpus path (manifest CSV/JSONL, IEMOCAP folder, ...)")
-    parser.add_argument("--format", default=None, help="corpus format (auto-detected if omitted)")
-    parser.add_argument(
-        "--option",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="reader option, repeatable",
-    )
+    add_corpus_arguments(parser, what="corpus path (manifest CSV/JSONL, IEMOCAP folder, ...)")
     parser.add_argument("--like", required=True, help="the clean audio store (its encoder)")
     parser.add_argument("--out", required=True, help="noisy store to create or resume (.h5)")
     parser.add_argument("--noise", default="white,babble", help="white, babble or both")
@@ -96,8 +90,6 @@ def register_extract_noisy(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_extract_noisy(args: argparse.Namespace) -> int:
-    from hri_emo.cli.extract import parse_options
-    from hri_emo.data.readers import read_corpus
     from hri_emo.errors import ConfigError
     from hri_emo.robustness.augment import extract_noisy_copy
 
@@ -105,7 +97,7 @@ def run_extract_noisy(args: argparse.Namespace) -> int:
         low, high = (float(v) for v in args.snr.split(":"))
     except ValueError:
         raise ConfigError(f"--snr: expected MIN:MAX in dB, got {args.snr!r}") from None
-    corpus = read_corpus(args.corpus, format=args.format, **parse_options(args.option))
+    corpus = read_corpus_arguments(args)
     report = extract_noisy_copy(
         corpus,
         args.like,

@@ -23,7 +23,7 @@ LIMIT_HELP = {
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     from hri_emo.serve.limits import ServeLimits
-    from hri_emo.serve.settings import TOKEN_ENV
+    from hri_emo.serve.settings import TOKEN_ENV, ServeSettings
     from hri_emo.serve.vad import VAD_NAMES
 
     parser = subparsers.add_parser(
@@ -35,9 +35,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             f"another address needs an API token (--token or ${TOKEN_ENV})."
         ),
     )
+    base = ServeSettings()  # every default below is the settings' own
     parser.add_argument("model", type=Path, help="run, checkpoint or save_pretrained folder")
-    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback)")
-    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--host", default=base.host, help="address to bind (default loopback)")
+    parser.add_argument("--port", type=int, default=base.port)
     parser.add_argument(
         "--token",
         default=None,
@@ -50,21 +51,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="ORIGIN",
         help="allow this browser origin (repeatable; default: none)",
     )
-    parser.add_argument("--backend", default="torch", help="torch or onnxruntime")
+    parser.add_argument("--backend", default=base.backend, help="torch or onnxruntime")
     parser.add_argument(
         "--asr",
-        default="auto",
+        default=base.asr,
         help="transcribe audio sent without text: auto, none, or an ASR name/path",
     )
-    parser.add_argument("--vad", default="silero", choices=VAD_NAMES, help="stream segmenter")
-    parser.add_argument("--torch-threads", type=int, default=2)
+    parser.add_argument("--vad", default=base.vad, choices=VAD_NAMES, help="stream segmenter")
+    parser.add_argument("--torch-threads", type=int, default=base.torch_threads)
     parser.add_argument(
         "--graceful-timeout-s",
         type=float,
-        default=30.0,
+        default=base.graceful_timeout_s,
         help="on SIGTERM, how long requests in flight may finish",
     )
-    defaults = ServeLimits()
+    defaults = base.limits
     for f in fields(ServeLimits):
         parser.add_argument(
             f"--{f.name.replace('_', '-')}",

@@ -32,6 +32,8 @@ class Batch:
     context_mask: Tensor | None = None  # (B, K) bool
     context_same_speaker: Tensor | None = None  # (B, K) bool
     context_ids: list[list[str]] | None = None  # utterance ids of the past turns
+    text_times: Tensor | None = None  # (B, Lt, 2) seconds each word was spoken, NaN unknown
+    audio_times: Tensor | None = None  # (B, La, 2) seconds of each audio frame, NaN unknown
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -44,11 +46,14 @@ class Batch:
         }
         return Batch(**moved)
 
-    def model_inputs(self) -> dict[str, Tensor | None]:
-        """Keyword arguments for a model's forward() (context ones only when there is context)."""
+    def model_inputs(self, times: bool = False) -> dict[str, Tensor | None]:
+        """Keyword arguments for a model's forward() (context ones only when there is context;
+        word and frame times when `times`, for models that take them)."""
         context = {}
+        if times:
+            context = {"text_times": self.text_times, "audio_times": self.audio_times}
         if self.context is not None:
-            context = {
+            context |= {
                 "context": self.context,
                 "context_mask": self.context_mask,
                 "context_same_speaker": self.context_same_speaker,

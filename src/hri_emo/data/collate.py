@@ -49,7 +49,22 @@ def collate_batch(items: Sequence[EmotionItem]) -> Batch:
         context_mask=context_mask,
         context_same_speaker=same_speaker,
         context_ids=_list_or_none([item.context_ids for item in items], []),
+        text_times=pad_times([item.word_times for item in items], text_mask),
+        audio_times=pad_times([item.frame_times for item in items], audio_mask),
     )
+
+
+def pad_times(times: Sequence[np.ndarray | None], mask: Tensor | None) -> Tensor | None:
+    """(B, L, 2) seconds per position, NaN where unknown (padding, an item without times);
+    None when no item has times."""
+    if mask is None or all(t is None for t in times):
+        return None
+    out = torch.full((*mask.shape, 2), float("nan"))
+    for row, item_times in enumerate(times):
+        if item_times is not None:
+            n = min(len(item_times), mask.shape[1])
+            out[row, :n] = torch.from_numpy(np.asarray(item_times[:n], dtype=np.float32))
+    return out
 
 
 def pad_sequences(

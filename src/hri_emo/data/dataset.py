@@ -95,6 +95,7 @@ class EmotionItem:
     context: np.ndarray | None = None  # (K, Dt) pooled text of past turns, newest first
     context_same_speaker: np.ndarray | None = None  # (K,) bool: past turn by the same speaker
     context_ids: list[str] | None = None  # the K past turns' utterance ids
+    word_times: np.ndarray | None = None  # (Lt, 2) seconds each word was spoken (NaN: unknown)
 
 
 def encode_target(record: UtteranceRecord, emotions: Sequence[str], task: TaskKind) -> np.ndarray:
@@ -206,6 +207,7 @@ class EmotionDataset(Dataset):
             raw_text=record.text,
             tokens=None if text is None else text.tokens,
             frame_times=None if audio is None else audio.frame_times,
+            word_times=None if text is None else text.frame_times,
             **self._context(record, self._past[index]),
         )
 

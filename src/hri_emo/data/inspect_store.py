@@ -10,8 +10,8 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from hri_emo.data.corpus_summary import describe
 from hri_emo.data.feature_store import FeatureStore
-from hri_emo.data.inspect import describe
 from hri_emo.data.store_layout import FORMAT_NAME
 from hri_emo.errors import HriEmoError
 

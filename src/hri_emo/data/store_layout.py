@@ -199,8 +199,9 @@ def _check_frame_times(where: str, frame_times: object | None, length: int) -> n
     times = np.asarray(frame_times, dtype=np.float64)
     if times.shape != (length, 2):
         raise DataError(f"{where}: frame_times must have shape ({length}, 2), got {times.shape}")
-    if not np.isfinite(times).all():
-        raise DataError(f"{where}: frame_times contain NaN/Inf")
+    unknown = np.isnan(times).all(axis=1)  # a position without a time (an untimed word)
+    if not np.isfinite(times[~unknown]).all():
+        raise DataError(f"{where}: frame_times contain Inf, or NaN in only one of start/end")
     if (times[:, 1] < times[:, 0]).any():
         raise DataError(f"{where}: frame_times has a frame whose end is before its start")
     return times

@@ -12,7 +12,10 @@ recognition. Every utterance says which modality carries its label (`carrier`):
 The voice's emotion is prosody: speaking rate, pitch, pitch range and volume, jittered per
 utterance. Speakers are eSpeak NG voices with variants; the test split uses voices (and
 sentences) that training never heard. Each row keeps the exact word spans from eSpeak NG's word
-events (`word_spans`, JSON), the ground truth for the alignment check of the explanations.
+events (`word_spans`, JSON), the ground truth for the alignment check of the explanations, and
+human rationale marks (`rationale`, JSON 0/1 per word: the words that carry the wording's
+emotion, demo/rationales.py), the ground truth for the attribution check. Neither is used in
+training.
 
     manifest = build_corpus(cache_dir() / "demo-corpus")   # -> manifest.csv, reused when present
 """
@@ -27,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from hri_emo.demo.rationales import rationale_mask
 from hri_emo.demo.sentences import EMOTIONAL_SENTENCES, NEUTRAL_SENTENCES, split_sentences
 from hri_emo.errors import ConfigError
 from hri_emo.synth.espeak import LIMITS
@@ -63,7 +67,7 @@ PLAN = [
 MANIFEST = "manifest.csv"
 COLUMNS = [
     "id", "split", "speaker", "text", "wav", "label", "carrier",
-    "word_emotion", "voice_emotion", "settings", "word_spans",
+    "word_emotion", "voice_emotion", "settings", "word_spans", "rationale",
 ]  # fmt: skip
 
 
@@ -126,6 +130,7 @@ def build_corpus(folder: str | Path, seed: int = 0, progress: bool = True) -> Pa
     stamp = folder / "corpus.json"
     identity = {"version": CORPUS_VERSION, "seed": seed}
     if manifest.is_file() and stamp.is_file() and json.loads(stamp.read_text()) == identity:
+        add_rationales(manifest)  # a corpus built before the marks existed gets them
         return manifest
     if folder.exists() and any(folder.iterdir()) and not stamp.is_file():
         raise ConfigError(f"{folder} is not empty and holds no demo corpus; pick another folder")
@@ -149,6 +154,23 @@ def build_corpus(folder: str | Path, seed: int = 0, progress: bool = True) -> Pa
     return manifest
 
 
+def add_rationales(manifest: Path) -> None:
+    """Write the `rationale` column (human marks of the emotional words, demo/rationales.py)
+    into a manifest that lacks it; the audio is left as it is."""
+    with manifest.open() as f:
+        rows = list(csv.DictReader(f))
+    if rows and "rationale" in rows[0]:
+        return
+    for row in rows:
+        row["rationale"] = json.dumps([int(flag) for flag in rationale_mask(row["text"])])
+    partial = manifest.with_suffix(".partial")
+    with partial.open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+    partial.replace(manifest)
+
+
 def _row(utt: DemoUtterance, wav: Path, spans: list) -> dict[str, str]:
     return {
         "id": utt.id,
@@ -162,4 +184,6 @@ def _row(utt: DemoUtterance, wav: Path, spans: list) -> dict[str, str]:
         "voice_emotion": utt.voice_emotion,
         "settings": json.dumps(utt.settings),
         "word_spans": json.dumps(spans),
+        # the words that carry the wording's emotion (for measuring explanations, not training)
+        "rationale": json.dumps([int(flag) for flag in rationale_mask(utt.text)]),
     }

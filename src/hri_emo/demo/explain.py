@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from hri_emo.demo.corpus import CARRIERS
-from hri_emo.explain.result import UtteranceExplanation
+from hri_emo.result import UtteranceExplanation
 
 REPORT_PER_CARRIER = 2  # test utterances of each carrier shown in the report
 
@@ -37,7 +37,7 @@ def attach_corpus_truth(explanations: list[UtteranceExplanation], rows: dict[str
 def accuracy_by_carrier(predictions_csv: Path, rows: dict[str, dict]) -> dict[str, float]:
     """Test accuracy of one model on the utterances of each carrier (from its predictions.csv)."""
     with predictions_csv.open() as f:
-        predicted = {p["id"]: p["prediction"] for p in csv.DictReader(f)}
+        predicted = {p["id"]: p["predicted"] for p in csv.DictReader(f)}
     result = {}
     for carrier in CARRIERS:
         of_carrier = [r for r in rows.values() if r["carrier"] == carrier]
@@ -68,6 +68,7 @@ def explain_test_split(
     runs = {m: benchmark_dir / "runs" / m / "seed0" for m in models}
     explanations = explain_corpus(runs[models[0]], "test")
     attach_corpus_truth(explanations, rows)
+    plausibility = attribution_checks(explanations, rows)
     summary = summarize(explanations, group_by=("carrier", "speaker"))
     by_carrier = summary["beta_by_group"]["carrier"]
     report = write_report(
@@ -83,5 +84,30 @@ def explain_test_split(
             for m, run in runs.items()
         },
         "alignment_accuracy": alignment_accuracy(explanations),
+        **plausibility,
         "report": str(report),
+    }
+
+
+def attribution_checks(explanations: list[UtteranceExplanation], rows: dict[str, dict]) -> dict:
+    """Keyword top-1 (utterances whose wording carries their label, predicted right), map
+    separation (all), and the audio share of the predicted emotion's map per carrier."""
+    from hri_emo.explain.plausibility import audio_share, keyword_top1, map_separation
+
+    worded, marks = [], []
+    for exp in explanations:
+        row = rows[exp.utterance_id]
+        carried = row["word_emotion"] == row["label"] != "neutral"
+        if carried and exp.predicted == [row["label"]]:
+            worded.append(exp)
+            marks.append([bool(flag) for flag in json.loads(row.get("rationale") or "[]")])
+    shares: dict[str, list[float]] = {c: [] for c in CARRIERS}
+    for exp in explanations:
+        share = audio_share(exp)
+        if share is not None:
+            shares[rows[exp.utterance_id]["carrier"]].append(share)
+    return {
+        "keyword_top1": keyword_top1(worded, marks),
+        "map_separation": map_separation(explanations),
+        "audio_share_by_carrier": {c: float(np.mean(v)) for c, v in shares.items() if v},
     }

@@ -59,13 +59,18 @@ def extract_demo_features(manifest: Path, out: Path) -> dict[str, Path]:
     """MiniLM word vectors and Whisper tiny.en frames of every utterance (resumable stores)."""
     from hri_emo.data.readers import read_corpus
     from hri_emo.encoders import create_audio_encoder, create_text_encoder, extract_features
+    from hri_emo.inference.asr import WhisperASR, word_timer
 
     corpus = read_corpus(manifest, format="manifest")
     folder = out.resolve() / "features"  # absolute: the runs work from any folder afterwards
-    stores = {"text": folder / "text.h5", "audio": folder / "audio.h5"}
+    # text store: MiniLM word vectors + when each word was spoken (Whisper forced alignment)
+    stores = {"text": folder / "text-timed.h5", "audio": folder / "audio.h5"}
     stores["text"].parent.mkdir(parents=True, exist_ok=True)
+    timers = {"text": word_timer(WhisperASR(threads=1)), "audio": None}
     for modality, create in (("text", create_text_encoder), ("audio", create_audio_encoder)):
-        report = extract_features(corpus, create(), stores[modality], batch_size=16)
+        report = extract_features(
+            corpus, create(), stores[modality], batch_size=16, word_timer=timers[modality]
+        )
         print(f"  {modality} features: {report.summary()}", flush=True)
     return stores
 

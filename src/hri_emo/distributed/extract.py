@@ -46,9 +46,11 @@ def extract_sharded(
     limit: int | None = None,
     progress: bool = True,
     commit_every: int = 256,
+    word_timer=None,
 ) -> ExtractionReport:
     """This rank's part of a sharded extraction; returns the combined report on every rank.
-    Raises the same HriEmoError on every rank when a rank failed or the merge was refused."""
+    Raises the same HriEmoError on every rank when a rank failed or the merge was refused.
+    The options are `extract_features`'."""
     records = corpus.records if isinstance(corpus, Corpus) else list(corpus)
     records = records[:limit] if limit is not None else records
     _check_unique_ids(records)
@@ -72,6 +74,7 @@ def extract_sharded(
             progress=progress and ctx.is_main,
             check_inputs=False,
             commit_every=commit_every,
+            word_timer=word_timer,
         )
         report.already_present += len(mine) - len(todo)
         outcome: tuple[ExtractionReport | None, str | None] = (report, None)

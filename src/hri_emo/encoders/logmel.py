@@ -10,7 +10,12 @@ import numpy as np
 import torch
 from transformers.audio_utils import mel_filter_bank
 
-from hri_emo.encoders.base import EncodedAudio, build_metadata, check_pooling, frame_spans
+from hri_emo.encoders.base import (
+    EncodedAudio,
+    check_pooling,
+    encoder_metadata,
+    frame_spans,
+)
 from hri_emo.encoders.chunks import SAMPLE_RATE, check_waves
 from hri_emo.errors import ConfigError
 
@@ -46,16 +51,8 @@ class LogMelEncoder:
 
     @property
     def metadata(self):
-        return build_metadata(
-            encoder=self.name,
-            revision="stft400-hop160-slaney",
-            modality="audio",
-            pooled=self.pooling != "none",
-            dim=self.dim,
-            layer="last",
-            num_layers=1,
-            sample_rate=SAMPLE_RATE,
-            extra={"pooling": self.pooling, "frame_seconds": HOP_SAMPLES / SAMPLE_RATE},
+        return encoder_metadata(
+            self, "audio", revision="stft400-hop160-slaney", frame_seconds=HOP_SAMPLES / SAMPLE_RATE
         )
 
     def encode(self, waves: list[np.ndarray]) -> list[EncodedAudio]:

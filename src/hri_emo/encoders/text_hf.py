@@ -32,8 +32,8 @@ from transformers import (
 from hri_emo.encoders.base import (
     EncodedText,
     LayerChoice,
-    build_metadata,
     check_pooling,
+    encoder_metadata,
     masked_mean,
     model_revision,
     package_revision,
@@ -178,16 +178,7 @@ class HFTextEncoder:
 
     @property
     def metadata(self):
-        return build_metadata(
-            encoder=self.name,
-            revision=self.revision,
-            modality="text",
-            pooled=self.pooling != "none",
-            dim=self.dim,
-            layer=self.layer,
-            num_layers=self.num_layers,
-            extra={"pooling": self.pooling, "tokens": "words"},
-        )
+        return encoder_metadata(self, "text", tokens="words")
 
     @torch.no_grad()
     def encode(self, texts: list[str]) -> list[EncodedText]:

@@ -23,8 +23,8 @@ from transformers.models.whisper.modeling_whisper import WhisperEncoder
 from hri_emo.encoders.base import (
     EncodedAudio,
     LayerChoice,
-    build_metadata,
     check_pooling,
+    encoder_metadata,
     parse_layer,
     select_hidden,
 )
@@ -73,20 +73,8 @@ class WhisperFrameEncoder:
 
     @property
     def metadata(self):
-        return build_metadata(
-            encoder=self.name,
-            revision=self.revision,
-            modality="audio",
-            pooled=self.pooling != "none",
-            dim=self.dim,
-            layer=self.layer,
-            num_layers=self.num_layers,
-            sample_rate=SAMPLE_RATE,
-            extra={
-                "pooling": self.pooling,
-                "frame_seconds": FRAME_SECONDS,
-                "pad_to_30s": self.pad_to_30s,
-            },
+        return encoder_metadata(
+            self, "audio", frame_seconds=FRAME_SECONDS, pad_to_30s=self.pad_to_30s
         )
 
     def run_encoder(self, mels: torch.Tensor) -> list[torch.Tensor]:

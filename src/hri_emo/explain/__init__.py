@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from hri_emo.explain.result import UtteranceExplanation, explanation_from_output
+from hri_emo.result import UtteranceExplanation, explanation_from_output
 
 _LAZY = {
     "write_report": "hri_emo.explain.report",

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from hri_emo.errors import DataError
-from hri_emo.explain.result import UtteranceExplanation
+from hri_emo.result import UtteranceExplanation
 
 Span = tuple[float, float] | None
 

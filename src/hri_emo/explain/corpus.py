@@ -22,8 +22,8 @@ import torch
 from hri_emo.data.collate import collate_batch
 from hri_emo.data.records import UtteranceRecord
 from hri_emo.errors import ConfigError, DataError, HriEmoError
-from hri_emo.explain.faithfulness import Utterance, check_attribution, use_gradient_attribution
-from hri_emo.explain.result import UtteranceExplanation, waveform_envelope
+from hri_emo.explain.faithfulness import ModelInputs, check_attribution, use_gradient_attribution
+from hri_emo.result import UtteranceExplanation, waveform_envelope
 
 log = logging.getLogger(__name__)
 BATCH_SIZE = 32
@@ -39,39 +39,26 @@ def explain_corpus(
     """Explanations of `split`'s utterances (all, the given `ids`, or the first `limit`).
     `attribution="integrated-gradients"` replaces the attention maps by Captum's (slower)."""
     check_attribution(attribution)
-    from hri_emo.inference.features import FeatureSpec
     from hri_emo.inference.recognizer import EmotionRecognizer
-    from hri_emo.training.checkpoint import load_checkpoint, resolve_checkpoint
-    from hri_emo.training.config import load_config
-    from hri_emo.training.datamodule import EmotionDataModule
-    from hri_emo.training.evaluate import STAGE_ALIASES, check_compatible
-    from hri_emo.training.lightning_module import EmotionLightningModule
+    from hri_emo.training.checkpoint import resolve_checkpoint
+    from hri_emo.training.run import open_run, stage_of
 
-    stage = STAGE_ALIASES.get(split, split)
-    if stage not in ("train", "val", "test"):
-        raise ConfigError(f"--split: expected train, val or test, got {split!r}")
+    stage = stage_of(split)
     try:
         directory = resolve_checkpoint(run)
         if not (directory / "experiment.yaml").is_file():
             raise FileNotFoundError(f"{directory} has no experiment.yaml (a bare model folder)")
-        ckpt = load_checkpoint(directory)
+        opened = open_run(directory)
     except FileNotFoundError as err:
         raise ConfigError(
             f"{run}: corpus utterances need a training run or checkpoint folder (its config and "
             f"feature stores tell which data to read); {err}"
         ) from None
-    cfg = load_config(ckpt.directory / "experiment.yaml")
-    if cfg.text_encoder.finetune:
-        cfg.data.text_features = None
-    datamodule = EmotionDataModule(cfg.data, seed=cfg.train.seed, standardizers=ckpt.standardizers)
-    datamodule.setup("test")
-    check_compatible(ckpt, datamodule)
+    datamodule = opened.datamodule()
     dataset = datamodule.dataset(stage)
     indices = select(dataset.records, ids, limit, stage)
-    recognizer = EmotionRecognizer(
-        ckpt.model, spec=FeatureSpec.from_checkpoint(ckpt), thresholds=ckpt.thresholds
-    )
-    module = EmotionLightningModule(ckpt.model, text_encoder=ckpt.text_encoder).eval()
+    recognizer = EmotionRecognizer.from_run(opened)
+    module = opened.module()
     explanations = []
     try:
         for start in range(0, len(indices), BATCH_SIZE):
@@ -80,7 +67,7 @@ def explain_corpus(
             batch = _explain_batch(recognizer, module, items, records, datamodule)
             if attribution != "attention":
                 for exp, item in zip(batch, items):
-                    use_gradient_attribution(exp, module.model, Utterance(item.text, item.audio))
+                    use_gradient_attribution(exp, module.model, ModelInputs(item.text, item.audio))
             explanations += batch
     finally:
         datamodule.close()

@@ -7,8 +7,9 @@ positions. The area over the perturbation curve (AOPC) is the mean fall over the
 steps; higher = more faithful.
 
 Explainers share one Captum-like interface, `attribute(model, utterance, target) -> (L,)`:
-`AttentionExplainer` (the model's own maps), `IntegratedGradientsExplainer` (Captum) and
-`RandomExplainer`, so `evaluate_faithfulness` runs over all of them unchanged.
+`ContributionExplainer` (hriemo-v2's exact logit contributions), `AttentionExplainer` (the
+attention maps), `IntegratedGradientsExplainer` (Captum) and `RandomExplainer`, so
+`evaluate_faithfulness` runs over all of them unchanged.
 Dimension letters: L positions of the explained axis, D feature size, S deletion steps.
 """
 
@@ -17,7 +18,6 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -25,34 +25,32 @@ import torch
 from torch import nn
 
 from hri_emo.errors import ConfigError
+from hri_emo.inference.attribution import (
+    ATTRIBUTIONS,
+    AXES,
+    GRADIENT_NOTE,
+    IntegratedGradientsExplainer,
+    ModelInputs,
+    check_attribution,
+    input_length,
+    use_gradient_attribution,
+)
+
+__all__ = [
+    "ATTRIBUTIONS",
+    "GRADIENT_NOTE",
+    "IntegratedGradientsExplainer",
+    "ModelInputs",
+    "check_attribution",
+    "use_gradient_attribution",
+]
 
 FRACTIONS = (0.1, 0.2, 0.3, 0.4, 0.5)
-AXES = {"words": "text", "frames": "audio"}
-
-
-@dataclass
-class Utterance:
-    """One utterance's model inputs (standardised features as the model sees them)."""
-
-    text: np.ndarray | None  # (Lt, Dt)
-    audio: np.ndarray | None  # (La, Da)
-
-    def tensors(self) -> dict[str, torch.Tensor | None]:
-        def tensor(x):
-            return None if x is None else torch.as_tensor(x, dtype=torch.float32)[None]
-
-        return {"text": tensor(self.text), "audio": tensor(self.audio)}
-
-
-def _length(utterance: Utterance, axis: str) -> int:
-    """Positions on `axis` (a pooled (D,) vector is one position)."""
-    array = getattr(utterance, AXES[axis])
-    return 0 if array is None else (len(array) if np.ndim(array) == 2 else 1)
 
 
 class AttentionExplainer:
     """The model's attention maps: emotion->word attribution, or for frames the attribution
-    rolled out through the alignment (attribution @ alignment), as `UtteranceExplanation` has."""
+    rolled out through the alignment (attribution @ alignment), as `ModelInputsExplanation` has."""
 
     name = "attention"
 
@@ -60,11 +58,11 @@ class AttentionExplainer:
         self.axis = axis
 
     @torch.no_grad()
-    def attribute(self, model: nn.Module, utterance: Utterance, target: int) -> np.ndarray:
+    def attribute(self, model: nn.Module, utterance: ModelInputs, target: int) -> np.ndarray:
         out = model(**utterance.tensors())
         if out.attribution is None:
             raise ConfigError(f"{type(model).__name__} gives no attribution map")
-        length = _length(utterance, self.axis)
+        length = input_length(utterance, self.axis)
         attribution = out.attribution[0, target]  # (L fused,)
         if self.axis == "words" or out.alignment is None:
             return attribution[:length].double().numpy()
@@ -72,32 +70,22 @@ class AttentionExplainer:
         return (attribution[:rows] @ out.alignment[0, :rows, :length]).double().numpy()
 
 
-class IntegratedGradientsExplainer:
-    """Captum's Integrated Gradients of the target emotion's probability with respect to the
-    axis's features (baseline: zeros, the standardised mean), summed over feature dimensions."""
+class ContributionExplainer:
+    """The additive read-out's exact maps (hriemo-v2): each word's or frame's signed
+    contribution to the target's logit (model/additive.py); the default map where it exists."""
 
-    name = "integrated_gradients"
+    name = "contribution"
 
-    def __init__(self, axis: str, steps: int = 32) -> None:
-        self.axis, self.steps = axis, steps
+    def __init__(self, axis: str) -> None:
+        self.axis = axis
 
-    def attribute(self, model: nn.Module, utterance: Utterance, target: int) -> np.ndarray:
-        from captum.attr import IntegratedGradients
-
-        inputs = utterance.tensors()
-        modality = AXES[self.axis]
-        explained = inputs.pop(modality)
-
-        def forward(x: torch.Tensor) -> torch.Tensor:
-            others = {
-                k: None if v is None else v.expand(len(x), *v.shape[1:]) for k, v in inputs.items()
-            }
-            return model(**{modality: x}, **others).probabilities
-
-        attributions = IntegratedGradients(forward).attribute(
-            explained, baselines=torch.zeros_like(explained), target=target, n_steps=self.steps
-        )  # (1, L, D)
-        return attributions[0].sum(dim=-1).detach().double().numpy()
+    @torch.no_grad()
+    def attribute(self, model: nn.Module, utterance: ModelInputs, target: int) -> np.ndarray:
+        out = model(**utterance.tensors())
+        maps = out.word_contributions if self.axis == "words" else out.frame_contributions
+        if maps is None:
+            raise ConfigError(f"{type(model).__name__} gives no contribution maps")
+        return maps[0, target, : input_length(utterance, self.axis)].double().numpy()
 
 
 class RandomExplainer:
@@ -108,16 +96,16 @@ class RandomExplainer:
     def __init__(self, seed: int = 0) -> None:
         self.rng = np.random.default_rng(seed)
 
-    def attribute(self, model: nn.Module, utterance: Utterance, target: int) -> np.ndarray:
+    def attribute(self, model: nn.Module, utterance: ModelInputs, target: int) -> np.ndarray:
         del model, target
-        length = max(_length(utterance, "words"), _length(utterance, "frames"))
+        length = max(input_length(utterance, "words"), input_length(utterance, "frames"))
         return self.rng.random(length)
 
 
 @torch.no_grad()
 def deletion_curve(
     model: nn.Module,
-    utterance: Utterance,
+    utterance: ModelInputs,
     target: int,
     scores: np.ndarray,
     axis: str,
@@ -126,7 +114,7 @@ def deletion_curve(
     """(S,) fall of the target's probability after deleting the ceil(f·L) highest-scoring
     positions of `axis`, for each fraction f (one batched forward pass)."""
     modality = AXES[axis]
-    length = _length(utterance, axis)
+    length = input_length(utterance, axis)
     order = np.argsort(-np.asarray(scores)[:length], kind="stable")
     inputs = utterance.tensors()
     base = float(model(**inputs).probabilities[0, target])
@@ -142,7 +130,7 @@ def deletion_curve(
 
 def evaluate_faithfulness(
     model: nn.Module,
-    utterances: Sequence[Utterance],
+    utterances: Sequence[ModelInputs],
     axis: str,
     emotions: Sequence[str],
     explainers: Sequence[Any],
@@ -162,7 +150,7 @@ def evaluate_faithfulness(
     curves: dict[str, list[np.ndarray]] = defaultdict(list)
     targets: list[int] = []
     for utterance in utterances:
-        if _length(utterance, axis) < min_length:
+        if input_length(utterance, axis) < min_length:
             continue
         with torch.no_grad():
             target = int(model(**utterance.tensors()).probabilities[0].argmax())
@@ -203,38 +191,3 @@ def _aopc(curves: np.ndarray, targets: np.ndarray, emotions: Sequence[str]) -> d
         if (targets == i).any()
     }
     return {"aopc": stats(aopc), "per_emotion": per_emotion, "curve": curves.mean(axis=0).tolist()}
-
-
-ATTRIBUTIONS = ("attention", "integrated-gradients")
-GRADIENT_NOTE = (
-    "Attribution maps: Integrated Gradients (Captum), the positive part normalised per emotion; "
-    "in the deletion test they were more faithful than attention (docs/explanations.md)."
-)
-
-
-def check_attribution(name: str) -> None:
-    if name not in ATTRIBUTIONS:
-        raise ConfigError(f"attribution must be one of {list(ATTRIBUTIONS)}, got {name!r}")
-
-
-def use_gradient_attribution(
-    exp: Any, model: nn.Module, utterance: Utterance, steps: int = 32
-) -> Any:
-    """Replace `exp`'s attention attribution (words) and frame attribution (frames) by
-    Integrated Gradients maps of every emotion: the positive part, normalised so that each row
-    sums to 1 like the attention maps (a row with no positive evidence stays all zero)."""
-    with torch.enable_grad():
-        for axis, name in (("words", "attribution"), ("frames", "frame_attribution")):
-            if getattr(exp, name) is None or _length(utterance, axis) == 0:
-                continue
-            explainer = IntegratedGradientsExplainer(axis, steps)
-            rows = np.stack(
-                [explainer.attribute(model, utterance, e) for e in range(len(exp.emotions))]
-            )  # (E, L)
-            positive = np.clip(rows, 0, None)
-            totals = positive.sum(axis=1, keepdims=True)
-            setattr(exp, name, np.divide(positive, totals, out=np.zeros_like(positive),
-                                         where=totals > 0))  # fmt: skip
-    exp.attribution_method = "integrated-gradients"
-    exp.notes.append(GRADIENT_NOTE)
-    return exp

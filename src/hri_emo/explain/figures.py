@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
-from hri_emo.explain.result import ENVELOPE_HOP_S, UtteranceExplanation
+from hri_emo.result import ENVELOPE_HOP_S, UtteranceExplanation
 
 CMAP = "viridis"
 MAX_ANNOTATED_CELLS = 300  # annotate heatmap cells with their value up to this many
@@ -48,13 +48,17 @@ def attribution_figure(exp: UtteranceExplanation) -> Figure | None:
     values = exp.attribution  # (E, W)
     fig = Figure(figsize=(max(6.0, 0.55 * len(exp.words) + 3.5), 0.45 * len(exp.emotions) + 1.8))
     ax = fig.add_subplot()
-    image = ax.imshow(values, aspect="auto", cmap=CMAP, vmin=0)
+    image = ax.imshow(values, aspect="auto", **_colour_scale(exp, values))
     ax.set_xticks(range(len(exp.words)), exp.words, rotation=60, ha="right")
     ax.set_yticks(range(len(exp.emotions)), emotion_labels(exp))
     if values.size <= MAX_ANNOTATED_CELLS:
         _annotate(ax, values)
     _mark_predicted(ax, exp)
-    ax.set_title("Attribution: each emotion's attention over the words (* = predicted)")
+    ax.set_title(
+        "Contribution of each word to each emotion's logit (red raises it, blue lowers it)"
+        if exp.attribution_method == "contribution"
+        else "Attribution: each emotion's attention over the words (* = predicted)"
+    )
     fig.colorbar(image, ax=ax, fraction=0.03, pad=0.01)
     fig.tight_layout()
     return fig
@@ -71,9 +75,8 @@ def frame_attribution_figure(exp: UtteranceExplanation) -> Figure | None:
         _time_edges(exp.frame_times),
         np.arange(len(exp.emotions) + 1) - 0.5,
         exp.frame_attribution,
-        cmap=CMAP,
-        vmin=0,
         shading="flat",
+        **_colour_scale(exp, exp.frame_attribution),
     )
     ax.set_yticks(range(len(exp.emotions)), emotion_labels(exp))
     ax.invert_yaxis()
@@ -81,6 +84,14 @@ def frame_attribution_figure(exp: UtteranceExplanation) -> Figure | None:
     energy.set_title("Frame attribution: which audio drove each emotion (* = predicted)")
     fig.colorbar(mesh, ax=[energy, ax], fraction=0.03, pad=0.01)
     return fig
+
+
+def _colour_scale(exp: UtteranceExplanation, values: np.ndarray) -> dict:
+    """Signed contributions on a diverging scale centred at 0; attention weights from 0."""
+    if exp.attribution_method == "contribution":
+        limit = float(np.abs(values).max()) or 1.0
+        return {"cmap": "RdBu_r", "vmin": -limit, "vmax": limit}
+    return {"cmap": CMAP, "vmin": 0}
 
 
 def alignment_figure(exp: UtteranceExplanation) -> Figure | None:

@@ -22,8 +22,8 @@ from matplotlib.figure import Figure
 
 from hri_emo.errors import DataError
 from hri_emo.explain.figures import figures_for
-from hri_emo.explain.result import UtteranceExplanation, _json_float
 from hri_emo.explain.summary import summary_figures
+from hri_emo.result import UtteranceExplanation, _json_float
 
 REPORT_NAME = "report.html"
 MAPS_NAME = "explanations.json"

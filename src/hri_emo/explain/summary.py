@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from hri_emo.explain.result import UtteranceExplanation
+from hri_emo.result import UtteranceExplanation
 
 TOP_PER_UTTERANCE = 3  # an utterance contributes its 3 most attributed words per emotion
 

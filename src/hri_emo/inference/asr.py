@@ -36,6 +36,10 @@ from hri_emo.errors import ConfigError
 log = logging.getLogger(__name__)
 EMBEDDED_NAMES = ("auto", "tiny.en", "embedded")
 SAMPLE_RATE = 16_000
+# Whisper's word times (DTW over its alignment heads) come late: on the demo corpus's training
+# voices tiny.en's starts and ends lag the synthesiser's exact spans by 0.076-0.085 s on average
+# (benchmarks/bench_word_times.py). `align_words` moves them earlier by this much.
+ALIGN_LATENCY_S = 0.08
 
 
 @dataclass
@@ -159,6 +163,68 @@ class WhisperASR:
                 result.word_times.append((float(word.start), float(word.end)))
                 result.word_probabilities.append(float(word.probability))
         return result
+
+
+def align_words(asr: WhisperASR, wave: np.ndarray, words: list[str]) -> Transcript:
+    """Forced alignment: when each of `words` (a known transcript, split on whitespace) was
+    spoken in `wave`, from Whisper's cross-attention alignment heads (no decoding).
+
+    Returns a Transcript with exactly those words; a word Whisper could not place gets the
+    time (nan, nan) and probability 0. Its `confidence` (mean token probability of the given
+    words) is low when the transcript does not match the speech."""
+    from faster_whisper.tokenizer import Tokenizer
+
+    result = Transcript(words=list(words))
+    if not words or len(wave) == 0:
+        result.word_times = [(math.nan, math.nan)] * len(words)
+        result.word_probabilities = [0.0] * len(words)
+        return result
+    model = asr.model
+    features = model.feature_extractor(np.ascontiguousarray(wave, dtype=np.float32))
+    window = model.feature_extractor.nb_max_frames  # Whisper's 30 s
+    frames = min(features.shape[-1], window)
+    # the recording plus 1 s, as the short-window ASR: 24x faster than 30 s and as accurate
+    # here (demo training voices: 0.90 of word centres in their span either way)
+    width = min(window, _frames(frames / 100 + 1))
+    features = np.pad(features[:, :width], ((0, 0), (0, width - min(frames, width))))
+    tokenizer = Tokenizer(model.hf_tokenizer, False, task="transcribe", language="en")
+    with asr._lock:
+        encoded = model.encode(features)
+        pieces = model.find_alignment(
+            tokenizer, [tokenizer.encode(" " + " ".join(words))], encoded, min(frames, window)
+        )[0]
+    result.word_times, result.word_probabilities = _group_pieces(pieces, words)
+    return result
+
+
+def word_timer(asr: WhisperASR):
+    """A `(wave, words) -> (W, 2)` word timer for extraction (NaN rows: words not placed)."""
+
+    def times(wave: np.ndarray, words: list[str]) -> np.ndarray:
+        return np.asarray(align_words(asr, wave, words).word_times, dtype=np.float64)
+
+    return times
+
+
+def _group_pieces(pieces: list[dict], words: list[str]) -> tuple[list, list]:
+    """Whisper's word pieces (punctuation split off) back into the whitespace words."""
+    times, probabilities, index = [], [], 0
+    for word in words:
+        target, text, start, end, probs = word.replace(" ", ""), "", None, None, []
+        while index < len(pieces) and len(text) < len(target):
+            piece = pieces[index]
+            start = piece["start"] if start is None else start
+            text, end = text + piece["word"].strip(), piece["end"]
+            probs.append(float(piece["probability"]))
+            index += 1
+        if start is None:
+            times.append((math.nan, math.nan))
+            probabilities.append(0.0)
+            continue
+        start, end = max(0.0, start - ALIGN_LATENCY_S), max(0.0, end - ALIGN_LATENCY_S)
+        times.append((float(start), float(max(end, start))))
+        probabilities.append(float(np.mean(probs)))
+    return times, probabilities
 
 
 def _torch_threads() -> int:

@@ -1,26 +1,33 @@
 """Many utterances at once: ASR per recording, then each encoder and the fusion model per batch.
 
-`EmotionRecognizer.predict_batch` calls `predict_batch` here. Items are padded to the longest in
-their batch with masks (the model gives each item what it gives it alone); an item without one
-modality gets an all-False mask for it. Timings of a batch are shared out equally to its items.
+`EmotionRecognizer.predict_batch` calls `predict_batch` here, and `classify` (one utterance)
+shares its two rules: `usable_modalities` (what to do with a modality the model cannot use) and
+`explain_items` (padded features -> the fusion model -> one UtteranceExplanation per item).
+Items are padded to the longest in their batch with masks (the model gives each item what it
+gives it alone); an item without one modality gets an all-False mask for it. Timings of a batch
+are shared out equally to its items.
 """
 
 from __future__ import annotations
 
+import logging
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import torch
 
+from hri_emo.data.collate import pad_times
 from hri_emo.data.store_layout import StoredFeatures
 from hri_emo.encoders.audio_io import TARGET_SAMPLE_RATE
 from hri_emo.errors import DataError
-from hri_emo.explain.result import UtteranceExplanation, waveform_envelope
 from hri_emo.inference.asr import Transcript, align_word_times
+from hri_emo.inference.features import MODALITIES, FeatureSpec
+from hri_emo.inference.timing import spans, time_words, uses_time_prior
+from hri_emo.result import UtteranceExplanation, waveform_envelope
 
-if TYPE_CHECKING:
-    from hri_emo.inference.recognizer import EmotionRecognizer
+EmotionRecognizer = Any  # the recognizer calls in: no import back (that would be a cycle)
+log = logging.getLogger(__name__)
 
 
 def predict_batch(
@@ -59,35 +66,104 @@ def _predict_chunk(
         if text is None and wave is not None and transcribe and recognizer.asr is not None:
             heard[i] = recognizer._transcribe(wave, timings)
             texts[i] = heard[i].text or None
-    use = {
-        "text": [t is not None and spec.is_used("text") for t in texts],
-        "audio": [w is not None and spec.is_used("audio") for w in waves],
-    }
-    for modality, flags in use.items():
-        if any(flags) and spec.is_record(modality):
-            raise spec.record_error(modality)
-    for i, flags in enumerate(zip(use["text"], use["audio"])):
-        if not any(flags):
-            raise DataError(f"item {offset + i}: the model was trained without the modality it has")
+    use: dict[str, list[bool]] = {"text": [], "audio": []}
+    ignored: set[str] = set()
+    for i, (wave, text) in enumerate(zip(waves, texts)):
+        given = {"text": text is not None, "audio": wave is not None}
+        item = usable_modalities(spec, **given, item=f"item {offset + i}")
+        ignored.update(m for m in MODALITIES if given[m] and not item[m])
+        for modality in MODALITIES:
+            use[modality].append(item[modality])
+    for modality in sorted(ignored):
+        log.warning("the model was trained without %s; ignoring the %s", modality, modality)
     text_in = _encode(use["text"], texts, recognizer.encode_texts, timings)
     audio_in = _encode(use["audio"], waves, recognizer.encode_waves, timings)
+    contexts = [input_context(wave, text, h) for wave, text, h in zip(waves, texts, heard)]
+    return explain_items(recognizer, text_in, audio_in, timings, contexts, heard, waves)
+
+
+def usable_modalities(
+    spec: FeatureSpec, text: bool, audio: bool, *, features: bool = False, item: str = ""
+) -> dict[str, bool]:
+    """The one rule for the modalities an utterance gives (`text`, `audio`: given or not): one
+    that training read from record columns cannot be computed (FeatureMismatchError); one the
+    model was trained without is not used; nothing left to use is a DataError (`item` names
+    the utterance). `features`: precomputed audio features come as well (`classify`)."""
+    use = {"text": text, "audio": audio}
+    for modality in MODALITIES:
+        if use[modality] and spec.is_record(modality):
+            raise spec.record_error(modality)
+        if use[modality] and not spec.is_used(modality):
+            use[modality] = False
+            if not any(use.values()) and not features:
+                where = f"{item}: " if item else ""
+                raise DataError(f"{where}the model was trained without {modality}; nothing to use")
+    return use
+
+
+def explain_items(
+    recognizer: EmotionRecognizer,
+    text_in: list[StoredFeatures | None],
+    audio_in: list[StoredFeatures | None],
+    timings: dict[str, float],
+    contexts: list[dict[str, Any]],
+    heard: list[Transcript | None],
+    waves: list[np.ndarray | None] | None = None,
+) -> list[UtteranceExplanation]:
+    """Model-ready features of each item -> one padded fusion-model call -> the items' results
+    (timings shared out equally; ASR word times aligned to the words). With `waves`, a model
+    trained with the time prior gets each item's word times (inference/timing.py)."""
+    device = next(recognizer.model.parameters()).device
+    timed = _word_times(recognizer, waves, text_in, audio_in, timings)
+    inputs = {**pad_features("text", text_in, device), **pad_features("audio", audio_in, device)}
+    if any(times is not None for times, _, _ in timed):
+        inputs["text_times"] = pad_times([t for t, _, _ in timed], inputs["text_mask"])
+        frames = [None if a is None else a.frame_times for a in audio_in]
+        inputs["audio_times"] = pad_times(frames, inputs["audio_mask"])
     start = time.perf_counter()
     with torch.no_grad():
-        out = recognizer.fusion(**pad_features("text", text_in), **pad_features("audio", audio_in))
+        out = recognizer.fusion(**inputs)
     timings["fusion_model"] = 1000 * (time.perf_counter() - start)
-    share = {k: v / len(waves) for k, v in timings.items()}
+    share = {k: v / len(contexts) for k, v in timings.items()}
     results = []
-    for i, (wave, text) in enumerate(zip(waves, texts)):
+    for i, context in enumerate(contexts):
         words = list(text_in[i].tokens or []) if text_in[i] is not None else []
         frame_times = None if audio_in[i] is None else audio_in[i].frame_times
-        context = input_context(wave, text, heard[i])
         result = recognizer.explain_output(
             out, i, words, frame_times, timings_ms=dict(share), **context
         )
-        if heard[i] is not None and heard[i].words:
+        times, confidence, notes = timed[i]
+        result.alignment_confidence = confidence
+        result.notes += notes
+        if times is not None:
+            result.word_times = spans(times, len(result.words))
+        elif heard[i] is not None and heard[i].words:
             result.word_times = align_word_times(result.words, heard[i])
         results.append(result)
     return results
+
+
+def _word_times(
+    recognizer: EmotionRecognizer,
+    waves: list[np.ndarray | None] | None,
+    text_in: list[StoredFeatures | None],
+    audio_in: list[StoredFeatures | None],
+    timings: dict[str, float],
+) -> list[tuple[np.ndarray | None, float | None, list[str]]]:
+    """(word times, alignment confidence, notes) per item; times only where the model takes
+    them (torch backend, time prior) and the item has a recording and words."""
+    none = [(None, None, [])] * len(text_in)
+    if waves is None or recognizer.backend != "torch" or not uses_time_prior(recognizer.model):
+        return none
+    start, result = time.perf_counter(), []
+    for wave, text, audio in zip(waves, text_in, audio_in):
+        words = list(text.tokens or []) if text is not None else []
+        if wave is None or audio is None or len(words) != len(text.features):
+            result.append((None, None, []))  # no recording, or a pooled transcript
+            continue
+        result.append(time_words(recognizer.aligner, wave, words))
+    timings["word_alignment"] = 1000 * (time.perf_counter() - start)
+    return result
 
 
 def _encode(flags, inputs, encode, timings) -> list[StoredFeatures | None]:
@@ -96,20 +172,25 @@ def _encode(flags, inputs, encode, timings) -> list[StoredFeatures | None]:
     return [next(encoded) if flag else None for flag in flags]
 
 
-def pad_features(name: str, items: list[StoredFeatures | None]) -> dict[str, torch.Tensor | None]:
-    """(B, L, D) features and (B, L) mask; None for a modality no item has."""
-    present = [x for x in items if x is not None]
+def pad_features(
+    name: str, items: list[StoredFeatures | None], device: torch.device | str = "cpu"
+) -> dict[str, torch.Tensor | None]:
+    """(B, L, D) features and (B, L) mask; None for a modality no item has. A pooled (D,)
+    vector is a sequence of one position."""
+    present = [x.features.reshape(-1, x.features.shape[-1]) for x in items if x is not None]
     if not present:
         return {name: None}
-    length = max(x.features.shape[0] for x in present)
-    dim = present[0].features.shape[-1]
-    features = np.zeros((len(items), length, dim), dtype=np.float32)
+    length = max(len(x) for x in present)
+    features = np.zeros((len(items), length, present[0].shape[-1]), dtype=np.float32)
     mask = np.zeros((len(items), length), dtype=bool)
+    arrays = iter(present)
     for b, x in enumerate(items):
         if x is not None:
-            features[b, : len(x.features)] = x.features
-            mask[b, : len(x.features)] = True
-    return {name: torch.from_numpy(features), f"{name}_mask": torch.from_numpy(mask)}
+            array = next(arrays)
+            features[b, : len(array)] = array
+            mask[b, : len(array)] = True
+    tensors = {name: torch.from_numpy(features), f"{name}_mask": torch.from_numpy(mask)}
+    return {key: tensor.to(device) for key, tensor in tensors.items()}
 
 
 def input_context(

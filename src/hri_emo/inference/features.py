@@ -18,7 +18,7 @@ import torch
 
 from hri_emo.data.dataset import pool_audio, truncate_text
 from hri_emo.data.store_layout import StoredFeatures
-from hri_emo.encoders import create_audio_encoder, create_text_encoder
+from hri_emo.encoders import DEFAULT_ENCODERS, create_audio_encoder, create_text_encoder
 from hri_emo.encoders.base import parse_layer
 from hri_emo.errors import ConfigError, DataError, FeatureMismatchError
 from hri_emo.training.normalization import FeatureStandardizer
@@ -27,7 +27,6 @@ log = logging.getLogger(__name__)
 
 MODALITIES = ("text", "audio")
 RECORD_SOURCE = "record"
-DEFAULT_ENCODERS = {"text": "minilm", "audio": "whisper-tiny-en"}
 CHECKED_KEYS = ("encoder", "dim", "level", "layer")
 CT2_AUDIO = ("whisper-tiny-en", "whisper-tiny-en-ct2")  # run by CTranslate2 for the last layer
 

@@ -31,13 +31,13 @@ from hri_emo.encoders import load_audio
 from hri_emo.encoders.audio_io import check_waveform
 from hri_emo.encoders.base import flatten_layers
 from hri_emo.errors import ConfigError, DataError, FeatureMismatchError
-from hri_emo.explain.result import (
-    UtteranceExplanation,
-    attribution_axis,
-    explanation_from_output,
+from hri_emo.inference.asr import Transcript, WhisperASR, create_asr
+from hri_emo.inference.batch import (
+    explain_items,
+    input_context,
+    predict_batch,
+    usable_modalities,
 )
-from hri_emo.inference.asr import Transcript, WhisperASR, align_word_times, create_asr
-from hri_emo.inference.batch import input_context, predict_batch
 from hri_emo.inference.features import (
     MODALITIES,
     FeatureSpec,
@@ -46,7 +46,12 @@ from hri_emo.inference.features import (
     check_features,
 )
 from hri_emo.model import load_model
-from hri_emo.training.metrics import predictions
+from hri_emo.model.decision import predictions
+from hri_emo.result import (
+    UtteranceExplanation,
+    attribution_axis,
+    explanation_from_output,
+)
 
 log = logging.getLogger(__name__)
 BACKENDS = ("torch", "onnxruntime")
@@ -90,6 +95,7 @@ class EmotionRecognizer:
                 check_encoder(modality, encoder, entry)
         transcribes = self.spec.is_used("text") and not self.spec.is_record("text")
         self.asr: WhisperASR | None = create_asr(asr) if transcribes else None
+        self._aligner: WhisperASR | None = None
 
     @classmethod
     def from_pretrained(
@@ -105,7 +111,8 @@ class EmotionRecognizer:
         `asr`: transcribe recordings given without a transcript ("auto": embedded Whisper
         tiny.en; "none"; a CTranslate2 Whisper folder or size name). `backend`: "torch" or
         "onnxruntime" (the fusion model from `onnx_path`, default the folder's model.onnx)."""
-        from hri_emo.training.checkpoint import load_checkpoint, resolve_checkpoint
+        from hri_emo.training.checkpoint import resolve_checkpoint
+        from hri_emo.training.run import open_run
 
         path = Path(path)
         try:
@@ -121,12 +128,11 @@ class EmotionRecognizer:
             raise ConfigError(f"backend {backend!r}: choose one of {', '.join(BACKENDS)}")
         try:
             if not (directory / "features.json").is_file():
-                model, text_encoder, spec, thresholds = load_model(directory), None, None, None
+                model = load_model(directory)
+                run = None
             else:
-                ckpt = load_checkpoint(directory)
-                model, spec = ckpt.model, FeatureSpec.from_checkpoint(ckpt)
-                thresholds = ckpt.thresholds
-                text_encoder = ckpt.text_encoder.eval() if ckpt.text_encoder is not None else None
+                run = open_run(directory)
+                model = run.model
         except FileNotFoundError as err:
             raise ConfigError(f"{directory}: incomplete model or checkpoint folder: {err}") from err
         fusion = None
@@ -134,7 +140,22 @@ class EmotionRecognizer:
             from hri_emo.inference.onnx_backend import ONNX_NAME, OnnxFusionModel
 
             fusion = OnnxFusionModel(onnx_path or directory / ONNX_NAME, model.config)
-        return cls(model, text_encoder, spec=spec, thresholds=thresholds, asr=asr, fusion=fusion)
+        if run is None:
+            return cls(model, asr=asr, fusion=fusion)
+        return cls.from_run(run, asr=asr, fusion=fusion)
+
+    @classmethod
+    def from_run(
+        cls, run: Any, *, asr: str | WhisperASR | None = None, fusion: Any = None
+    ) -> EmotionRecognizer:
+        """The recognizer of an opened run (`hri_emo.training.run.open_run`): its model, its
+        fine-tuned text encoder if any, feature spec and decision thresholds."""
+        ckpt = run.checkpoint
+        text_encoder = ckpt.text_encoder.eval() if ckpt.text_encoder is not None else None
+        spec = FeatureSpec.from_checkpoint(ckpt)
+        return cls(
+            ckpt.model, text_encoder, spec=spec, thresholds=ckpt.thresholds, asr=asr, fusion=fusion
+        )
 
     @property
     def text_encoder(self) -> Any:
@@ -186,23 +207,23 @@ class EmotionRecognizer:
             heard = self._transcribe(wave, timings)
             text, has_text = heard.text, bool(heard.words)
         given = {"text": has_text, "audio": wave is not None}
+        use = usable_modalities(self.spec, **given, features=audio_features is not None)
         for modality in MODALITIES:
-            if given[modality] and self.spec.is_record(modality):
-                raise self.spec.record_error(modality)
-            if given[modality] and not self.spec.is_used(modality):
+            if given[modality] and not use[modality]:
                 log.warning("the model was trained without %s; ignoring the %s", modality, modality)
-                given[modality] = False
-                if not any(given.values()) and audio_features is None:
-                    raise DataError(f"the model was trained without {modality}; nothing to use")
-        text_in = self._encode_text(text, timings) if given["text"] else None
-        audio_in = self._encode_audio(wave, timings) if given["audio"] else None
+        text_in = self._encode_text(text, timings) if use["text"] else None
+        audio_in = self._encode_audio(wave, timings) if use["audio"] else None
         if audio_features is not None:
             audio_in = self._given("audio", audio_features)
         context = input_context(wave, text if has_text else None, heard)
-        result = self._run(text_in, audio_in, timings, attribution, **context)
-        if heard is not None and heard.words:
-            result.word_times = align_word_times(result.words, heard)
-        return result
+        return self._run(text_in, audio_in, timings, attribution, context, heard, wave)
+
+    @property
+    def aligner(self) -> WhisperASR:
+        """The forced aligner of the time prior: the ASR's Whisper, or the embedded one."""
+        if self._aligner is None:
+            self._aligner = self.asr or WhisperASR("auto", threads=torch.get_num_threads())
+        return self._aligner
 
     def predict_batch(
         self,
@@ -320,33 +341,28 @@ class EmotionRecognizer:
 
     def _run(
         self,
-        text_in,
-        audio_in,
+        text_in: StoredFeatures | None,
+        audio_in: StoredFeatures | None,
         timings: dict[str, float],
         attribution: str = "attention",
-        **context: Any,
+        context: dict[str, Any] | None = None,
+        heard: Transcript | None = None,
+        wave: np.ndarray | None = None,
     ) -> UtteranceExplanation:
-        device = next(self.model.parameters()).device
-
-        def tensor(stored):
-            return None if stored is None else torch.from_numpy(stored.features)[None].to(device)
-
-        start = time.perf_counter()
-        out = self.fusion(text=tensor(text_in), audio=tensor(audio_in))
-        timings["fusion_model"] = 1000 * (time.perf_counter() - start)
-        words = list(text_in.tokens or []) if text_in is not None else []
-        frame_times = None if audio_in is None else audio_in.frame_times
-        exp = self.explain_output(out, 0, words, frame_times, timings_ms=timings, **context)
+        """One item through the batch path (`explain_items`), then its gradient attribution."""
+        [exp] = explain_items(
+            self, [text_in], [audio_in], timings, [context or {}], [heard], [wave]
+        )
         if attribution != "attention":
-            from hri_emo.explain.faithfulness import (
-                Utterance,
+            from hri_emo.inference.attribution import (
+                ModelInputs,
                 check_attribution,
                 use_gradient_attribution,
             )
 
             check_attribution(attribution)
             features = [None if x is None else x.features for x in (text_in, audio_in)]
-            use_gradient_attribution(exp, self.model, Utterance(*features))
+            use_gradient_attribution(exp, self.model, ModelInputs(*features))
         return exp
 
     def explain_output(

@@ -1,7 +1,11 @@
 """`FusionWithEmotionDecoder`: fusion blocks + BetaGate + EmotionDecoder + heads.
 
 It works on already-projected tensors, so the same backbone serves any input encoders.
-Dimension letters: B batch, Lt text positions, La audio frames, E emotions, d hidden size.
+Dimension letters: B batch, Lt text positions, La audio frames, K context turns, E emotions,
+H attention heads, d hidden size.
+
+With `config.additive_readout` the logits are read out additively (model/additive.py), and in
+eval mode the backbone also returns each logit's exact split over words, frames and context.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
+from hri_emo.model.additive import Contributions, additive_logits, split_contributions
 from hri_emo.model.beta_gate import BetaGate
 from hri_emo.model.config import HriEmoConfig
 from hri_emo.model.cross_modal import build_fusion_stack
@@ -28,6 +33,7 @@ class BackboneOutput:
     alignment: Tensor  # (B, Lt, La)
     attribution: Tensor  # (B, E, Lt)
     context_attribution: Tensor | None = None  # (B, E, K) with context
+    contributions: Contributions | None = None  # additive read-out, eval mode
 
 
 class FusionWithEmotionDecoder(nn.Module):
@@ -44,6 +50,7 @@ class FusionWithEmotionDecoder(nn.Module):
         self.gate = BetaGate(config.hidden_dim)
         self.decoder = EmotionDecoder(config)
         self.heads = EmotionHeads(config)
+        self.additive = config.additive_readout
 
     def forward(
         self,
@@ -55,23 +62,40 @@ class FusionWithEmotionDecoder(nn.Module):
         has_audio: Tensor,
         context: Tensor | None = None,
         context_mask: Tensor | None = None,
+        time_bias: Tensor | None = None,
+        force_beta: float | None = None,
     ) -> BackboneOutput:
         """`context` (B, K, d): past-turn positions the emotion queries read beside the fused
-        utterance (ContextEncoder output), with its (B, K) mask."""
+        utterance (ContextEncoder output), with its (B, K) mask. `time_bias` (B, Lt, La): the
+        time prior of the text->audio attention (model/time_prior.py). `force_beta`: the gate's
+        value fixed (gate supervision's forced branches)."""
         last = len(self.fusion) - 1
+        wanted = "heads" if self.additive else True
         for index, block in enumerate(self.fusion):
             text, audio, audio_context, alignment = block(
-                text, text_mask, audio, audio_mask, need_weights=index == last
+                text, text_mask, audio, audio_mask, wanted if index == last else False, time_bias
             )
-        fused, beta = self.gate(audio_context, text, text_mask, has_text, has_audio)  # (B, Lt, d)
+        head_alignment = alignment if self.additive else None  # (B, H, Lt, La)
+        if self.additive:
+            alignment = alignment.mean(dim=1)
+        fused, beta = self.gate(audio_context, text, text_mask, has_text, has_audio, force_beta)
         memory, memory_mask = fused, text_mask
         if context is not None:
             memory = torch.cat([fused, context], dim=1)  # (B, Lt + K, d)
             memory_mask = torch.cat([text_mask, context_mask], dim=1)
-        emotion_states, attribution = self.decoder(memory, memory_mask)  # (B, E, d), (B, E, L)
-        length = fused.shape[1]
-        attribution, context_attribution = attribution[..., :length], attribution[..., length:]
+        emotion_states, attention = self.decoder(memory, memory_mask)  # (B, E, d), (B, E, L)
         logits, intensity = self.heads(emotion_states)
+        contributions = None
+        if self.additive:
+            logits = additive_logits(attention, memory, self.heads.classifier)
+            if not self.training and force_beta is None:
+                values = self.fusion[last].text_to_audio
+                contributions = split_contributions(
+                    attention, text, beta, head_alignment, values, audio,
+                    self.heads.classifier, context,
+                )  # fmt: skip
+        length = fused.shape[1]
+        attribution, context_attribution = attention[..., :length], attention[..., length:]
         # No audio -> nothing to align to; padded text positions align to nothing.
         row_valid = text_mask & has_audio[:, None]  # (B, Lt)
         alignment = alignment * row_valid[..., None]  # (B, Lt, La)
@@ -82,4 +106,5 @@ class FusionWithEmotionDecoder(nn.Module):
             alignment,
             attribution,
             context_attribution if context is not None else None,
+            contributions,
         )

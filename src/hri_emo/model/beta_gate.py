@@ -26,9 +26,14 @@ class BetaGate(nn.Module):
         mask: Tensor,
         has_text: Tensor,
         has_audio: Tensor,
+        force: float | None = None,
     ) -> tuple[Tensor, Tensor]:
-        """Return (fused h (B, L, d), beta (B, L, d)); masks: (B, L), has_*: (B,) bool."""
+        """Return (fused h (B, L, d), beta (B, L, d)); masks: (B, L), has_*: (B,) bool.
+        `force`: beta = this value wherever both modalities are present (training's forced
+        branches, model/gate_supervision.py)."""
         beta = torch.sigmoid(self.gate(torch.cat([audio_context, text], dim=-1)))  # (B, L, d)
+        if force is not None:
+            beta = torch.full_like(beta, force)
         beta = torch.where(~has_text[:, None, None], torch.ones_like(beta), beta)
         beta = torch.where(~has_audio[:, None, None], torch.zeros_like(beta), beta)
         beta = beta.masked_fill(~mask[..., None], 0.0)

@@ -63,6 +63,18 @@ class HriEmoConfig:
     # > 0: the emotion queries also attend to up to this many preceding turns of the dialogue
     # (pooled text of each; set by training from data.context_turns). hriemo only.
     context_turns: int = 0
+    # > 0 (seconds): the text->audio attention gets a Gaussian log-prior around each word's
+    # spoken span (model/time_prior.py), so the alignment map locates words. Needs word times
+    # (`text_times`) and frame times (`audio_times`); without them the prior is off. hriemo only.
+    time_prior_s: float = 0.0
+    # hriemo only: logit_i = sum_j a_ij * (w_i . h_j) + b_i, where a_ij is emotion i's decoder
+    # attention on fused position j: each logit decomposes exactly over words and, through the
+    # alignment, over audio frames (the attribution maps are the computation, not a proxy).
+    additive_readout: bool = False
+    # hriemo only, > 0: weight of gate supervision (model/gate_supervision.py): the forced
+    # text-only and audio-only branches are trained too, and each utterance's mean beta is
+    # pulled toward the modality whose branch explains its label better.
+    gate_supervision: float = 0.0
 
     @property
     def num_emotions(self) -> int:
@@ -110,6 +122,8 @@ class HriEmoConfig:
             (self.intensity_max > 0, "intensity_max", "> 0"),
             (self.beta_cost >= 0, "beta_cost", ">= 0"),
             (self.context_turns >= 0, "context_turns", ">= 0"),
+            (self.time_prior_s >= 0, "time_prior_s", ">= 0 seconds (0 = off)"),
+            (self.gate_supervision >= 0, "gate_supervision", ">= 0 (0 = off)"),
         ]
         for rate_name in ("dropout", "attention_dropout", "input_dropout", "pooled_dropout"):
             rate = getattr(self, rate_name)

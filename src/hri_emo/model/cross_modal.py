@@ -4,7 +4,8 @@ Dimension letters: B batch, Lt text positions, La audio frames, d hidden size.
 Every block returns (text (B, Lt, d), audio (B, La, d), audio_context (B, Lt, d),
 alignment (B, Lt, La) | None): `audio_context` is the output of the block's text->audio
 cross-attention (the audio brought to each word, fed to the BetaGate) and `alignment` its
-head-averaged attention weights (requested only from the last block).
+head-averaged attention weights (requested only from the last block; per head, (B, H, Lt, La),
+with need_weights="heads"). `time_bias` (B, Lt, La) is the time prior added to that attention.
 """
 
 from __future__ import annotations
@@ -52,11 +53,14 @@ class CrossModalBlock(nn.Module):
         text_mask: Tensor,
         audio: Tensor,
         audio_mask: Tensor,
-        need_weights: bool = False,
+        need_weights: bool | str = False,
+        time_bias: Tensor | None = None,
     ) -> FusionResult:
         text = self.text_self_norm(text, self.text_self_attention(text, text, text_mask)[0])
         audio = self.audio_self_norm(audio, self.audio_self_attention(audio, audio, audio_mask)[0])
-        audio_context, alignment = self.text_to_audio(text, audio, audio_mask, need_weights)
+        audio_context, alignment = self.text_to_audio(
+            text, audio, audio_mask, need_weights, time_bias
+        )
         if self.update_audio:
             text_context, _ = self.audio_to_text(audio, text, text_mask)  # (B, La, d)
             audio = self.audio_cross_norm(audio, text_context)
@@ -90,9 +94,12 @@ class SimplifiedFusionBlock(nn.Module):
         text_mask: Tensor,
         audio: Tensor,
         audio_mask: Tensor,
-        need_weights: bool = False,
+        need_weights: bool | str = False,
+        time_bias: Tensor | None = None,
     ) -> FusionResult:
-        audio_context, alignment = self.text_to_audio(text, audio, audio_mask, need_weights)
+        audio_context, alignment = self.text_to_audio(
+            text, audio, audio_mask, need_weights, time_bias
+        )
         if self.audio_residual:
             text = self.text_cross_norm(text, audio_context)  # (B, Lt, d)
         text = self.text_feed_forward_norm(text, self.text_feed_forward(text))

@@ -96,3 +96,18 @@ def emotion_loss(
             logits, labels.to(logits.dtype), pos_weight=pos_weight
         )
     return F.cross_entropy(logits, labels, weight=class_weights)
+
+
+def per_item_loss(
+    logits: Tensor,
+    labels: Tensor,
+    task: str,
+    pos_weight: Tensor | None = None,
+    class_weights: Tensor | None = None,
+) -> Tensor:
+    """(B,) task loss of each item (BCE averaged over emotions, or cross-entropy)."""
+    if task == "multilabel":
+        return F.binary_cross_entropy_with_logits(
+            logits, labels.to(logits.dtype), pos_weight=pos_weight, reduction="none"
+        ).mean(dim=-1)
+    return F.cross_entropy(logits, labels, weight=class_weights, reduction="none")

@@ -13,6 +13,12 @@ Pooled read-out (config.pooled_readout, on in hriemo-v2): a linear probe of each
 mean-pooled input features adds to the logits, weighted by 1 - beta_mean (text) and beta_mean
 (audio); `pooled_share` reports that part of each logit (see model/pooled.py).
 
+Time prior (config.time_prior_s > 0): with `text_times` (B, Lt, 2) word spans and `audio_times`
+(B, La, 2) frame spans in seconds, each word's audio attention is drawn to its own span
+(model/time_prior.py). Additive read-out (config.additive_readout): in eval mode the output
+carries each logit's exact split over words, frames, context turns and a bias
+(`word_contributions` ... `bias_contribution`, pooled read-out shares included; model/additive.py).
+
 Conversation context (config.context_turns > 0): `context` (B, K, Dt) holds pooled text features
 of up to K preceding turns (newest first); a ContextEncoder turns them into K extra positions
 that the emotion queries attend to (see model/context.py). Without `context` the model runs on
@@ -25,20 +31,24 @@ import torch
 from torch import Tensor, nn
 
 from hri_emo.errors import InputShapeError
+from hri_emo.model.additive import Contributions
 from hri_emo.model.backbone import FusionWithEmotionDecoder
 from hri_emo.model.config import HriEmoConfig
 from hri_emo.model.context import ContextEncoder
+from hri_emo.model.gate_supervision import gate_supervision_loss
 from hri_emo.model.inputs import ModalityInput, prepare_inputs, require_any_modality
 from hri_emo.model.layers import ModalityProjection, masked_mean
 from hri_emo.model.output import HriEmoOutput
 from hri_emo.model.pooled import PooledReadout
 from hri_emo.model.pretrained import HriEmoPreTrainedModel
+from hri_emo.model.time_prior import prior_input, time_prior_bias
 
 
 class HriEmoModel(HriEmoPreTrainedModel):
     """Text and audio features in, emotions with beta, alignment and attribution out."""
 
     architecture = "hriemo"
+    accepts_times = True  # forward() takes text_times / audio_times (the time prior)
 
     def __init__(self, config: HriEmoConfig) -> None:
         super().__init__(config)
@@ -74,6 +84,8 @@ class HriEmoModel(HriEmoPreTrainedModel):
         context: Tensor | None = None,
         context_mask: Tensor | None = None,
         context_same_speaker: Tensor | None = None,
+        text_times: Tensor | None = None,
+        audio_times: Tensor | None = None,
     ) -> HriEmoOutput:
         text_in, audio_in, batch = prepare_inputs(self.config, text, text_mask, audio, audio_mask)
         require_any_modality(text_in, audio_in, batch)
@@ -85,6 +97,7 @@ class HriEmoModel(HriEmoPreTrainedModel):
             audio_in, self.audio_projection, self.audio_placeholder, batch
         )
         context_states, context_mask = self._context(context, context_mask, context_same_speaker)
+        time_bias = self._time_bias(text_times, audio_times, text_states, audio_states)
         result = self.backbone(
             text_states,
             text_valid,
@@ -94,12 +107,16 @@ class HriEmoModel(HriEmoPreTrainedModel):
             has_audio,
             context_states,
             context_mask,
+            time_bias,
         )
         beta_mean = masked_mean(result.beta, text_valid).mean(dim=-1)  # (B,)
         logits, pooled_share = result.logits, None
         if self.text_readout is not None:
             pooled_share = self._pooled_share(text_in, audio_in, beta_mean, batch)  # (B, E, 2)
             logits = logits + pooled_share.sum(dim=-1)
+        parts = result.contributions
+        if parts is not None and self.text_readout is not None:
+            parts = self._with_pooled_parts(parts, text_in, audio_in, beta_mean)
         output = self._output(
             self.backbone.heads,
             logits,
@@ -114,9 +131,27 @@ class HriEmoModel(HriEmoPreTrainedModel):
             context_attribution=result.context_attribution,
             pooled_share=pooled_share,
         )
+        if parts is not None:
+            output.word_contributions, output.frame_contributions = parts.words, parts.frames
+            output.context_contributions, output.bias_contribution = parts.context, parts.bias
         both = has_text & has_audio
         if output.loss is not None and self.config.beta_cost > 0 and both.any():
             output.loss = output.loss + self.config.beta_cost * beta_mean[both].mean()
+        supervise = self.training and self.config.gate_supervision > 0
+        if output.loss is not None and supervise and both.any():
+            states = (text_states, text_valid, audio_states, audio_valid, has_text, has_audio)
+            extra = (context_states, context_mask, time_bias)
+
+            def branch_logits(value: float) -> Tensor:
+                forced = self.backbone(*states, *extra, force_beta=value)
+                logits = forced.logits
+                if self.text_readout is not None:
+                    mean = masked_mean(forced.beta, text_valid).mean(dim=-1)
+                    logits = logits + self._pooled_share(text_in, audio_in, mean, batch).sum(-1)
+                return logits
+
+            aux = gate_supervision_loss(branch_logits, beta_mean, labels, both, self.backbone.heads)
+            output.loss = output.loss + self.config.gate_supervision * aux
         return output
 
     def _context(
@@ -137,6 +172,48 @@ class HriEmoModel(HriEmoPreTrainedModel):
         if same_speaker is not None:
             same_speaker = same_speaker.to(device)
         return self.context_encoder(context.to(device), mask, same_speaker), mask
+
+    def _time_bias(
+        self,
+        text_times: Tensor | None,
+        audio_times: Tensor | None,
+        text_states: Tensor,
+        audio_states: Tensor,
+    ) -> Tensor | None:
+        """(B, Lt, La) time prior, or None when it is off or a side has no times."""
+        sigma = self.config.time_prior_s
+        if sigma <= 0 or text_times is None or audio_times is None:
+            return None
+        (batch, lt, _), la = text_states.shape, audio_states.shape[1]
+        device = text_states.device
+        text = prior_input(text_times, batch, lt, device)
+        audio = prior_input(audio_times, batch, la, device)
+        return time_prior_bias(text, audio, sigma)
+
+    def _with_pooled_parts(
+        self,
+        parts: Contributions,
+        text: ModalityInput | None,
+        audio: ModalityInput | None,
+        beta_mean: Tensor,
+    ) -> Contributions:
+        """Add the pooled read-outs' exact per-word and per-frame shares to the decoder's."""
+        words, frames, bias = parts.words, parts.frames, parts.bias
+        for modality, readout, weight in (
+            (text, self.text_readout, 1.0 - beta_mean),
+            (audio, self.audio_readout, beta_mean),
+        ):
+            if modality is None:
+                continue
+            device = beta_mean.device
+            mask, features = modality.mask.to(device), modality.features.to(device)
+            shares = weight[:, None, None] * readout.position_shares(features, mask)
+            if readout is self.text_readout:
+                words = words + shares
+            else:
+                frames = frames + shares
+            bias = bias + weight[:, None] * readout.linear.bias
+        return Contributions(words, frames, bias, parts.context)
 
     def _pooled_share(
         self,

@@ -104,11 +104,16 @@ class ModalityProjection(nn.Module):
 class MaskedMultiheadAttention(nn.Module):
     """Multi-head attention with a key-padding mask that is safe when every key is masked.
 
-    forward(query (B, Lq, d), key (B, Lk, d), key_mask (B, Lk) | None, need_weights) returns
-    (output (B, Lq, d), weights (B, Lq, Lk) averaged over heads, or None). Weights are exactly
-    0 on masked keys and sum to 1 over the valid ones; a batch item with no valid key gets
-    zero weights and a zero output (never NaN). Without weights the fused
-    `scaled_dot_product_attention` kernel is used.
+    forward(query (B, Lq, d), key (B, Lk, d), key_mask (B, Lk) | None, need_weights, bias)
+    returns (output (B, Lq, d), weights (B, Lq, Lk) averaged over heads, or None). Weights are
+    exactly 0 on masked keys and sum to 1 over the valid ones; a batch item with no valid key
+    gets zero weights and a zero output (never NaN). Without weights the fused
+    `scaled_dot_product_attention` kernel is used. `bias` (B, Lq, Lk) is added to the scores
+    (a log-prior, e.g. the time prior of model/time_prior.py). `need_weights="heads"` returns
+    the per-head weights (B, H, Lq, Lk) instead of their mean.
+
+    The output is linear in the values: output = sum_h weights_h @ head_values(key)[:, h] +
+    out_proj.bias, which `head_values` exposes for exact per-key attributions.
     """
 
     def __init__(self, dim: int, num_heads: int, dropout: float = 0.0) -> None:
@@ -127,7 +132,12 @@ class MaskedMultiheadAttention(nn.Module):
         return x.view(batch, length, self.num_heads, self.head_dim).transpose(1, 2)  # (B,H,L,dh)
 
     def forward(
-        self, query: Tensor, key: Tensor, key_mask: Tensor | None = None, need_weights: bool = False
+        self,
+        query: Tensor,
+        key: Tensor,
+        key_mask: Tensor | None = None,
+        need_weights: bool | str = False,
+        bias: Tensor | None = None,
     ) -> tuple[Tensor, Tensor | None]:
         batch, num_queries, dim = query.shape
         q = self._split_heads(self.query_proj(query))  # (B, H, Lq, dh)
@@ -140,20 +150,32 @@ class MaskedMultiheadAttention(nn.Module):
             allowed = (key_mask | ~has_key[:, None])[:, None, None, :]
         dropout = self.dropout if self.training else 0.0
         weights = None
-        if need_weights:
+        if need_weights or bias is not None:
             scores = (q @ k.transpose(-2, -1)) / math.sqrt(self.head_dim)  # (B, H, Lq, Lk)
+            if bias is not None:
+                scores = scores + bias[:, None]
             if allowed is not None:
                 scores = scores.masked_fill(~allowed, float("-inf"))
             probs = scores.softmax(dim=-1)
             context = F.dropout(probs, dropout, self.training) @ v  # (B, H, Lq, dh)
-            weights = probs.mean(dim=1)  # (B, Lq, Lk)
+            if need_weights:
+                weights = probs if need_weights == "heads" else probs.mean(dim=1)
         else:
             context = F.scaled_dot_product_attention(q, k, v, attn_mask=allowed, dropout_p=dropout)
         output = self.out_proj(context.transpose(1, 2).reshape(batch, num_queries, dim))
         if has_key is not None:
             output = output * has_key[:, None, None]
-            weights = None if weights is None else weights * has_key[:, None, None]
+            if weights is not None:
+                weights = weights * has_key.view(-1, *[1] * (weights.dim() - 1))
         return output, weights
+
+    def head_values(self, key: Tensor) -> Tensor:
+        """(B, H, Lk, d): each key's value through each head's slice of the output projection,
+        so that output = sum_h weights_h @ head_values[:, h] + out_proj.bias exactly."""
+        value = self.key_value_proj(key).chunk(2, dim=-1)[1]  # (B, Lk, d)
+        v = self._split_heads(value)  # (B, H, Lk, dh)
+        w = self.out_proj.weight.view(-1, self.num_heads, self.head_dim)  # (d, H, dh)
+        return torch.einsum("bhkc,dhc->bhkd", v, w)
 
 
 class FeedForward(nn.Module):

@@ -35,6 +35,14 @@ class HriEmoOutput:
     # (already weighted by 1 - beta_mean and beta_mean); only with `pooled_readout`. The rest
     # of the logit comes from the emotion decoder, whose attention is `attribution`.
     pooled_share: Tensor | None = None
+    # Additive read-out (config.additive_readout), eval mode: the exact parts of each logit.
+    # words + frames + context + bias sum to `logits` (model/additive.py): what each word said
+    # (B, E, Lt), what each audio frame said (B, E, La), each past turn (B, E, K), and the part
+    # no position explains (B, E). Pooled read-out shares are included in words and frames.
+    word_contributions: Tensor | None = None
+    frame_contributions: Tensor | None = None
+    context_contributions: Tensor | None = None
+    bias_contribution: Tensor | None = None
 
 
 # A pytree node, so torch.export / torch.compile can return it (as HF does for ModelOutput).

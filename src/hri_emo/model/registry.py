@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import fields, replace
+from functools import partial
 from pathlib import Path
 
 from hri_emo.errors import ConfigError
@@ -130,29 +131,23 @@ def hriemo_v2() -> HriEmoConfig:
         attention_dropout=0.1,
         input_dropout=0.0,
         pooled_readout=True,
+        time_prior_s=0.02,
+        additive_readout=True,
     )
 
 
 # Baselines share hriemo-v1's size and regularisation, so comparisons isolate the fusion.
+BASELINES = {
+    "text-only": "text_only",
+    "audio-only": "audio_only",
+    "early-fusion": "early_fusion",
+    "late-fusion": "late_fusion",
+}
+
+
 def _baseline(name: str, architecture: str) -> HriEmoConfig:
     return replace(hriemo_v1(), name=name, architecture=architecture)
 
 
-@register_preset("text-only")
-def text_only() -> HriEmoConfig:
-    return _baseline("text-only", "text_only")
-
-
-@register_preset("audio-only")
-def audio_only() -> HriEmoConfig:
-    return _baseline("audio-only", "audio_only")
-
-
-@register_preset("early-fusion")
-def early_fusion() -> HriEmoConfig:
-    return _baseline("early-fusion", "early_fusion")
-
-
-@register_preset("late-fusion")
-def late_fusion() -> HriEmoConfig:
-    return _baseline("late-fusion", "late_fusion")
+for _name, _architecture in BASELINES.items():
+    register_preset(_name)(partial(_baseline, _name, _architecture))

@@ -14,21 +14,14 @@ from collections.abc import Sequence
 
 import numpy as np
 import soxr
-import torch
 
 from hri_emo.errors import ConfigError
+from hri_emo.training.corruption import SNR_RANGE_DB, check_range, feature_noise
+
+__all__ = ["SNR_RANGE_DB", "check_range", "feature_noise"]  # feature-space: training/corruption
 
 SAMPLE_RATE = 16_000
-SNR_RANGE_DB = (-10.0, 60.0)
 GAIN_RANGE_DB = (-60.0, 20.0)
-
-
-def check_range(name: str, value: float, bounds: tuple[float, float], unit: str = "") -> float:
-    """`value` as a float inside `bounds`, or a ConfigError naming `name`."""
-    low, high = bounds
-    if not (low <= float(value) <= high):
-        raise ConfigError(f"{name}: expected {low:g}..{high:g}{unit}, got {value}")
-    return float(value)
 
 
 def signal_power(wave: np.ndarray) -> float:
@@ -154,24 +147,6 @@ def _similar_word(word: str, vocabulary: Sequence[str], rng: np.random.Generator
     ]
     pool = near or [v for v in vocabulary if v != lowered] or [lowered]
     return str(pool[int(rng.integers(len(pool)))])
-
-
-def feature_noise(
-    features: torch.Tensor,
-    mask: torch.Tensor,
-    snr_db: float,
-    std: torch.Tensor,
-    generator: torch.Generator,
-) -> torch.Tensor:
-    """Gaussian noise with per-dimension std = `std` · 10^(−snr/20) on valid positions.
-
-    `features` (B, L, D), `mask` (B, L), `std` (D,): the training std of each dimension (1 for
-    standardised features), so `snr_db` is the per-dimension signal-to-noise ratio.
-    """
-    check_range("snr_db", snr_db, SNR_RANGE_DB, " dB")
-    noise = torch.randn(features.shape, generator=generator, dtype=features.dtype)
-    scale = std.to(features.dtype) * 10 ** (-snr_db / 20)
-    return features + noise.to(features.device) * scale * mask[..., None].to(features.dtype)
 
 
 def _seed_numpy(rng: np.random.Generator) -> None:

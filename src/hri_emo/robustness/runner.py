@@ -31,13 +31,14 @@ from hri_emo.robustness.inputs import (
     corrupted_store,
     has_recordings,
 )
-from hri_emo.training.checkpoint import TrainedCheckpoint, load_checkpoint
-from hri_emo.training.config import ExperimentConfig, load_config
+from hri_emo.training.checkpoint import TrainedCheckpoint
+from hri_emo.training.config import ExperimentConfig
 from hri_emo.training.datamodule import EmotionDataModule
-from hri_emo.training.evaluate import HEADLINE, STAGE_ALIASES
+from hri_emo.training.evaluate import HEADLINE
 from hri_emo.training.lightning_module import EmotionLightningModule
 from hri_emo.training.metrics import compute_metrics
 from hri_emo.training.normalization import StandardizedSource
+from hri_emo.training.run import STAGE_ALIASES, open_run
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +85,7 @@ def evaluate_robustness(
     transcriber: Any = None,
 ) -> list[ConditionResult]:
     """Every run under every condition (the default set fits the first run's corpus)."""
-    stage = STAGE_ALIASES.get(split, split)
+    stage = STAGE_ALIASES.get(split, split)  # unchecked, as before: the data module says
     loaded = [load_run(run, stage) for run in runs]
     recordings = has_recordings(loaded[0].records)
     chosen = (
@@ -92,46 +93,47 @@ def evaluate_robustness(
         if not conditions
         else [parse_condition(c) for c in conditions]
     )
-    cache = Path(cache_dir)
-    texts: dict[tuple, list[UtteranceRecord]] = {}  # corrupted transcripts, shared by the runs
+    sweep = _Sweep(Path(cache_dir), seed, transcriber)
     results = []
     for condition in chosen:
         for run in loaded:
             log.info("robustness: %s under %s", run.path, condition.name)
-            results.append(_evaluate_one(run, condition, cache, seed, transcriber, texts))
+            results.append(_evaluate_one(run, condition, sweep))
     return results
 
 
 def load_run(path: str | Path, stage: str) -> RunInputs:
-    ckpt = load_checkpoint(path)
-    cfg = load_config(ckpt.directory / "experiment.yaml")
-    if cfg.text_encoder.finetune:
-        cfg.data.text_features = None  # the raw transcripts feed the fine-tuned encoder
-    datamodule = EmotionDataModule(cfg.data, seed=cfg.train.seed, standardizers=ckpt.standardizers)
+    run = open_run(path)
+    datamodule = run.datamodule(setup=False)
     records = datamodule.stage_records(stage)
-    audio_std = _audio_std(datamodule, ckpt)
+    audio_std = _audio_std(datamodule, run.checkpoint)
     datamodule.close()
-    return RunInputs(Path(path), ckpt, cfg, records, FeatureSpec.from_checkpoint(ckpt), audio_std)
+    spec = FeatureSpec.from_checkpoint(run.checkpoint)
+    return RunInputs(Path(path), run.checkpoint, run.config, records, spec, audio_std)
 
 
-def _evaluate_one(
-    run: RunInputs,
-    condition: Condition,
-    cache: Path,
-    seed: int,
-    transcriber: Any,
-    texts: dict[tuple, list[UtteranceRecord]],
-) -> ConditionResult:
+@dataclass
+class _Sweep:
+    """What every (run, condition) of one `evaluate_robustness` call shares; `texts` keeps each
+    condition's corrupted transcripts, so ASR runs once per utterance."""
+
+    cache: Path
+    seed: int
+    transcriber: Any
+    texts: dict[tuple, list[UtteranceRecord]] = field(default_factory=dict)
+
+
+def _evaluate_one(run: RunInputs, condition: Condition, sweep: _Sweep) -> ConditionResult:
     base = ConditionResult(
         str(run.path), run.model_name, condition.name, condition.family, None, None
     )
     try:
-        records, stores, wer = _inputs_for(run, condition, cache, seed, transcriber, texts)
+        records, stores, wer = _inputs_for(run, condition, sweep)
     except _NotApplicable as reason:
         return replace(base, note=str(reason))
     noise = condition.level if condition.kind == "feature" else None
     try:
-        metrics, beta = _score(run, records, stores, noise, seed)
+        metrics, beta = _score(run, records, stores, noise, sweep.seed)
     except HriEmoError as err:  # e.g. a single-modality baseline without its modality
         return replace(base, note=str(err).split(";")[0])
     headline = HEADLINE[run.ckpt.task][0]
@@ -142,16 +144,9 @@ class _NotApplicable(Exception):
     """The condition does not apply to this run (said in the table, not an error)."""
 
 
-def _inputs_for(
-    run: RunInputs,
-    condition: Condition,
-    cache: Path,
-    seed: int,
-    transcriber: Any,
-    texts: dict[tuple, list[UtteranceRecord]],
-):
-    """(records, {modality: store path | "record" | None}, WER or None) under `condition`;
-    `texts` keeps each condition's corrupted transcripts, so ASR runs once per utterance."""
+def _inputs_for(run: RunInputs, condition: Condition, sweep: _Sweep):
+    """(records, {modality: store path | "record" | None}, WER or None) under `condition`."""
+    cache, seed, transcriber, texts = sweep.cache, sweep.seed, sweep.transcriber, sweep.texts
     stores = {"text": run.cfg.data.text_features, "audio": run.cfg.data.audio_features}
     records, wer = run.records, None
     if condition.kind == "missing":

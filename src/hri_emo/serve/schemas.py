@@ -1,7 +1,8 @@
 """Request and response models of the HTTP API: validation, the OpenAPI schema and its docs.
 
-The answer body is `UtteranceExplanation.to_dict()` (documented here by `ExplanationBody`)
-wrapped with what only the server knows (request id, server timings, stream position).
+The answer body is `UtteranceExplanation.to_dict()` (documented here by `ExplanationBody`, whose
+fields tests/serve/test_schemas.py checks one by one against the dataclass) wrapped with what
+only the server knows (request id, server timings, stream position).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from hri_emo.result import TRANSCRIPT_SOURCES
 from hri_emo.serve.audio import MAX_SAMPLE_RATE, MIN_SAMPLE_RATE
 
 
@@ -49,9 +51,14 @@ class ExplanationBody(BaseModel):
     words: list[str]
     top_words: dict[str, list[tuple[str, float]]]
     transcript: str | None = None
-    transcript_source: str | None = Field(None, description='"given" or "asr"')
+    transcript_source: str | None = Field(
+        None, description=" or ".join(f'"{source}"' for source in TRANSCRIPT_SOURCES)
+    )
     word_times: list[tuple[float, float] | None] | None = None
     asr_confidence: float | None = None
+    alignment_confidence: float | None = Field(
+        None, description="how well the words were placed in time (low: transcript mismatch)"
+    )
     duration_s: float | None = None
     timings_ms: dict[str, float]
     notes: list[str]

@@ -25,6 +25,8 @@ _LAZY_EXPORTS = {
     "EmotionDataModule": "hri_emo.training.datamodule",
     "EmotionLightningModule": "hri_emo.training.lightning_module",
     "load_checkpoint": "hri_emo.training.checkpoint",
+    "open_run": "hri_emo.training.run",
+    "Run": "hri_emo.training.run",
     "run_benchmark": "hri_emo.training.benchmark",
 }
 __all__ = list(_LAZY_EXPORTS)

@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -362,3 +363,13 @@ def _describe(err: OmegaConfBaseException) -> str:
     if "not in" in message and key:
         return f"unknown key '{key}' ({message})"
     return f"'{key}': {message}" if key else message
+
+
+def without_unused_text_features(cfg: ExperimentConfig) -> ExperimentConfig:
+    """The config as its data is read: a run that fine-tunes its text encoder feeds it the raw
+    transcripts, so precomputed `data.text_features` are not read (a copy; `cfg` is kept)."""
+    if not (cfg.text_encoder.finetune and cfg.data.text_features):
+        return cfg
+    cfg = copy.deepcopy(cfg)
+    cfg.data.text_features = None
+    return cfg

@@ -21,16 +21,16 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
-from hri_emo.errors import ConfigError, FeatureMismatchError
+from hri_emo.result import prediction_columns, prediction_row
 from hri_emo.training.checkpoint import TrainedCheckpoint, load_checkpoint, write_thresholds
-from hri_emo.training.config import TrainConfig, load_config
+from hri_emo.training.config import TrainConfig
 from hri_emo.training.datamodule import EmotionDataModule
 from hri_emo.training.lightning_module import EmotionLightningModule
 from hri_emo.training.metrics import compute_metrics, confusion_matrix, predictions
 from hri_emo.training.plots import plot_confusion_matrix, plot_pr_curves
+from hri_emo.training.run import open_run, stage_of
 from hri_emo.training.thresholds import tune_thresholds
 
-STAGE_ALIASES = {"valid": "val", "validation": "val", "dev": "val"}
 HEADLINE = {
     "singlelabel": ("accuracy", "ua", "weighted_f1", "macro_f1", "loss"),
     "multilabel": (
@@ -110,18 +110,10 @@ def evaluate(
     plots: bool = True,
 ) -> EvaluationResult:
     """Metrics of a checkpoint (or a run folder's best checkpoint) on `split`."""
-    stage = STAGE_ALIASES.get(split, split)
-    if stage not in ("train", "val", "test"):
-        raise ConfigError(f"--split: expected train, val or test, got {split!r}")
-    ckpt = load_checkpoint(path)
-    cfg = load_config(ckpt.directory / "experiment.yaml", overrides)
-    if cfg.text_encoder.finetune:
-        cfg.data.text_features = None
-    datamodule = EmotionDataModule(cfg.data, seed=cfg.train.seed, standardizers=ckpt.standardizers)
-    datamodule.setup("test")
-    check_compatible(ckpt, datamodule)
-    module = EmotionLightningModule(ckpt.model, text_encoder=ckpt.text_encoder)
-    result = predict_loader(module, datamodule.loader(stage))
+    stage = stage_of(split)
+    run = open_run(path, overrides)
+    ckpt, datamodule = run.checkpoint, run.datamodule()
+    result = predict_loader(run.module(), datamodule.loader(stage))
     datamodule.close()
     metrics = compute_metrics(
         ckpt.task, result.targets, result.probs, ckpt.emotions, ckpt.thresholds
@@ -143,26 +135,6 @@ def seen_class_metrics(
     seen = [e for e in emotions if e not in unseen and f"f1/{e}" in metrics]
     values = [metrics[f"f1/{e}"] for e in seen if not math.isnan(metrics[f"f1/{e}"])]
     return {"macro_f1_seen_classes": float(np.mean(values)) if values else math.nan}
-
-
-def check_compatible(ckpt: TrainedCheckpoint, datamodule: EmotionDataModule) -> None:
-    """The evaluation data must have the checkpoint's label set and feature kinds."""
-    if datamodule.emotions != ckpt.emotions or datamodule.task != ckpt.task:
-        raise FeatureMismatchError(
-            f"checkpoint {ckpt.directory} was trained for {ckpt.task} {ckpt.emotions}; the corpus "
-            f"gives {datamodule.task} {datamodule.emotions}"
-        )
-    found = datamodule.feature_metadata()
-    for modality in ("text", "audio"):
-        trained, given = ckpt.features.get(modality), found.get(modality)
-        if trained is None or given is None:
-            continue
-        for key in ("encoder", "dim", "level", "layer", "source"):
-            if trained.get(key) != given.get(key):
-                raise FeatureMismatchError(
-                    f"{modality} features differ from training ({ckpt.directory}/features.json): "
-                    f"{key} {given.get(key)!r} given, {trained.get(key)!r} trained on"
-                )
 
 
 def write_report(
@@ -255,22 +227,24 @@ def _unseen_counts(ckpt: TrainedCheckpoint, result: SplitPredictions) -> dict[st
 def _write_predictions(
     path: Path, ckpt: TrainedCheckpoint, result: SplitPredictions, preds
 ) -> Path:
+    """id, target (the true emotions joined by ";") and `prediction_columns`, as `predict`."""
+    emotions = ckpt.emotions
     with path.open("w", newline="") as handle:
-        writer = csv.writer(handle)
-        prob_columns = [f"prob_{e}" for e in ckpt.emotions]
-        if ckpt.task == "singlelabel":
-            writer.writerow(["id", "target", "prediction", *prob_columns])
-            for i, utt_id in enumerate(result.ids):
-                truth, guess = ckpt.emotions[result.targets[i]], ckpt.emotions[preds[i]]
-                writer.writerow([utt_id, truth, guess, *result.probs[i].round(6)])
-        else:
-            targets = [f"target_{e}" for e in ckpt.emotions]
-            predicted = [f"pred_{e}" for e in ckpt.emotions]
-            writer.writerow(["id", *targets, *predicted, *prob_columns])
-            for i, utt_id in enumerate(result.ids):
-                row = [*result.targets[i].astype(int), *preds[i], *result.probs[i].round(6)]
-                writer.writerow([utt_id, *row])
+        writer = csv.DictWriter(handle, fieldnames=["id", "target", *prediction_columns(emotions)])
+        writer.writeheader()
+        for i, utt_id in enumerate(result.ids):
+            target, predicted = _names(ckpt, result.targets[i]), _names(ckpt, preds[i])
+            probs = result.probs[i].round(6)
+            row = prediction_row(emotions, predicted, probs)
+            writer.writerow({"id": utt_id, "target": ";".join(target), **row})
     return path
+
+
+def _names(ckpt: TrainedCheckpoint, decision: Any) -> list[str]:
+    """Emotion names of a class index (single-label) or a 0/1 row (multi-label)."""
+    if ckpt.task == "singlelabel":
+        return [ckpt.emotions[int(decision)]]
+    return [e for e, flag in zip(ckpt.emotions, decision) if flag]
 
 
 def _default_output_dir(checkpoint: Path, stage: str) -> Path:

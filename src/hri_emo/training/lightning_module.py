@@ -243,7 +243,7 @@ class EmotionLightningModule(L.LightningModule):
         collector.reset()
 
     def _model_inputs(self, batch: Batch) -> dict[str, Tensor | None]:
-        return batch.model_inputs()
+        return batch.model_inputs(times=getattr(self.model, "accepts_times", False))
 
     def _encode_raw_text(self, batch: Batch) -> Batch:
         """Replace precomputed text features by the fine-tuned encoder's output."""

@@ -22,14 +22,10 @@ from scipy.stats import rankdata
 from torchmetrics.functional.classification import binary_stat_scores, multiclass_confusion_matrix
 
 from hri_emo.errors import InputShapeError
+from hri_emo.model.decision import ArrayLike, multilabel_predictions, predictions
+from hri_emo.model.decision import as_tensor as _as_tensor
 
-ArrayLike = np.ndarray | torch.Tensor | Sequence
-
-
-def _as_tensor(values: ArrayLike, dtype: torch.dtype) -> torch.Tensor:
-    if isinstance(values, torch.Tensor):
-        return values.detach().cpu().to(dtype)
-    return torch.as_tensor(np.asarray(values), dtype=dtype)
+__all__ = ["multilabel_predictions", "predictions"]  # the decision rule lives in model/
 
 
 def _binary_counts(y_true: torch.Tensor, y_pred: torch.Tensor) -> tuple[int, int, int, int]:
@@ -87,20 +83,6 @@ def jaccard_accuracy(y_true: ArrayLike, y_pred: ArrayLike) -> float:
     union = (truth | pred).sum(dim=1).double()  # (N,)
     per_item = torch.where(union > 0, intersection / union.clamp(min=1), torch.ones_like(union))
     return float(per_item.mean())
-
-
-def multilabel_predictions(probs: ArrayLike, thresholds: ArrayLike | None = None) -> torch.Tensor:
-    """0/1 predictions (N, E): emotion e is predicted when probs[:, e] >= thresholds[e]."""
-    prob = _as_tensor(probs, torch.float64)
-    if thresholds is None:
-        return (prob >= 0.5).long()
-    limit = _as_tensor(thresholds, torch.float64)
-    if limit.shape != prob.shape[1:]:
-        raise InputShapeError(
-            f"thresholds: expected {prob.shape[1]} values (one per emotion), "
-            f"got shape {tuple(limit.shape)}"
-        )
-    return (prob >= limit).long()
 
 
 def multilabel_metrics(
@@ -195,13 +177,6 @@ def compute_metrics(
     if task == "singlelabel":
         return singlelabel_metrics(targets, probs, emotions)
     raise ValueError(f"unknown task {task!r}: expected 'multilabel' or 'singlelabel'")
-
-
-def predictions(task: str, probs: ArrayLike, thresholds: ArrayLike | None = None) -> np.ndarray:
-    """Decisions from probabilities: 0/1 (N, E) for multi-label, class indices (N,) otherwise."""
-    if task == "multilabel":
-        return multilabel_predictions(probs, thresholds).numpy()
-    return _as_tensor(probs, torch.float64).argmax(dim=1).numpy()
 
 
 def _nanmean(values: list[float]) -> float:

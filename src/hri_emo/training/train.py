@@ -8,12 +8,12 @@ are tuned on the validation split and written into both checkpoint folders.
 
 from __future__ import annotations
 
-import copy
 import logging
 import os
 import shutil
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import fields
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -36,7 +36,12 @@ from hri_emo.training.checkpoint import (
     checkpoint_dir,
     save_checkpoint,
 )
-from hri_emo.training.config import ExperimentConfig, config_to_dict, save_config
+from hri_emo.training.config import (
+    ExperimentConfig,
+    config_to_dict,
+    save_config,
+    without_unused_text_features,
+)
 from hri_emo.training.datamodule import EmotionDataModule
 from hri_emo.training.evaluate import finalize_thresholds
 from hri_emo.training.lightning_module import EmotionLightningModule
@@ -209,20 +214,8 @@ def build_trainer(
                 cfg.train.monitor, patience=cfg.train.patience, mode=cfg.train.monitor_mode
             )
         )
-    return L.Trainer(
-        max_epochs=t.max_epochs,
-        accelerator=t.accelerator,
-        devices=t.devices,
-        num_nodes=t.num_nodes,
-        strategy=t.strategy,
-        precision=t.precision,
-        accumulate_grad_batches=t.accumulate_grad_batches,
-        limit_train_batches=t.limit_train_batches,
-        limit_val_batches=t.limit_val_batches,
-        num_sanity_val_steps=t.num_sanity_val_steps,
-        log_every_n_steps=t.log_every_n_steps,
-        enable_progress_bar=t.enable_progress_bar,
-        deterministic=t.deterministic,
+    return L.Trainer(  # every TrainerConfig field but num_threads (torch's, set in train)
+        **{f.name: getattr(t, f.name) for f in fields(t) if f.name != "num_threads"},
         gradient_clip_val=cfg.optim.gradient_clip_val or None,
         logger=loggers,
         callbacks=all_callbacks,
@@ -283,12 +276,10 @@ def _shared_run_dir(run_dir: Path) -> Iterator[None]:
 
 def _without_unused_text_features(cfg: ExperimentConfig) -> ExperimentConfig:
     """When fine-tuning the text encoder, precomputed text features are not read."""
-    if not (cfg.text_encoder.finetune and cfg.data.text_features):
-        return cfg
-    log.info("text_encoder.finetune: ignoring data.text_features (%s)", cfg.data.text_features)
-    cfg = copy.deepcopy(cfg)
-    cfg.data.text_features = None
-    return cfg
+    read = without_unused_text_features(cfg)
+    if read is not cfg:
+        log.info("text_encoder.finetune: ignoring data.text_features (%s)", cfg.data.text_features)
+    return read
 
 
 def _ensure_best(run_dir: Path) -> None:
