@@ -60,6 +60,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--vad", default=base.vad, choices=VAD_NAMES, help="stream segmenter")
     parser.add_argument("--torch-threads", type=int, default=base.torch_threads)
     parser.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="server processes behind the one port, each a full replica with its own model "
+        "(--workers is the inference threads of each); /readyz waits for all of them",
+    )
+    parser.add_argument(
         "--graceful-timeout-s",
         type=float,
         default=base.graceful_timeout_s,
@@ -79,6 +86,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from hri_emo.errors import ConfigError
     from hri_emo.serve.app import create_app, uvicorn_options
     from hri_emo.serve.limits import ServeLimits
     from hri_emo.serve.settings import ServeSettings
@@ -98,5 +106,12 @@ def run_serve(args: argparse.Namespace) -> int:
         limits=limits,
     )
     settings.validate()  # refuse a public bind without a token before loading anything
+    if args.processes < 1:
+        raise ConfigError(f"--processes must be >= 1, got {args.processes}")
+    if args.processes > 1:
+        from hri_emo.serve.replicas import run_replicas
+
+        run_replicas(settings, args.processes, uvicorn_options(settings))
+        return 0
     uvicorn.run(create_app(settings), **uvicorn_options(settings))
     return 0
