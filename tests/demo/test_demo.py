@@ -41,15 +41,16 @@ def test_beta_is_higher_where_the_voice_carries_the_emotion(demo):
     assert beta["voice"] > beta["words"] + 0.05
 
 
-def test_alignment_is_measured_on_every_test_word_and_the_report_is_written(demo):
-    """The alignment figure is computed against the true word spans of all test words. (Its
-    value is not a target: v2's alignment is at chance level, see docs/demo.md.)"""
+def test_alignment_locates_every_test_word_and_the_report_is_written(demo):
+    """The alignment figure is computed against the true word spans of all test words; with
+    the time prior most words peak inside their own span (0.77 on a fresh run, chance 0.13)."""
     out, summary = demo
     alignment = summary["alignment_accuracy"]
     with open(summary["corpus"]) as f:
         test_words = sum(len(r["text"].split()) for r in csv.DictReader(f) if r["split"] == "test")
     assert alignment["words"] == test_words
-    assert 0.0 < alignment["chance"] < 0.5 and 0.0 <= alignment["accuracy"] <= 1.0
+    assert 0.0 < alignment["chance"] < 0.5
+    assert alignment["accuracy"] > 0.6, alignment
     report = out / "report" / "report.html"
     assert report.is_file() and report.stat().st_size > 10_000
     page = html.unescape(report.read_text())
@@ -85,3 +86,14 @@ def test_a_foreign_folder_is_refused(tmp_path, capsys):
     assert main(["demo", "--out", str(tmp_path)]) != 0
     assert "not a demo folder" in capsys.readouterr().err
     assert [p.name for p in tmp_path.iterdir()] == ["thesis.tex"]
+
+
+def test_each_emotion_has_its_own_map_and_it_points_at_the_carrier(demo):
+    """Contribution maps differ between emotions, lean on the audio where the voice carries the
+    label, and their top word beats chance on word-carried utterances (docs/demo.md)."""
+    _, summary = demo
+    assert summary["map_separation"]["separation"] > 0.2
+    share = summary["audio_share_by_carrier"]
+    assert share["voice"] > share["words"] + 0.1, share
+    keyword = summary["keyword_top1"]
+    assert keyword["utterances"] >= 30 and keyword["top1"] > keyword["chance"], keyword

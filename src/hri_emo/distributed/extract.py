@@ -31,6 +31,7 @@ from hri_emo.encoders.extract import (
     check_resumable,
     extract_features,
     report_path_for,
+    store_metadata,
 )
 from hri_emo.errors import DataError, HriEmoError
 
@@ -57,13 +58,14 @@ def extract_sharded(
     _check_modality_present(corpus, records, encoder.modality)
     out, start = Path(store_path), time.perf_counter()
     order = [r.id for r in records]
+    metadata = store_metadata(encoder, timed=word_timer is not None)
     own = {shard_path(out, r, ctx.world_size) for r in range(ctx.world_size)}
     stale = [p for p in shard_stores(out) if p not in own] if ctx.is_main else []
-    _on_main(ctx, lambda: _merge(stale, out, order, encoder))
+    _on_main(ctx, lambda: _merge(stale, out, order, metadata))
 
     mine = [records[i] for i in shard_indices(len(records), ctx.rank, ctx.world_size)]
     try:
-        done = _ids_in_final(out, encoder.metadata)
+        done = _ids_in_final(out, metadata)
         todo = [r for r in mine if r.id not in done]
         report = extract_features(
             todo,
@@ -87,7 +89,7 @@ def extract_sharded(
             "; ".join(errors) + ". The other ranks finished their shards; nothing was merged "
             f"into {out}, and rerunning the same command resumes every shard"
         )
-    _on_main(ctx, lambda: _merge(shard_stores(out), out, order, encoder))
+    _on_main(ctx, lambda: _merge(shard_stores(out), out, order, metadata))
     combined = _combine([r for r, _ in outcomes], out, encoder, order)
     combined.seconds = time.perf_counter() - start
     if combined.failed or combined.missing or on_error == "skip":
@@ -110,9 +112,9 @@ def _on_main(ctx: DistContext, step) -> None:
         raise DataError(error)
 
 
-def _merge(shards: list[Path], out: Path, order: list[str], encoder) -> None:
+def _merge(shards: list[Path], out: Path, order: list[str], metadata) -> None:
     if shards:
-        merge_shard_stores(out, shards, order, expected=encoder.metadata)
+        merge_shard_stores(out, shards, order, expected=metadata)
 
 
 def _ids_in_final(out: Path, metadata) -> set[str]:

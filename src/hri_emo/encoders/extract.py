@@ -21,7 +21,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -110,7 +110,8 @@ def extract_features(
     store_path = Path(store_path)
     report = ExtractionReport(store_path, encoder.name, encoder.modality)
     start = time.perf_counter()
-    with _open_store(FeatureStore, store_path, encoder, commit_every) as store:
+    timed = word_timer is not None
+    with _open_store(FeatureStore, store_path, encoder, timed, commit_every) as store:
         todo = [r for r in records if r.id not in store]
         report.already_present = len(records) - len(todo)
         bar = tqdm(
@@ -171,9 +172,27 @@ def _check_unique_ids(records: list[UtteranceRecord]) -> None:
         raise DataError(f"utterance ids must be unique; repeated: {duplicates[:5]}")
 
 
-def _open_store(store_cls, path: Path, encoder: TextEncoder | AudioEncoder, commit_every: int):
-    """Create the store, or reopen it to resume after checking it holds this encoder's output."""
+WORD_TIMES = "whisper-forced-alignment"  # metadata.extra["word_times"] of a timed text store
+
+
+def store_metadata(encoder: TextEncoder | AudioEncoder, timed: bool = False):
+    """The metadata of the store this extraction writes (word times noted when `timed`)."""
     metadata = encoder.metadata
+    if timed:
+        metadata = replace(metadata, extra={**metadata.extra, "word_times": WORD_TIMES})
+    return metadata
+
+
+def _open_store(
+    store_cls,
+    path: Path,
+    encoder: TextEncoder | AudioEncoder,
+    timed: bool = False,
+    commit_every: int = 256,
+):
+    """Create the store, or reopen it to resume after checking it holds this encoder's output
+    (and word times when `timed`)."""
+    metadata = store_metadata(encoder, timed)
     if not path.exists():
         return store_cls.create(path, metadata, commit_every=commit_every)
     store = store_cls.open(path, mode="a", commit_every=commit_every)
@@ -186,7 +205,8 @@ def _open_store(store_cls, path: Path, encoder: TextEncoder | AudioEncoder, comm
 
 
 def check_resumable(store, metadata) -> None:
-    """FeatureMismatchError unless `store` holds features of this encoder, layer and level."""
+    """FeatureMismatchError unless `store` holds features of this encoder, layer and level
+    (and word times exactly when `metadata` asks for them)."""
     path = store.path
     store.check_compatible(
         dim=metadata.dim,
@@ -195,6 +215,12 @@ def check_resumable(store, metadata) -> None:
         level=metadata.level,
         expected_by=f"extraction with encoder {metadata.encoder!r}",
     )
+    timed = metadata.extra.get("word_times") is not None
+    if store.metadata.extra.get("word_times") != metadata.extra.get("word_times"):
+        raise FeatureMismatchError(
+            f"store {path} was written {'with' if not timed else 'without'} word times; "
+            "this extraction asks for the other: use another --out"
+        )
     if store.metadata.layer != metadata.layer:
         raise FeatureMismatchError(
             f"store {path} holds layer {store.metadata.layer!r} of {metadata.encoder!r}, "

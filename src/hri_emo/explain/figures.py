@@ -52,7 +52,7 @@ def attribution_figure(exp: UtteranceExplanation) -> Figure | None:
     ax.set_xticks(range(len(exp.words)), exp.words, rotation=60, ha="right")
     ax.set_yticks(range(len(exp.emotions)), emotion_labels(exp))
     if values.size <= MAX_ANNOTATED_CELLS:
-        _annotate(ax, values)
+        _annotate(ax, values, signed=exp.attribution_method == "contribution")
     _mark_predicted(ax, exp)
     ax.set_title(
         "Contribution of each word to each emotion's logit (red raises it, blue lowers it)"
@@ -81,7 +81,11 @@ def frame_attribution_figure(exp: UtteranceExplanation) -> Figure | None:
     ax.set_yticks(range(len(exp.emotions)), emotion_labels(exp))
     ax.invert_yaxis()
     ax.set_xlabel("time (s)")
-    energy.set_title("Frame attribution: which audio drove each emotion (* = predicted)")
+    energy.set_title(
+        "Contribution of each audio frame to each emotion's logit (red raises it, * = predicted)"
+        if exp.attribution_method == "contribution"
+        else "Frame attribution: which audio drove each emotion (* = predicted)"
+    )
     fig.colorbar(mesh, ax=[energy, ax], fraction=0.03, pad=0.01)
     return fig
 
@@ -198,10 +202,14 @@ def _draw_energy(ax, exp: UtteranceExplanation) -> None:
     ax.set_yticks([])
 
 
-def _annotate(ax, values: np.ndarray) -> None:
-    limit = values.max() * 0.6 if values.size else 0
+def _annotate(ax, values: np.ndarray, signed: bool = False) -> None:
+    """Each cell's value, in a colour that reads on it (viridis: dark cells; RdBu: pale ones)."""
+    limit = (np.abs(values).max() if signed else values.max()) * 0.6 if values.size else 0
     for (row, col), value in np.ndenumerate(values):
-        colour = "black" if value > limit else "white"
+        if signed:
+            colour = "white" if abs(value) > limit else "black"
+        else:
+            colour = "black" if value > limit else "white"
         ax.text(col, row, f"{value:.2f}", ha="center", va="center", fontsize=7, color=colour)
 
 

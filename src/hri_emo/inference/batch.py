@@ -153,7 +153,8 @@ def _word_times(
     """(word times, alignment confidence, notes) per item; times only where the model takes
     them (torch backend, time prior) and the item has a recording and words."""
     none = [(None, None, [])] * len(text_in)
-    if waves is None or recognizer.backend != "torch" or not uses_time_prior(recognizer.model):
+    trained_with_times = uses_time_prior(recognizer.model, recognizer.spec.metadata("text"))
+    if waves is None or recognizer.backend != "torch" or not trained_with_times:
         return none
     start, result = time.perf_counter(), []
     for wave, text, audio in zip(waves, text_in, audio_in):
