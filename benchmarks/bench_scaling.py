@@ -103,7 +103,7 @@ class PeakMemory:
         (t0, n0), (t1, n1) = self.history[0], self.history[-1]
         return (n1 - n0) / max(t1 - t0, 1e-9)
 
-    def workers_mib(self, minimum_mib: float = 150) -> list[float]:
+    def workers_mib(self, minimum_mib: float = 300) -> list[float]:
         """Peak MiB of the processes that loaded a model (launchers and helpers are small)."""
         self._stop.set()
         self._thread.join()
