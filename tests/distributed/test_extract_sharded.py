@@ -124,3 +124,15 @@ def test_stale_shards_of_another_encoder_refuse_the_sharded_run(manifest, tmp_pa
     assert done.returncode != 0
     assert "other-encoder" in done.stderr and "logmel" in done.stderr
     assert no_hri_emo_traceback(done.stderr)
+
+
+def test_shards_of_another_worker_count_are_merged_first(manifest, tmp_path, cli, same_store):
+    out, single = tmp_path / "w.h5", tmp_path / "single.h5"
+    stale = shard_path(out, 2, 3)  # what a killed 3-worker run left: u00-u02 committed
+    assert cli(*extract_args(manifest, stale, *AUDIO, "--limit", "3")).returncode == 0
+    done = cli(*extract_args(manifest, out, *AUDIO), nproc=2)
+    assert done.returncode == 0, done.stderr
+    assert "5 written, 3 already in the store" in done.stdout
+    assert not shard_dir(out).exists()
+    assert cli(*extract_args(manifest, single, *AUDIO)).returncode == 0
+    same_store(out, single)

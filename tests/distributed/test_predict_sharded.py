@@ -151,3 +151,23 @@ def test_killed_worker_then_resume_writes_each_row_once(embedded_model_dir, tmp_
     single = tmp_path / "single.jsonl"
     assert cli(*predict_args(embedded_model_dir, manifest, single)).returncode == 0
     assert_close(rows, read_jsonl(single))
+
+
+def test_part_files_drop_a_torn_line_and_refuse_another_run(tmp_path):
+    from hri_emo.distributed.predict import PartWriter, read_part
+    from hri_emo.errors import DataError
+
+    path = tmp_path / "parts" / "rank-00000-of-00002.jsonl"
+    header = {"format": "hri-emo-predict-part", "items": 3, "ids_sha256": "x", "fmt": "jsonl"}
+    writer = PartWriter(path, header)
+    writer.append([{"i": 0, "error": False, "row": "a\n"}])
+    writer.close()
+    with path.open("ab") as handle:  # a writer killed in the middle of a line
+        handle.write(b'{"i": 2, "error": fal')
+    assert list(read_part(path, header)) == [0]
+    writer = PartWriter(path, header)  # resuming cuts the torn line off
+    writer.append([{"i": 2, "error": True, "row": "c\n"}])
+    writer.close()
+    assert list(read_part(path, header)) == [0, 2]
+    with pytest.raises(DataError, match="another predict run"):
+        read_part(path, {**header, "items": 4})
