@@ -2,6 +2,9 @@
 
     hri-emo extract data/manifest.csv --modality audio --encoder whisper-tiny-en \\
         --out features/audio_whisper.h5 --on-error skip
+
+Under `torchrun --nproc-per-node N -m hri_emo.cli extract ...` the ranks share the corpus and
+rank 0 merges their shards into the one store (`hri_emo.distributed.extract`).
 """
 
 from __future__ import annotations
@@ -31,8 +34,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", required=True, help="feature store to create or resume (.h5)")
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--on-error", choices=("fail", "skip"), default="fail")
+    parser.add_argument(
+        "--commit-every",
+        type=int,
+        default=256,
+        help="utterances per durable commit: a killed run loses at most these (or 5 s of work)",
+    )
     parser.add_argument("--limit", type=int, default=None, help="only the first N utterances")
-    parser.add_argument("--device", default="cpu")
+    parser.add_argument(
+        "--device",
+        default=None,
+        help="cpu, cuda, cuda:N or auto (default: cpu; under torchrun cuda:LOCAL_RANK when "
+        "CUDA is available)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=run_extract)
 
@@ -79,12 +93,61 @@ def parse_options(pairs: list[str]) -> dict[str, object]:
 
 
 def run_extract(args: argparse.Namespace) -> int:
-    from hri_emo.encoders import (
-        DEFAULT_ENCODERS,
-        create_audio_encoder,
-        create_text_encoder,
-        extract_features,
+    from hri_emo.distributed import DistContext
+    from hri_emo.encoders import extract_features
+
+    ctx = DistContext.from_env()
+    if ctx.distributed:
+        return run_sharded(args, ctx)
+    corpus, encoder = _corpus_and_encoder(args, ctx)
+    report = extract_features(
+        corpus,
+        encoder,
+        args.out,
+        batch_size=args.batch_size,
+        on_error=args.on_error,
+        limit=args.limit,
+        progress=not args.no_progress,
+        commit_every=args.commit_every,
     )
+    _print_report(report)
+    return 0
+
+
+def run_sharded(args: argparse.Namespace, ctx) -> int:
+    """One rank of `torchrun ... -m hri_emo.cli extract`: rank 0 prints the summary, and the
+    error that every rank raises alike (the others exit 2 quietly)."""
+    from hri_emo.distributed.extract import extract_sharded
+    from hri_emo.errors import HriEmoError
+
+    ctx.start()
+    try:
+        corpus, encoder = _corpus_and_encoder(args, ctx)
+        report = extract_sharded(
+            corpus,
+            encoder,
+            args.out,
+            ctx,
+            batch_size=args.batch_size,
+            on_error=args.on_error,
+            limit=args.limit,
+            progress=not args.no_progress,
+            commit_every=args.commit_every,
+        )
+    except HriEmoError:
+        if ctx.is_main:
+            raise
+        return 2
+    finally:
+        ctx.stop()
+    if ctx.is_main:
+        _print_report(report, f" [{ctx.world_size} workers]")
+    return 0
+
+
+def _corpus_and_encoder(args: argparse.Namespace, ctx):
+    from hri_emo.distributed import resolve_device
+    from hri_emo.encoders import DEFAULT_ENCODERS, create_audio_encoder, create_text_encoder
 
     corpus = read_corpus_arguments(args)
     name = args.encoder or DEFAULT_ENCODERS[args.modality]
@@ -94,18 +157,12 @@ def run_extract(args: argparse.Namespace) -> int:
         layer=args.layer,
         pooling=args.pooling,
         batch_size=args.batch_size,
-        device=args.device,
+        device=resolve_device(args.device, ctx),
     )
-    report = extract_features(
-        corpus,
-        encoder,
-        args.out,
-        batch_size=args.batch_size,
-        on_error=args.on_error,
-        limit=args.limit,
-        progress=not args.no_progress,
-    )
-    print(report.summary())
+    return corpus, encoder
+
+
+def _print_report(report, suffix: str = "") -> None:
+    print(report.summary() + suffix)
     if report.report_path is not None:
         print(f"skip report: {report.report_path}")
-    return 0

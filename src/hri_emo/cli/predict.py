@@ -120,8 +120,14 @@ def print_table(result: Any) -> None:
 def predict_many(recognizer: Any, args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    from hri_emo.distributed import DistContext
     from hri_emo.inference.items import items_from_path
 
+    ctx = DistContext.from_env()
+    if ctx.distributed:  # under torchrun: the ranks share the items, rank 0 writes the output
+        from hri_emo.cli.predict_sharded import predict_many_sharded
+
+        return predict_many_sharded(recognizer, args, ctx)
     items = items_from_path(args.input)
     fmt = output_format(args)
     errors = 0

@@ -67,6 +67,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--vad", default=base.vad, choices=VAD_NAMES, help="stream segmenter")
     parser.add_argument("--torch-threads", type=int, default=base.torch_threads)
     parser.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="server processes behind the one port, each a full replica with its own model "
+        "(--workers is the inference threads of each); /readyz waits for all of them",
+    )
+    parser.add_argument(
         "--graceful-timeout-s",
         type=float,
         default=base.graceful_timeout_s,
@@ -84,6 +91,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_serve(args: argparse.Namespace) -> int:
+    from hri_emo.errors import ConfigError
     from hri_emo.serve.launch import run_server
     from hri_emo.serve.limits import ServeLimits
     from hri_emo.serve.settings import ServeSettings
@@ -102,5 +110,14 @@ def run_serve(args: argparse.Namespace) -> int:
         graceful_timeout_s=args.graceful_timeout_s,
         limits=limits,
     )
+    if args.processes < 1:
+        raise ConfigError(f"--processes must be >= 1, got {args.processes}")
+    if args.processes > 1:  # N worker processes behind one port (serve/replicas.py)
+        from hri_emo.serve.app import uvicorn_options
+        from hri_emo.serve.replicas import run_replicas
+
+        settings.validate()  # refuse a public bind without a token before loading anything
+        run_replicas(settings, args.processes, uvicorn_options(settings))
+        return 0
     run_server(settings)  # validate, bind, load and warm up: each failure is one line
     return 0

@@ -89,21 +89,29 @@ def extract_features(
     limit: int | None = None,
     progress: bool = True,
     word_timer: WordTimer | None = None,
+    check_inputs: bool = True,
+    commit_every: int = 256,
 ) -> ExtractionReport:
     """Encode each record's text or audio (per `encoder.modality`) into a FeatureStore;
-    `word_timer(wave, words)` (text only) adds each word's spoken span."""
+    `word_timer(wave, words)` (text only) adds each word's spoken span.
+
+    `check_inputs=False`: the caller checked ids and inputs on the whole corpus (a shard of it
+    may lack every input without the corpus lacking them). `commit_every`: utterances per journal
+    commit of the store (a kill loses at most these, or `commit_seconds` of work)."""
     from hri_emo.data.feature_store import FeatureStore
 
     if on_error not in ("fail", "skip"):
         raise ConfigError(f"on_error must be 'fail' or 'skip', got {on_error!r}")
     records = corpus.records if isinstance(corpus, Corpus) else list(corpus)
     records = records[:limit] if limit is not None else records
-    _check_unique_ids(records)
-    _check_modality_present(corpus, records, encoder.modality)
+    if check_inputs:
+        _check_unique_ids(records)
+        _check_modality_present(corpus, records, encoder.modality)
     store_path = Path(store_path)
     report = ExtractionReport(store_path, encoder.name, encoder.modality)
     start = time.perf_counter()
-    with _open_store(FeatureStore, store_path, encoder, timed=word_timer is not None) as store:
+    timed = word_timer is not None
+    with _open_store(FeatureStore, store_path, encoder, timed, commit_every) as store:
         todo = [r for r in records if r.id not in store]
         report.already_present = len(records) - len(todo)
         bar = tqdm(
@@ -167,37 +175,57 @@ def _check_unique_ids(records: list[UtteranceRecord]) -> None:
 WORD_TIMES = "whisper-forced-alignment"  # metadata.extra["word_times"] of a timed text store
 
 
-def _open_store(store_cls, path: Path, encoder: TextEncoder | AudioEncoder, timed: bool = False):
-    """Create the store, or reopen it to resume after checking it holds this encoder's output
-    (and word times when `timed`)."""
+def store_metadata(encoder: TextEncoder | AudioEncoder, timed: bool = False):
+    """The metadata of the store this extraction writes (word times noted when `timed`)."""
     metadata = encoder.metadata
     if timed:
         metadata = replace(metadata, extra={**metadata.extra, "word_times": WORD_TIMES})
+    return metadata
+
+
+def _open_store(
+    store_cls,
+    path: Path,
+    encoder: TextEncoder | AudioEncoder,
+    timed: bool = False,
+    commit_every: int = 256,
+):
+    """Create the store, or reopen it to resume after checking it holds this encoder's output
+    (and word times when `timed`)."""
+    metadata = store_metadata(encoder, timed)
     if not path.exists():
-        return store_cls.create(path, metadata)
-    store = store_cls.open(path, mode="a")
+        return store_cls.create(path, metadata, commit_every=commit_every)
+    store = store_cls.open(path, mode="a", commit_every=commit_every)
     try:
-        store.check_compatible(
-            dim=metadata.dim,
-            encoder=metadata.encoder,
-            modality=metadata.modality,
-            level=metadata.level,
-            expected_by=f"extraction with encoder {metadata.encoder!r}",
-        )
-        if store.metadata.extra.get("word_times") != metadata.extra.get("word_times"):
-            raise FeatureMismatchError(
-                f"store {path} was written {'with' if not timed else 'without'} word times; "
-                "this extraction asks for the other: use another --out"
-            )
-        if store.metadata.layer != metadata.layer:
-            raise FeatureMismatchError(
-                f"store {path} holds layer {store.metadata.layer!r} of {metadata.encoder!r}, "
-                f"this extraction asks for layer {metadata.layer!r}; use another --out"
-            )
+        check_resumable(store, metadata)
     except FeatureMismatchError:
         store.close()
         raise
     return store
+
+
+def check_resumable(store, metadata) -> None:
+    """FeatureMismatchError unless `store` holds features of this encoder, layer and level
+    (and word times exactly when `metadata` asks for them)."""
+    path = store.path
+    store.check_compatible(
+        dim=metadata.dim,
+        encoder=metadata.encoder,
+        modality=metadata.modality,
+        level=metadata.level,
+        expected_by=f"extraction with encoder {metadata.encoder!r}",
+    )
+    timed = metadata.extra.get("word_times") is not None
+    if store.metadata.extra.get("word_times") != metadata.extra.get("word_times"):
+        raise FeatureMismatchError(
+            f"store {path} was written {'with' if not timed else 'without'} word times; "
+            "this extraction asks for the other: use another --out"
+        )
+    if store.metadata.layer != metadata.layer:
+        raise FeatureMismatchError(
+            f"store {path} holds layer {store.metadata.layer!r} of {metadata.encoder!r}, "
+            f"this extraction asks for layer {metadata.layer!r}; use another --out"
+        )
 
 
 def _extract_batch(

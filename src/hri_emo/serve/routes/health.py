@@ -25,6 +25,9 @@ async def readyz(request: Request) -> JSONResponse:
     engine = getattr(request.app.state, "engine", None)
     if engine is None or not engine.ready:
         return JSONResponse({"status": "loading"}, status_code=503, headers={"Retry-After": "1"})
+    replicas = getattr(request.app.state, "replicas", None)  # `serve --processes N`: all N
+    if replicas is not None and not replicas.all_ready():
+        return JSONResponse(replicas.status(), status_code=503, headers={"Retry-After": "1"})
     return JSONResponse({"status": "ready"})
 
 

@@ -1,0 +1,48 @@
+"""`torchrun --nproc-per-node N -m hri_emo.cli predict MODEL --input X --output FILE`: the ranks
+share the items and rank 0 writes the one output (`hri_emo.distributed.predict`)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from hri_emo.errors import DataError, HriEmoError
+
+
+def predict_many_sharded(recognizer: Any, args: argparse.Namespace, ctx: Any) -> int:
+    """One rank of a sharded `predict --input`; rank 0 prints the summary and any error (every
+    rank raises it alike, the others exit 2 quietly)."""
+    from hri_emo.cli.predict import RowWriter, classify_items
+    from hri_emo.distributed.predict import RowRenderer, predict_sharded, run_header
+    from hri_emo.inference.items import items_from_path
+
+    ctx.start()
+    try:
+        if not args.output:
+            raise DataError("under torchrun, predict needs --output FILE (one file for all ranks)")
+        items = items_from_path(args.input)
+        output = Path(args.output)
+        fmt = "csv" if output.suffix.lower() == ".csv" else "jsonl"
+        rows, errors, resumed = predict_sharded(
+            items,
+            lambda batch: classify_items(recognizer, batch, args),
+            RowRenderer(RowWriter, fmt, recognizer.emotions, args.maps),
+            output,
+            run_header(items, fmt, args.maps),
+            ctx,
+            args.batch_size,
+        )
+    except HriEmoError:
+        if ctx.is_main:
+            raise
+        return 2
+    finally:
+        ctx.stop()
+    if ctx.is_main:
+        note = f"; {errors} with errors (see the error column)" if errors else ""
+        again = f"; {resumed} resumed from an earlier run" if resumed else ""
+        print(f"{rows - errors} of {rows} utterances classified -> {output}{note}{again} "
+              f"[{ctx.world_size} workers]", file=sys.stderr)  # fmt: skip
+    return 0
