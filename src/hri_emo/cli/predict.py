@@ -127,7 +127,7 @@ def predict_many(recognizer: Any, args: argparse.Namespace) -> int:
     if ctx.distributed:  # under torchrun: the ranks share the items, rank 0 writes the output
         from hri_emo.cli.predict_sharded import predict_many_sharded
 
-        return predict_many_sharded(recognizer, args, ctx)
+        return predict_many_sharded(recognizer, args, ctx, classify_items, RowWriter)
     items = items_from_path(args.input)
     fmt = output_format(args)
     errors = 0

@@ -11,10 +11,16 @@ from typing import Any
 from hri_emo.errors import DataError, HriEmoError
 
 
-def predict_many_sharded(recognizer: Any, args: argparse.Namespace, ctx: Any) -> int:
+def predict_many_sharded(
+    recognizer: Any,
+    args: argparse.Namespace,
+    ctx: Any,
+    classify_items: Any,
+    row_writer: type,
+) -> int:
     """One rank of a sharded `predict --input`; rank 0 prints the summary and any error (every
-    rank raises it alike, the others exit 2 quietly)."""
-    from hri_emo.cli.predict import RowWriter, classify_items
+    rank raises it alike, the others exit 2 quietly). `classify_items(recognizer, batch, args)`
+    and `row_writer` are predict's own (passed in: this module does not import it back)."""
     from hri_emo.distributed.predict import RowRenderer, predict_sharded, run_header
     from hri_emo.inference.items import items_from_path
 
@@ -28,7 +34,7 @@ def predict_many_sharded(recognizer: Any, args: argparse.Namespace, ctx: Any) ->
         rows, errors, resumed = predict_sharded(
             items,
             lambda batch: classify_items(recognizer, batch, args),
-            RowRenderer(RowWriter, fmt, recognizer.emotions, args.maps),
+            RowRenderer(row_writer, fmt, recognizer.emotions, args.maps),
             output,
             run_header(items, fmt, args.maps),
             ctx,
