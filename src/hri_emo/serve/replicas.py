@@ -125,6 +125,23 @@ def app_from_env() -> Any:
     return readiness.wrap(app)
 
 
+_replica_protocol: Any = None
+
+
+def replica_http_protocol(*args: Any, **kwargs: Any) -> Any:
+    """uvicorn's HTTP protocol in a replica: the guarded protocol (read deadlines, per-client
+    cap) for the limits the parent put in the environment. The parent's own protocol class is
+    made in a closure and cannot be pickled to a spawned worker, so each worker builds its own
+    from this importable name."""
+    global _replica_protocol
+    if _replica_protocol is None:
+        from hri_emo.serve.protocol import guarded_protocol
+
+        limits = settings_from_env(os.environ[SETTINGS_ENV]).limits
+        _replica_protocol = guarded_protocol(limits)
+    return _replica_protocol(*args, **kwargs)
+
+
 def run_replicas(settings: ServeSettings, processes: int, options: dict[str, Any]) -> None:
     """Serve with `processes` uvicorn workers on one port (blocks until shut down)."""
     import tempfile
@@ -135,6 +152,7 @@ def run_replicas(settings: ServeSettings, processes: int, options: dict[str, Any
         os.environ[SETTINGS_ENV] = settings_to_env(settings)
         os.environ[READY_DIR_ENV] = ready_dir
         os.environ[PROCESSES_ENV] = str(processes)
+        options = {**options, "http": "hri_emo.serve.replicas:replica_http_protocol"}
         uvicorn.run(
             "hri_emo.serve.replicas:app_from_env", factory=True, workers=processes, **options
         )
