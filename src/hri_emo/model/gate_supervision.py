@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from hri_emo.model.heads import EmotionHeads, per_item_loss
+from hri_emo.model.heads import EmotionHeads, emotion_loss
 
 TEMPERATURE = 1.0  # nats of loss difference for a target of sigmoid(1) = 0.73
 
@@ -44,7 +44,9 @@ def gate_supervision_loss(
     for value in (0.0, 1.0):
         logits = branch_logits(value)[both]
         losses.append(
-            per_item_loss(logits, labels[both], heads.task, heads.pos_weight, heads.class_weights)
+            emotion_loss(
+                logits, labels[both], heads.task, heads.pos_weight, heads.class_weights, True
+            )
         )
     text_loss, audio_loss = losses
     target = torch.sigmoid((text_loss - audio_loss) / TEMPERATURE).detach()

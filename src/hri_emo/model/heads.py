@@ -89,25 +89,14 @@ def emotion_loss(
     task: str,
     pos_weight: Tensor | None = None,
     class_weights: Tensor | None = None,
+    per_item: bool = False,
 ) -> Tensor:
-    """Multi-label BCE-with-logits on (B, E) float targets, or cross-entropy on (B,) classes."""
+    """Multi-label BCE-with-logits on (B, E) float targets, or cross-entropy on (B,) classes;
+    the batch mean, or with `per_item` each item's loss (B,) (BCE averaged over emotions)."""
+    reduction = "none" if per_item else "mean"
     if task == "multilabel":
-        return F.binary_cross_entropy_with_logits(
-            logits, labels.to(logits.dtype), pos_weight=pos_weight
+        loss = F.binary_cross_entropy_with_logits(
+            logits, labels.to(logits.dtype), pos_weight=pos_weight, reduction=reduction
         )
-    return F.cross_entropy(logits, labels, weight=class_weights)
-
-
-def per_item_loss(
-    logits: Tensor,
-    labels: Tensor,
-    task: str,
-    pos_weight: Tensor | None = None,
-    class_weights: Tensor | None = None,
-) -> Tensor:
-    """(B,) task loss of each item (BCE averaged over emotions, or cross-entropy)."""
-    if task == "multilabel":
-        return F.binary_cross_entropy_with_logits(
-            logits, labels.to(logits.dtype), pos_weight=pos_weight, reduction="none"
-        ).mean(dim=-1)
-    return F.cross_entropy(logits, labels, weight=class_weights, reduction="none")
+        return loss.mean(dim=-1) if per_item else loss
+    return F.cross_entropy(logits, labels, weight=class_weights, reduction=reduction)
