@@ -192,9 +192,10 @@ def _page(title: str, sections: list[str], count: int) -> str:
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>{html.escape(title)}</title><style>{CSS}</style></head><body>"
-        f"<h1>{html.escape(title)}</h1><p>{count} utterance(s). Attention maps show where the "
-        "model looked, not a proof of why; see docs/explanations.md for how far each map can "
-        f"be trusted.</p>\n{body}\n</body></html>\n"
+        f"<h1>{html.escape(title)}</h1><p>{count} utterance(s). Contribution maps (red raises an "
+        "emotion's logit, blue lowers it) are the model's exact computation on its input "
+        "features; attention maps show where a model looked, not a proof of why. See "
+        f"docs/explanations.md for how far each map can be trusted.</p>\n{body}\n</body></html>\n"
     )
 
 
