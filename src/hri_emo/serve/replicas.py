@@ -20,6 +20,7 @@ from typing import Any
 
 from hri_emo.serve.limits import ServeLimits
 from hri_emo.serve.settings import ServeSettings
+from hri_emo.training.run_status import process_alive
 
 log = logging.getLogger("uvicorn.error")  # configured in every worker by uvicorn
 SETTINGS_ENV = "HRI_EMO_SERVE_SETTINGS"
@@ -52,16 +53,6 @@ def rss_mib(pid: int) -> float | None:
     return None
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 class ReplicaReadiness:
     """Readiness of the `processes` workers: each marks itself ready once its lifespan startup
     (model load and warm-up) completes; GET /readyz asks `all_ready()` (behind the token, like
@@ -77,7 +68,7 @@ class ReplicaReadiness:
                 info = json.loads(path.read_text())
             except (OSError, json.JSONDecodeError):
                 continue  # being written
-            if _alive(info["pid"]):
+            if process_alive(info["pid"]):
                 workers.append(info)
         return workers
 

@@ -57,6 +57,11 @@ def _alive(status: dict[str, Any]) -> bool | None:
     pid = status.get("pid")
     if status.get("host") != _host() or not isinstance(pid, int):
         return None
+    return process_alive(pid)
+
+
+def process_alive(pid: int) -> bool:
+    """Whether process `pid` of this machine still runs (another user's counts as running)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
