@@ -55,7 +55,7 @@ def attribution_figure(exp: UtteranceExplanation) -> Figure | None:
         _annotate(ax, values, signed=exp.attribution_method == "contribution")
     _mark_predicted(ax, exp)
     ax.set_title(
-        "Contribution of each word to each emotion's logit (red raises it, blue lowers it)"
+        "Each word's contribution to each emotion's logit (* = predicted)"
         if exp.attribution_method == "contribution"
         else "Attribution: each emotion's attention over the words (* = predicted)"
     )
@@ -82,7 +82,7 @@ def frame_attribution_figure(exp: UtteranceExplanation) -> Figure | None:
     ax.invert_yaxis()
     ax.set_xlabel("time (s)")
     energy.set_title(
-        "Contribution of each audio frame to each emotion's logit (red raises it, * = predicted)"
+        "Each audio frame's contribution to each emotion's logit (* = predicted)"
         if exp.attribution_method == "contribution"
         else "Frame attribution: which audio drove each emotion (* = predicted)"
     )

@@ -43,6 +43,14 @@ FIGURE_CAPTIONS = {
     "over hidden dimensions with its spread, and the distribution over dimensions.",
     "probabilities": "Probabilities with the decision thresholds.",
 }
+# hriemo-v2's exact maps (attribution_method "contribution") read differently
+CONTRIBUTION_CAPTIONS = {
+    "attribution": "What each word added to (red) or took from (blue) each emotion's logit: "
+    "exact parts of the model's computation, which with the audio frames and a bias add up to "
+    "the logit. The label gives the probability, the decision threshold and * when predicted.",
+    "frame_attribution": "What each stretch of audio added to (red) or took from (blue) each "
+    "emotion's logit, through the words that listened to it, under the recording's energy.",
+}
 
 CSS = """
 body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
@@ -109,8 +117,11 @@ def _utterance_section(exp: UtteranceExplanation, name: str, figures_dir: Path) 
     parts.append("<p>" + " &nbsp; ".join(facts) + "</p>")
     parts.append(_prediction_table(exp))
     parts += [f'<p class="note">{html.escape(note)}</p>' for note in exp.notes]
+    captions = FIGURE_CAPTIONS
+    if exp.attribution_method == "contribution":
+        captions = {**FIGURE_CAPTIONS, **CONTRIBUTION_CAPTIONS}
     for kind, fig in figures_for(exp).items():
-        parts.append(_figure(fig, figures_dir / f"{name}_{kind}.png", FIGURE_CAPTIONS[kind]))
+        parts.append(_figure(fig, figures_dir / f"{name}_{kind}.png", captions[kind]))
     parts.append("</section>")
     return "\n".join(parts)
 
