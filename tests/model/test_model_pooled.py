@@ -77,3 +77,22 @@ def test_off_in_v1_on_in_v2_and_saved_with_the_model(make_model, make_inputs, tm
 
     inputs = make_inputs()
     torch.testing.assert_close(load_model(tmp_path)(**inputs).logits, model(**inputs).logits)
+
+
+def test_given_pooled_logits_replace_the_readouts_where_the_item_has_the_modality():
+    from hri_emo.model import create_model
+
+    model = _trained_like(create_model("hriemo-v2", text_dim=6, audio_dim=4, emotions=["a", "b"]))
+    text, audio = torch.randn(3, 5, 6), torch.randn(3, 7, 4)
+    audio_mask = torch.ones(3, 7, dtype=torch.bool)
+    audio_mask[2] = False  # item 2 has no audio: its given audio logits must not be used
+    given = torch.full((3, 2, 2), 5.0)
+    given[1, :, 0] = float("nan")  # item 1: NaN text logits -> the read-out's own
+    with torch.no_grad():
+        own = model(text=text, audio=audio, audio_mask=audio_mask)
+        out = model(text=text, audio=audio, audio_mask=audio_mask, pooled_logits=given)
+    weight = torch.stack([1 - out.beta_mean, out.beta_mean], dim=-1)[:, None, :]  # (B, 1, 2)
+    expected = own.pooled_share / torch.stack([1 - own.beta_mean, own.beta_mean], -1)[:, None]
+    expected = torch.where(torch.isnan(given), expected, given)
+    expected[2, :, 1] = 0.0  # no audio: beta = 0, nothing from the audio read-out
+    torch.testing.assert_close(out.pooled_share, (expected * weight).nan_to_num(0.0))

@@ -86,6 +86,7 @@ class HriEmoModel(HriEmoPreTrainedModel):
         context_same_speaker: Tensor | None = None,
         text_times: Tensor | None = None,
         audio_times: Tensor | None = None,
+        pooled_logits: Tensor | None = None,
     ) -> HriEmoOutput:
         text_in, audio_in, batch = prepare_inputs(self.config, text, text_mask, audio, audio_mask)
         require_any_modality(text_in, audio_in, batch)
@@ -112,7 +113,7 @@ class HriEmoModel(HriEmoPreTrainedModel):
         beta_mean = masked_mean(result.beta, text_valid).mean(dim=-1)  # (B,)
         logits, pooled_share = result.logits, None
         if self.text_readout is not None:
-            pooled_share = self._pooled_share(text_in, audio_in, beta_mean, batch)  # (B, E, 2)
+            pooled_share = self._pooled_share(text_in, audio_in, beta_mean, batch, pooled_logits)
             logits = logits + pooled_share.sum(dim=-1)
         parts = result.contributions
         if parts is not None and self.text_readout is not None:
@@ -147,7 +148,8 @@ class HriEmoModel(HriEmoPreTrainedModel):
                 logits = forced.logits
                 if self.text_readout is not None:
                     mean = masked_mean(forced.beta, text_valid).mean(dim=-1)
-                    logits = logits + self._pooled_share(text_in, audio_in, mean, batch).sum(-1)
+                    shares = self._pooled_share(text_in, audio_in, mean, batch, pooled_logits)
+                    logits = logits + shares.sum(-1)
                 return logits
 
             aux = gate_supervision_loss(branch_logits, beta_mean, labels, both, self.backbone.heads)
@@ -221,19 +223,25 @@ class HriEmoModel(HriEmoPreTrainedModel):
         audio: ModalityInput | None,
         beta_mean: Tensor,
         batch: int,
+        given: Tensor | None = None,
     ) -> Tensor:
         """(B, E, 2): the logits of the pooled text and audio read-outs, weighted by 1 - beta
-        and beta; zero for a modality the batch does not have."""
+        and beta; zero for a modality the batch does not have. `given` (B, E, 2) replaces the
+        read-outs' logits where it is not NaN and the item has the modality (training with
+        out-of-fold probe logits, training/readout_fit.py)."""
         shares = []
-        for modality, readout, weight in (
-            (text, self.text_readout, 1.0 - beta_mean),
-            (audio, self.audio_readout, beta_mean),
+        for column, (modality, readout, weight) in enumerate(
+            ((text, self.text_readout, 1.0 - beta_mean), (audio, self.audio_readout, beta_mean))
         ):
             if modality is None:
                 shares.append(beta_mean.new_zeros(batch, self.config.num_emotions))
                 continue
             mask = modality.mask.to(beta_mean.device)
             logits = readout(modality.features.to(beta_mean.device), mask)  # (B, E)
+            if given is not None:
+                value = given[..., column].to(logits)
+                use = ~value.isnan() & modality.present.to(logits.device)[:, None]
+                logits = torch.where(use, value, logits)
             shares.append(weight[:, None] * logits)
         return torch.stack(shares, dim=-1)
 

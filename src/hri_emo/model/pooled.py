@@ -38,10 +38,14 @@ class PooledReadout(nn.Module):
         layers = normalize_layers(features, self.num_layers)  # (B, L, K, D')
         return layers.flatten(-2).masked_fill(~mask[..., None], 0.0)
 
-    def forward(self, features: Tensor, mask: Tensor) -> Tensor:
+    def pooled(self, features: Tensor, mask: Tensor) -> Tensor:
+        """(B, K*D'): the mean of the normalised features over valid positions (the read-out's
+        input; `training.readout_fit` fits the linear map on it)."""
         x = self.normalized(features, mask)
-        pooled = x.sum(dim=1) / mask.sum(dim=1, keepdim=True).clamp(min=1).to(x.dtype)  # (B, KD')
-        return self.linear(self.dropout(pooled))  # (B, E)
+        return x.sum(dim=1) / mask.sum(dim=1, keepdim=True).clamp(min=1).to(x.dtype)
+
+    def forward(self, features: Tensor, mask: Tensor) -> Tensor:
+        return self.linear(self.dropout(self.pooled(features, mask)))  # (B, E)
 
     def position_shares(self, features: Tensor, mask: Tensor) -> Tensor:
         """(B, E, L): each position's exact share of the pooled logits (without the bias);

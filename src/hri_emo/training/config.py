@@ -164,6 +164,13 @@ class TrainConfig:
     monitor_mode: str = "min"
     patience: int = 5
     threshold_criterion: str = "f1"
+    # Models with pooled read-outs (hriemo-v2): their read-outs as logistic-regression probes of
+    # the training split (L-BFGS, scikit-learn's C; training/readout_fit.py, docs/training.md,
+    # "Never below the probe"). "fallback": after training, the probes replace the trained
+    # model when they score better on validation; "stack": fit them first, freeze them and
+    # train the rest as a residual on their out-of-fold logits; "none": neither.
+    readout_fit: str = "fallback"
+    readout_fit_c: float = 1.0
     output_dir: str = "runs"
     run_name: str | None = None
     tensorboard: bool = True
@@ -226,6 +233,7 @@ RANGES = (
     ("optim.warmup_fraction", 0.0, False),
     ("optim.gradient_clip_val", 0.0, False),
     ("train.patience", 0, False),
+    ("train.readout_fit_c", 0.0, True),
     ("trainer.max_epochs", 1, False),
     ("trainer.accumulate_grad_batches", 1, False),
     ("trainer.num_nodes", 1, False),
@@ -237,6 +245,7 @@ CHOICES = {
     "optim.schedule": ("cosine", "constant"),
     "train.monitor_mode": ("min", "max"),
     "train.threshold_criterion": ("f1", "wa", "none"),
+    "train.readout_fit": ("fallback", "stack", "none"),
 }
 
 

@@ -92,6 +92,8 @@ class EmotionLightningModule(L.LightningModule):
         # keyed "<split>_predictions": "train" itself would clash with nn.Module.train
         self.collectors = nn.ModuleDict({f"{s}_predictions": PredictionCollector() for s in SPLITS})
         self._dropout_generator = torch.Generator()
+        # training item id -> (E, 2) out-of-fold probe logits (training/readout_fit.py)
+        self.stacked_logits: dict[str, Tensor] | None = None
 
     @property
     def task(self) -> str:
@@ -123,7 +125,15 @@ class EmotionLightningModule(L.LightningModule):
                 self.corruption.word_dropout,
                 self._dropout_generator,
             )
+            if self.stacked_logits:
+                return self.model(**self._model_inputs(batch), pooled_logits=self._stacked(batch))
         return self.model(**self._model_inputs(batch))
+
+    def _stacked(self, batch: Batch) -> Tensor:
+        """(B, E, 2) out-of-fold probe logits of the batch (NaN: use the read-out's own)."""
+        missing = torch.full((len(self.emotions), 2), float("nan"))
+        rows = [self.stacked_logits.get(item, missing) for item in batch.ids]
+        return torch.stack(rows).to(self.device)
 
     def training_step(self, batch: Batch, batch_idx: int) -> Tensor:
         return self._step_and_record(batch, "train")

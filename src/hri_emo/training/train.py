@@ -45,6 +45,8 @@ from hri_emo.training.config import (
 from hri_emo.training.datamodule import EmotionDataModule
 from hri_emo.training.evaluate import finalize_thresholds
 from hri_emo.training.lightning_module import EmotionLightningModule
+from hri_emo.training.probe_fallback import probe_fallback
+from hri_emo.training.readout_fit import fit_pooled_readouts, fitted_modalities
 from hri_emo.training.run_status import (
     describe_unfinished,
     mark_failed,
@@ -105,6 +107,15 @@ def _train(
         datamodule.setup("fit")
         unseen = datamodule.check_unseen_labels()
         module = build_module(cfg, datamodule)
+        if cfg.train.readout_fit == "stack":  # deterministic: a resumed run fits the same again
+            speakers = {r.id: r.speaker or r.id for r in datamodule.records["train"]}
+            module.stacked_logits = fit_pooled_readouts(
+                module.model,
+                datamodule.loader("train"),
+                fitted_modalities(datamodule),
+                cfg.train.readout_fit_c,
+                groups=speakers,
+            )
         writer = partial(_write_checkpoint, cfg=cfg, datamodule=datamodule, unseen=unseen)
         exporter = SafetensorsCheckpoint(
             checkpoint_dir(run_dir).parent, cfg.train.monitor, cfg.train.monitor_mode, writer
@@ -116,6 +127,8 @@ def _train(
             trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt_path)
         if trainer.is_global_zero:
             _ensure_best(run_dir)
+            if cfg.train.readout_fit == "fallback":
+                probe_fallback(checkpoint_dir(run_dir, BEST), datamodule, cfg.train)
             for which in (BEST, LAST):
                 finalize_thresholds(checkpoint_dir(run_dir, which), datamodule, cfg.train)
             mark_finished(run_dir)

@@ -1,0 +1,186 @@
+"""Fit the pooled read-outs to convergence before training: the probe first, then the residual.
+
+A logistic regression on mean-pooled encoder features is the baseline every small corpus is
+measured against, and it is fitted to convergence (L-BFGS). Trained by AdamW inside the model
+and stopped early on a small validation split, the same read-out is not: on an unseen acted
+corpus v2 ended 13 points below such a probe (issue 22). So `train.readout_fit` fits each
+modality's `PooledReadout` as that probe on the training split before the first step:
+
+- features: the read-out's own input (per-layer LayerNorm, mean over valid positions), of the
+  items that have the modality; standardised for the fit, the scaler folded back into the
+  weights afterwards, so the read-out stays one exact linear map (explanations unchanged);
+- loss: the model's own task loss (cross-entropy, or BCE summed over emotions, with its class
+  weights) plus an L2 penalty ||W||^2 / (2 C N): scikit-learn's LogisticRegression(C)
+  objective (one per emotion for multi-label);
+- solver: full-batch L-BFGS with a strong-Wolfe line search, in float64.
+
+The fitted read-outs are then frozen (`train.readout_freeze`) and the model's classifier is
+zeroed, so training starts from the beta-gated probes and the attention path learns only what
+they miss: a residual. Dimension letters: N items, D features, E emotions.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import torch
+from sklearn.model_selection import GroupKFold
+from torch import Tensor
+
+from hri_emo.data.batch import Batch
+from hri_emo.model.heads import emotion_loss
+from hri_emo.model.inputs import prepare_inputs
+from hri_emo.model.pooled import PooledReadout
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PooledSet:
+    """One modality's pooled read-out inputs of the training items that have it."""
+
+    x: Tensor  # (N, D)
+    labels: Tensor  # (N,) classes or (N, E) multi-label targets
+    ids: list[str]
+
+
+@torch.no_grad()
+def pooled_training_features(
+    model: torch.nn.Module, batches: Iterable[Batch]
+) -> dict[str, PooledSet]:
+    """modality -> the pooled read-out inputs, labels and ids of the items that have it."""
+    gathered: dict[str, tuple[list, list, list]] = {"text": ([], [], []), "audio": ([], [], [])}
+    for batch in batches:
+        inputs = batch.model_inputs()
+        text, audio, _ = prepare_inputs(
+            model.config, inputs["text"], inputs["text_mask"], inputs["audio"], inputs["audio_mask"]
+        )
+        for name, modality in (("text", text), ("audio", audio)):
+            if modality is None or not modality.present.any():
+                continue
+            readout: PooledReadout = getattr(model, f"{name}_readout")
+            keep = modality.present
+            pooled = readout.pooled(modality.features[keep], modality.mask[keep])
+            gathered[name][0].append(pooled)
+            gathered[name][1].append(batch.labels[keep])
+            gathered[name][2].extend(i for i, k in zip(batch.ids, keep.tolist()) if k)
+    return {
+        name: PooledSet(torch.cat(xs), torch.cat(ys), ids)
+        for name, (xs, ys, ids) in gathered.items()
+        if xs
+    }
+
+
+def fit_logistic(
+    x: Tensor,
+    labels: Tensor,
+    task: str,
+    num_emotions: int,
+    c: float = 1.0,
+    class_weights: Tensor | None = None,
+    pos_weight: Tensor | None = None,
+    max_iter: int = 500,
+) -> tuple[Tensor, Tensor]:
+    """(N, D) features -> (W (E, D), b (E,)) minimising task loss + ||W||^2 / (2 C N)."""
+    x = x.double()
+    mean, std = x.mean(0), x.std(0).clamp(min=1e-6)
+    z = (x - mean) / std
+    if class_weights is not None:
+        class_weights = class_weights.double()
+    if pos_weight is not None:
+        pos_weight = pos_weight.double()
+    targets = labels.double() if task == "multilabel" else labels.long()
+    weight = torch.zeros(num_emotions, z.shape[1], dtype=torch.float64, requires_grad=True)
+    bias = torch.zeros(num_emotions, dtype=torch.float64, requires_grad=True)
+    penalty = 1.0 / (2.0 * c * len(z))
+    solver = torch.optim.LBFGS(
+        [weight, bias], max_iter=max_iter, tolerance_grad=1e-6, line_search_fn="strong_wolfe"
+    )
+
+    def objective() -> Tensor:
+        solver.zero_grad()
+        logits = z @ weight.T + bias
+        loss = emotion_loss(logits, targets, task, pos_weight, class_weights)
+        if task == "multilabel":  # summed over emotions: one C-regularised probe per emotion
+            loss = loss * num_emotions
+        loss = loss + penalty * weight.pow(2).sum()
+        loss.backward()
+        return loss
+
+    solver.step(objective)
+    with torch.no_grad():
+        folded = weight / std  # W z = (W / std) x - (W / std) mean
+        return folded, bias - folded @ mean
+
+
+def fitted_modalities(datamodule) -> list[str]:
+    """The modalities whose read-outs can be fitted: those read from stored features."""
+    return [m for m in ("text", "audio") if m in datamodule.sources]
+
+
+def out_of_fold_logits(data: PooledSet, groups: list[str], fit, folds: int = 5) -> Tensor:
+    """(N, E) logits of each item from a probe fitted without its group (speaker) ("stacking"):
+    what the probe says about data it has not seen, so the residual learns its real errors."""
+    count = min(folds, len(set(groups)))
+    logits = torch.full((len(data.x), 0), float("nan"))
+    for train_rows, held_rows in GroupKFold(count).split(data.x, groups=groups):
+        weight, bias = fit(data.x[train_rows], data.labels[train_rows])
+        held = data.x[held_rows].double() @ weight.T + bias  # (n, E)
+        if logits.shape[1] == 0:
+            logits = torch.full((len(data.x), held.shape[1]), float("nan"), dtype=held.dtype)
+        logits[held_rows] = held
+    return logits.float()
+
+
+def fit_pooled_readouts(
+    model: torch.nn.Module,
+    batches: Iterable[Batch],
+    modalities: Iterable[str] = ("text", "audio"),
+    c: float = 1.0,
+    freeze: bool = True,
+    groups: Mapping[str, str] | None = None,
+) -> dict[str, Tensor]:
+    """Fit `model`'s pooled read-outs of `modalities` (those with stored features) as probes of
+    the training batches, freeze them and zero the classifier (see the module docstring).
+
+    With `groups` (training item id -> speaker or other group) it also returns, per training
+    item id, the (E, 2) out-of-fold text and audio probe logits (NaN where the item lacks the
+    modality) that training uses in place of the read-outs' own (`EmotionLightningModule.
+    stacked_logits`). Models without pooled read-outs are left alone ({} is returned)."""
+    if getattr(model, "text_readout", None) is None:
+        return {}
+    modalities = list(modalities)
+    for name in modalities:
+        getattr(model, f"{name}_readout").linear.requires_grad_(not freeze)
+    heads, config = model.backbone.heads, model.config
+
+    def fit(x: Tensor, labels: Tensor) -> tuple[Tensor, Tensor]:
+        return fit_logistic(
+            x, labels, config.task, config.num_emotions, c, heads.class_weights, heads.pos_weight
+        )
+
+    features = pooled_training_features(model, batches)
+    fitted = sorted(set(features) & set(modalities))
+    stacked: dict[str, Tensor] = {}
+    for column, name in enumerate(("text", "audio")):
+        if name not in fitted:
+            continue
+        data = features[name]
+        weight, bias = fit(data.x, data.labels)
+        linear = getattr(model, f"{name}_readout").linear
+        linear.weight.data.copy_(weight)
+        linear.bias.data.copy_(bias)
+        log.info("pooled %s read-out fitted as a probe on %d items (C=%g)", name, len(data.x), c)
+        if groups is None:
+            continue
+        held_out = out_of_fold_logits(data, [groups.get(i, i) for i in data.ids], fit)
+        for item, row in zip(data.ids, held_out, strict=True):
+            if item not in stacked:
+                stacked[item] = torch.full((config.num_emotions, 2), float("nan"))
+            stacked[item][:, column] = row
+    if fitted:
+        torch.nn.init.zeros_(heads.classifier.weight)  # the attention path starts as a residual
+        torch.nn.init.zeros_(heads.classifier.bias)
+    return stacked

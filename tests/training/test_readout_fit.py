@@ -1,0 +1,140 @@
+"""The probe first: pooled read-outs fitted as scikit-learn's logistic regression would fit them,
+the model starting as those probes, and the fit kept (frozen) through real training."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import load_file
+from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import StandardScaler
+
+from hri_emo.errors import ConfigError
+from hri_emo.training.config import load_config
+from hri_emo.training.datamodule import EmotionDataModule
+from hri_emo.training.readout_fit import fit_logistic, fit_pooled_readouts
+from hri_emo.training.train import build_module, train
+
+
+def _data(task: str, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(90, 12)) * rng.uniform(0.1, 5.0, size=12) + rng.normal(size=12)
+    if task == "multilabel":
+        y = (x[:, :3] + rng.normal(size=(90, 3)) > 0).astype(np.float32)
+    else:
+        y = np.argmax(x[:, :3] + rng.normal(size=(90, 3)), axis=1)
+    return torch.tensor(x, dtype=torch.float32), torch.tensor(y)
+
+
+@pytest.mark.parametrize("c", [0.1, 1.0])
+def test_single_label_fit_is_scikit_learns_logistic_regression(c):
+    x, y = _data("singlelabel")
+    weight, bias = fit_logistic(x, y, "singlelabel", num_emotions=3, c=c)
+    ours = torch.softmax(x.double() @ weight.T + bias, dim=-1).numpy()
+    scaler = StandardScaler().fit(x.numpy())
+    probe = LogisticRegression(C=c, max_iter=5000, tol=1e-8).fit(scaler.transform(x.numpy()), y)
+    theirs = probe.predict_proba(scaler.transform(x.numpy()))
+    # ddof differs (torch std is unbiased, the scaler's is not): a tiny difference in the penalty
+    assert np.abs(ours - theirs).max() < 0.02
+    assert (ours.argmax(1) == theirs.argmax(1)).mean() > 0.97
+
+
+def test_multilabel_fit_is_one_logistic_regression_per_emotion():
+    x, y = _data("multilabel")
+    weight, bias = fit_logistic(x, y, "multilabel", num_emotions=3, c=1.0)
+    ours = torch.sigmoid(x.double() @ weight.T + bias).numpy()
+    z = StandardScaler().fit_transform(x.numpy())
+    for e in range(3):
+        probe = LogisticRegression(C=1.0, max_iter=5000, tol=1e-8).fit(z, y[:, e].numpy())
+        assert np.abs(ours[:, e] - probe.predict_proba(z)[:, 1]).max() < 0.02
+
+
+def _module(corpus, tmp_path, *extra):
+    cfg = load_config(None, corpus.overrides(tmp_path, "model.name=hriemo-v2", *extra))
+    datamodule = EmotionDataModule(cfg.data)
+    datamodule.setup("fit")
+    return cfg, datamodule, build_module(cfg, datamodule)
+
+
+def test_the_model_starts_as_the_beta_gated_probes(tiny_singlelabel, tmp_path):
+    _, datamodule, module = _module(tiny_singlelabel, tmp_path)
+    model = module.model
+    fit_pooled_readouts(model, datamodule.loader("train"), ("text", "audio"))
+    assert not any(p.requires_grad for p in model.text_readout.parameters())
+    assert not any(p.requires_grad for p in model.audio_readout.parameters())
+    model.eval()
+    batch = next(iter(datamodule.loader("val")))
+    with torch.no_grad():
+        out = model(**batch.model_inputs())
+    # the attention path's classifier is zero: the logits are the pooled shares alone
+    torch.testing.assert_close(out.logits, out.pooled_share.sum(-1))
+    probes = out.pooled_share.sum(-1).argmax(-1)
+    assert (probes == batch.labels).float().mean() >= 0.8  # the tiny corpus is separable
+
+
+def test_out_of_fold_logits_come_from_probes_that_did_not_see_the_speaker(
+    tiny_singlelabel, tmp_path
+):
+    _, datamodule, module = _module(tiny_singlelabel, tmp_path)
+    train_records = datamodule.records["train"]
+    speakers = {r.id: r.speaker for r in train_records}
+    stacked = fit_pooled_readouts(module.model, datamodule.loader("train"), groups=speakers)
+    assert set(stacked) == {r.id for r in train_records}
+    table = torch.stack([stacked[r.id] for r in train_records])  # (N, E, 2)
+    assert not table.isnan().any()
+    # in-sample logits of the full probe are more confident than what held-out probes say
+    batch = next(iter(datamodule.loader("train")))
+    with torch.no_grad():
+        own = module.model.audio_readout(batch.audio, batch.audio_mask)  # (B, E)
+    held = torch.stack([stacked[i][:, 1] for i in batch.ids])
+    assert not torch.allclose(own, held.to(own))
+    own_margin = (own[:, 1] - own[:, 0]).abs().mean()
+    held_margin = (held[:, 1] - held[:, 0]).abs().mean()
+    assert own_margin > held_margin
+
+
+def test_stacked_training_keeps_the_fitted_probes(tiny_singlelabel, tmp_path):
+    cfg, datamodule, module = _module(tiny_singlelabel, tmp_path, "train.readout_fit=stack")
+    fit_pooled_readouts(module.model, datamodule.loader("train"), ("text", "audio"))
+    expected = module.model.audio_readout.linear.weight.detach().clone()
+    run = train(cfg)
+    weights = load_file(run / "checkpoints" / "best" / "model.safetensors")
+    torch.testing.assert_close(weights["audio_readout.linear.weight"], expected)
+    assert weights["backbone.heads.classifier.weight"].abs().sum() > 0  # the residual learned
+
+
+def test_without_the_fit_the_readouts_train(tiny_singlelabel, tmp_path):
+    cfg, _, _ = _module(tiny_singlelabel, tmp_path, "train.readout_fit=none")
+    run = train(cfg)
+    weights = load_file(run / "checkpoints" / "best" / "model.safetensors")
+    assert weights["audio_readout.linear.weight"].abs().sum() > 0  # trained from zero
+
+
+def test_the_probes_replace_a_model_that_validates_worse(tiny_singlelabel, tmp_path):
+    # one epoch at a tiny learning rate: the trained model is near chance, the probes are not
+    cfg, _, _ = _module(tiny_singlelabel, tmp_path, "optim.lr=1e-7", "trainer.max_epochs=1")
+    best = train(cfg) / "checkpoints" / "best"
+    record = json.loads((best / "metrics.json").read_text())["probe_fallback"]
+    assert record["monitor"] == cfg.train.monitor == "val/loss"
+    assert record["probes"] < record["trained"] and record["chosen"] == "probes"
+    weights = load_file(best / "model.safetensors")
+    assert weights["backbone.heads.classifier.weight"].abs().sum() == 0
+    assert weights["audio_readout.linear.weight"].abs().sum() > 0
+
+
+def test_a_model_that_validates_better_than_the_probes_is_kept(tiny_singlelabel, tmp_path):
+    cfg, _, _ = _module(tiny_singlelabel, tmp_path, "trainer.max_epochs=8")
+    best = train(cfg) / "checkpoints" / "best"
+    record = json.loads((best / "metrics.json").read_text())["probe_fallback"]
+    kept = record["chosen"] == "trained"
+    assert kept == (record["trained"] <= record["probes"])
+    weights = load_file(best / "model.safetensors")
+    assert (weights["backbone.heads.classifier.weight"].abs().sum() > 0) == kept
+
+
+def test_c_must_be_positive(tiny_singlelabel, tmp_path):
+    with pytest.raises(ConfigError, match=r"train\.readout_fit_c"):
+        load_config(None, tiny_singlelabel.overrides(tmp_path, "train.readout_fit_c=0"))
