@@ -26,6 +26,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from hri_emo.data.dialogues import pool_turn
 from hri_emo.data.store_layout import StoredFeatures
 from hri_emo.encoders import load_audio
 from hri_emo.encoders.base import flatten_layers
@@ -38,6 +39,7 @@ from hri_emo.inference.batch import (
     predict_batch,
     usable_modalities,
 )
+from hri_emo.inference.dialogue import Dialogue, PastTurns
 from hri_emo.inference.features import (
     MODALITIES,
     FeatureSpec,
@@ -197,6 +199,34 @@ class EmotionRecognizer:
         (a model trained on manifest columns such as openSMILE functionals). A modality the
         model was trained without is ignored (with a warning). `attribution`: "attention" (the
         model's maps) or "integrated-gradients" (Captum; slower, more faithful on our data)."""
+        return self.classify_turn(
+            wave,
+            text,
+            sample_rate,
+            audio_features=audio_features,
+            transcribe=transcribe,
+            attribution=attribution,
+        )[0]
+
+    def dialogue(self, max_turns: int | None = None) -> Dialogue:
+        """A conversation with this recognizer: `dialogue.classify(wave, text, speaker)` reads
+        the last `max_turns` turns (default: the model's context_turns) as context."""
+        return Dialogue(self, max_turns)
+
+    @torch.no_grad()
+    def classify_turn(
+        self,
+        wave: np.ndarray | None,
+        text: str | None,
+        sample_rate: int = 16000,
+        *,
+        audio_features: np.ndarray | None = None,
+        transcribe: bool = True,
+        attribution: str = "attention",
+        past: PastTurns | None = None,
+    ) -> tuple[UtteranceExplanation, np.ndarray | None]:
+        """`classify` with a dialogue's `past` turns as the model's context; also returns this
+        turn's context vector (`pool_turn` of its text features; None without usable text)."""
         if wave is not None and audio_features is not None:
             raise DataError("give a recording or audio_features, not both")
         text = admission.check_text(text)
@@ -227,7 +257,8 @@ class EmotionRecognizer:
             audio_in = self._given("audio", audio_features)
         context = input_context(wave, text if has_text else None, heard)
         context["notes"] = [*notes, *context.get("notes", [])]
-        return self._run(text_in, audio_in, timings, attribution, context, heard, wave)
+        result = self._run(text_in, audio_in, timings, attribution, context, heard, wave, past)
+        return result, None if text_in is None else pool_turn(text_in.features)
 
     @property
     def aligner(self) -> WhisperASR:
@@ -364,10 +395,11 @@ class EmotionRecognizer:
         context: dict[str, Any] | None = None,
         heard: Transcript | None = None,
         wave: np.ndarray | None = None,
+        past: PastTurns | None = None,
     ) -> UtteranceExplanation:
         """One item through the batch path (`explain_items`), then its gradient attribution."""
         [exp] = explain_items(
-            self, [text_in], [audio_in], timings, [context or {}], [heard], [wave]
+            self, [text_in], [audio_in], timings, [context or {}], [heard], [wave], [past]
         )
         if attribution != "attention":
             from hri_emo.inference.attribution import (
