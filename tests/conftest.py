@@ -101,6 +101,12 @@ DIALOGUE_REPLIES = ["okay", "I see", "right", "and then"]
 
 
 @pytest.fixture(scope="session")
+def dialogue_cues() -> dict[str, list[str]]:
+    """Turns that decide the next reply's emotion (the context model's training data)."""
+    return {label: list(texts) for label, texts in DIALOGUE_CUES.items()}
+
+
+@pytest.fixture(scope="session")
 def context_model_dir(tmp_path_factory) -> Path:
     """A save_pretrained hriemo-v2 with context_turns=2 (384-d: the embedded MiniLM), trained
     in a few seconds on MiniLM features of DIALOGUE_CUES -> DIALOGUE_REPLIES pairs: the reply's
