@@ -46,6 +46,7 @@ from hri_emo.inference.features import (
     build_encoder,
     check_encoder,
     check_features,
+    check_words,
 )
 from hri_emo.model import load_model
 from hri_emo.model.decision import predictions
@@ -325,7 +326,7 @@ class EmotionRecognizer:
         features = check_features(modality, array, dim, self.spec)
         if frame_times is not None:
             frame_times = np.asarray(frame_times, dtype=np.float64).reshape(-1, 2)
-        tokens = _check_words(words, features) if modality == "text" else None
+        tokens = check_words(words, features) if modality == "text" else None
         return self.spec.prepare(modality, features, tokens, frame_times)
 
     def _encoder(self, modality: str) -> Any:
@@ -334,6 +335,8 @@ class EmotionRecognizer:
                 raise self.spec.record_error(modality)
             encoder = build_encoder(modality, self.spec)
             if self.backend == "onnxruntime" and modality == "text":
+                from hri_emo.inference.onnx_text import onnx_text_encoder
+
                 encoder = onnx_text_encoder(encoder)
             self._encoders[modality] = encoder
         return self._encoders[modality]
@@ -437,23 +440,3 @@ class EmotionRecognizer:
             attribution_over=attribution_axis(self.model),
             **context,
         )
-
-
-def onnx_text_encoder(encoder: Any) -> Any:
-    """The frozen text encoder on onnxruntime where it can run there (a Hugging Face encoder,
-    last layer), else unchanged."""
-    from hri_emo.encoders.text_hf import HFTextEncoder
-    from hri_emo.inference.onnx_text import OnnxTextEncoder
-
-    if type(encoder) is HFTextEncoder and encoder.layer == "last":
-        return OnnxTextEncoder(encoder)
-    return encoder
-
-
-def _check_words(words: list[str] | None, features: np.ndarray) -> list[str]:
-    length = 1 if features.ndim == 1 else features.shape[0]
-    if words is None:
-        return [f"<{i}>" for i in range(length)]
-    if len(words) != length:
-        raise DataError(f"words: {len(words)} given for {length} text feature positions")
-    return [str(w) for w in words]
