@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from types import SimpleNamespace
 
 import httpx
 import pytest
@@ -144,5 +145,22 @@ def test_session_limits_expiry_and_the_usual_guards(context_recognizer, dialogue
             time.sleep(1.6)
             expired = predict(url, mine, text=REPLY, session=ids[1])
             assert expired.status_code == 404 and "expired" in expired.json()["error"]["message"]
+    finally:
+        server.stop()
+
+
+def test_no_sessions_across_processes(context_recognizer):
+    """With --processes N a later request may reach another process: sessions are refused."""
+    from hri_emo.serve.settings import ServeSettings
+
+    def as_replica(app):
+        app.state.replicas = SimpleNamespace(processes=2, all_ready=lambda: True)
+
+    server = LiveServer(ServeSettings(asr="none"), context_recognizer, configure=as_replica)
+    server.start()
+    try:
+        refused = httpx.post(f"{server.url}/v1/sessions")
+        assert refused.status_code == 501, refused.text
+        assert "WebSocket stream" in refused.json()["error"]["message"]
     finally:
         server.stop()

@@ -144,6 +144,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         415: "unsupported content type",
         422: "malformed request (the message names the problem)",
         503: "not ready, or every worker busy (see Retry-After)",
+        501: "dialogue sessions are not available with --processes N",
         504: "inference took longer than the request timeout",
     }.items()
 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
+from hri_emo.serve.http_errors import ApiError
 from hri_emo.serve.schemas import ERROR_RESPONSES, SessionResponse
 
 router = APIRouter(tags=["sessions"])
@@ -18,9 +19,18 @@ def _client(request: Request) -> str:
     summary="start a dialogue: /v1/predict with its id reads the last turns as context",
     status_code=201,
     response_model=SessionResponse,
-    responses={k: ERROR_RESPONSES[k] for k in (401, 429, 503)},
+    responses={k: ERROR_RESPONSES[k] for k in (401, 429, 501, 503)},
 )
 async def create_session(request: Request) -> SessionResponse:
+    replicas = getattr(request.app.state, "replicas", None)  # hri-emo serve --processes N
+    if replicas is not None and replicas.processes > 1:
+        raise ApiError(
+            501,
+            "sessions_unavailable",
+            f"dialogue sessions live in one process, and this server runs {replicas.processes} "
+            "(--processes): a later request could reach another one. Use the WebSocket stream "
+            "(one dialogue per connection), or serve with --processes 1",
+        )
     dialogue = request.app.state.engine.recognizer.dialogue()
     session = request.app.state.sessions.create(_client(request), dialogue)
     return SessionResponse(
