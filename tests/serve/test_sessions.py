@@ -12,6 +12,7 @@ import time
 from types import SimpleNamespace
 
 import httpx
+import numpy as np
 import pytest
 from tests.serve.conftest import LiveServer
 
@@ -53,9 +54,11 @@ def test_a_session_answers_with_its_past_turns(live, dialogue_cues, caplog):
     assert first["session"] == session and first["result"]["utterance_id"] == "turn-0"
     assert first["result"]["context_turns"] is None
     form = {"text": REPLY, "session": session, "speaker": "user"}
-    second = httpx.post(f"{live.url}/v1/predict", files={k: (None, v) for k, v in form.items()})
+    fields = {k: (None, v) for k, v in form.items()}
+    second = httpx.post(f"{live.url}/v1/predict?maps=true", files=fields)
     result = second.json()["result"]
     assert result["context_turns"] == ["turn-0"] and result["predicted"] == ["excited"]
+    assert np.shape(result["context_attribution"]) == (2, 1)  # emotions x past turns
     alone = predict(live.url, text=REPLY).json()
     assert "session" not in alone and alone["result"]["context_turns"] is None
     assert httpx.delete(f"{live.url}/v1/sessions/{session}").status_code == 204
