@@ -49,12 +49,10 @@ def main() -> None:
     dialogue = recognizer.dialogue()
     alone = timed(lambda i: recognizer.classify(None, TEXTS[i % len(TEXTS)]), args.runs)
     turn = timed(lambda i: dialogue.classify(text=TEXTS[i % len(TEXTS)]), args.runs)
-    vectors = [t.vector for t in dialogue._window if t.vector is not None]
-    state = sum(v.nbytes for v in vectors)
     print(f"threads={args.threads} runs={args.runs} k={args.turns}")
     print(f"alone     p50 {alone[0]:6.1f} ms  p95 {alone[1]:6.1f} ms")
     print(f"dialogue  p50 {turn[0]:6.1f} ms  p95 {turn[1]:6.1f} ms  ({len(dialogue)} past turns)")
-    print(f"session state: {len(vectors)} vectors, {state} bytes of features")
+    print(f"session state: {len(dialogue)} turns, {dialogue.nbytes} bytes of features")
 
 
 if __name__ == "__main__":

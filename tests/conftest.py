@@ -140,10 +140,18 @@ def context_model_dir(tmp_path_factory) -> Path:
     for row, array in enumerate(context):
         padded[row, : len(array)], mask[row, : len(array)] = torch.from_numpy(array), True
     optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
+    flags = torch.Generator().manual_seed(0)
     model.train()
     for _ in range(60):
         optimizer.zero_grad()
-        out = model(**inputs, context=padded, context_mask=mask, labels=torch.tensor(labels))
+        same = torch.rand(mask.shape, generator=flags) < 0.5  # speakers do not decide
+        out = model(
+            **inputs,
+            context=padded,
+            context_mask=mask,
+            context_same_speaker=same,
+            labels=torch.tensor(labels),
+        )
         out.loss.backward()
         optimizer.step()
     folder = tmp_path_factory.mktemp("context_model") / "model"

@@ -95,6 +95,11 @@ class Dialogue:
     def __len__(self) -> int:
         return len(self._window)
 
+    @property
+    def nbytes(self) -> int:
+        """Bytes of features the state holds (at most k text vectors)."""
+        return sum(t.vector.nbytes for t in self._window if t.vector is not None)
+
     def reset(self) -> None:
         """Forget the past turns (a new conversation); turn ids keep counting."""
         with self._lock:
