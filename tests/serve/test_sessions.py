@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from tests.serve.conftest import LiveServer
 
-from hri_emo.serve.client import StreamClient
+from hri_emo.serve.client import StreamClient, read_wav, stream_wave
 from hri_emo.serve.guards import redact_secrets
 
 pytestmark = pytest.mark.timeout(120)
@@ -107,6 +107,20 @@ def test_the_stream_keeps_one_dialogue_per_connection(live, dialogue_cues):
         assert [m["result"]["utterance_id"] for m in found] == ["turn-0", "turn-1"]
         assert found[1]["result"]["context_turns"] == ["turn-0"]  # a new connection: a new one
         assert found[1]["result"]["predicted"] == [label]
+
+
+def test_each_segmented_utterance_of_a_stream_is_a_turn(live, stream_wav, dialogue_cues):
+    """VAD segmentation of real speech: the second utterance reads the first as context."""
+    path, spans = stream_wav
+    wave, rate = read_wav(path)
+    pieces = [(spans[0][0], dialogue_cues["excited"][0]), (spans[1][0], REPLY)]
+    messages = asyncio.run(
+        stream_wave(live.ws_url, wave, rate, realtime=False, transcripts=pieces, maps=True)
+    )
+    found = [m["result"] for m in messages if m["type"] == "result"]
+    assert [r["utterance_id"] for r in found] == ["turn-0", "turn-1"], messages
+    assert found[0]["context_turns"] is None and found[1]["context_turns"] == ["turn-0"]
+    assert np.shape(found[1]["context_attribution"]) == (2, 1)
 
 
 def test_session_limits_expiry_and_the_usual_guards(context_recognizer, dialogue_cues):
