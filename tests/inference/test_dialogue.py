@@ -72,6 +72,9 @@ def test_attribution_covers_each_past_turn_and_state_is_bounded(recognizer, dial
         assert row.sum() == pytest.approx(result.logit_sources[emotion]["context"], abs=1e-5)
     assert [turn for turn, _ in result.context_weights("calm")] == ["turn-3", "turn-2"]
     assert result.to_dict()["context_turns"] == ["turn-3", "turn-2"]
+    for wrong in (3, -1, 1.5, "2"):
+        with pytest.raises(ConfigError, match=f"max_turns={wrong}: this model reads 0 to 2"):
+            recognizer.dialogue(max_turns=wrong)
     shorter = recognizer.dialogue(max_turns=1)
     for text in texts:
         result = shorter.classify(text=text)

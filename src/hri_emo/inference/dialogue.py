@@ -73,12 +73,13 @@ class Dialogue:
     def __init__(self, recognizer: EmotionRecognizer, max_turns: int | None = None) -> None:
         self.recognizer = recognizer
         k, self.unused_reason = context_turns_of(recognizer)
-        if max_turns is not None and not 0 <= max_turns <= max(k, 0):
+        whole = isinstance(max_turns, int) and not isinstance(max_turns, bool)
+        if max_turns is not None and not (whole and 0 <= max_turns <= k):
             raise ConfigError(
                 f"max_turns={max_turns}: this model reads 0 to {k} past turns"
                 + (f" ({self.unused_reason})" if self.unused_reason else "")
             )
-        self.max_turns = k if max_turns is None else int(max_turns)
+        self.max_turns = k if max_turns is None else max_turns
         self._window: deque[Turn] = deque(maxlen=self.max_turns or None)
         self._count = 0  # turns classified so far (numbers the turn ids)
         self._lock = threading.Lock()
