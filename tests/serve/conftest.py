@@ -9,6 +9,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -81,6 +82,7 @@ class LiveServer:
     thread: threading.Thread | None = None
     server: uvicorn.Server | None = None
     logs: list[str] = field(default_factory=list)
+    configure: Any = None  # called with the app before it is served
 
     def start(self) -> LiveServer:
         sock = socket.socket()
@@ -88,7 +90,10 @@ class LiveServer:
         self.settings.port = sock.getsockname()[1]
         options = uvicorn_options(self.settings)
         options.pop("host"), options.pop("port")
-        config = uvicorn.Config(create_app(self.settings, self.recognizer), **options)
+        app = create_app(self.settings, self.recognizer)
+        if self.configure is not None:
+            self.configure(app)
+        config = uvicorn.Config(app, **options)
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [sock]})
         self.thread.start()

@@ -78,7 +78,7 @@ HTTP_CASES = {
     "text with RTL override": ({"json": {"text": "I am \u202ehappy"}}, 200, None),
     "text with lone surrogate": ({"content": b'{"text": "hi \\ud800 there"}', "headers": J},
                                  422, "invalid_request"),
-    "unknown json field": ({"json": {"text": "hi", "speaker": "x"}}, 422, "invalid_request"),
+    "unknown json field": ({"json": {"text": "hi", "mood": "x"}}, 422, "invalid_request"),
     "base64 invalid": ({"json": {"audio_base64": "%%%", "sample_rate": RATE}},
                        422, "invalid_base64"),
     "base64 with newlines": ({"json": {"audio_base64": "AAAA\nAAAA", "sample_rate": RATE}},

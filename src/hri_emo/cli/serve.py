@@ -22,6 +22,9 @@ LIMIT_HELP = {
     "body_timeout_s": "a request's body must arrive within this after its headers (408)",
     "keep_alive_s": "an idle keep-alive connection is closed after this",
     "http_connections_per_client": "open HTTP connections per client address (then 503)",
+    "max_sessions": "live dialogue sessions in all (POST /v1/sessions; then 503)",
+    "sessions_per_client": "live dialogue sessions created from one client address (then 429)",
+    "session_idle_s": "a dialogue session unused for this long is forgotten (then 404)",
 }
 
 

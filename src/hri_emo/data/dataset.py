@@ -27,7 +27,7 @@ from typing import Protocol
 import numpy as np
 from torch.utils.data import Dataset
 
-from hri_emo.data.dialogues import past_turns
+from hri_emo.data.dialogues import past_turns, pool_turn, same_speaker
 from hri_emo.data.records import TaskKind, UtteranceRecord
 from hri_emo.data.store_layout import StoredFeatures
 from hri_emo.errors import ConfigError, DataError, FeatureMismatchError
@@ -230,8 +230,8 @@ class EmotionDataset(Dataset):
             stored = self._fetch("text", previous)
             if stored is None:
                 continue
-            vectors.append(stored.features.mean(axis=0))
-            same.append(previous.speaker is not None and previous.speaker == record.speaker)
+            vectors.append(pool_turn(stored.features))
+            same.append(same_speaker(previous.speaker, record.speaker))
             ids.append(previous.id)
         if not vectors:
             return {}

@@ -4,6 +4,9 @@ A record belongs to a conversation when it has `dialogue` (an id) and `turn` (it
 Within a dialogue, turns must appear in increasing order, each once: a repeated or decreasing
 turn is a DataError naming the dialogue. Gaps in the numbering (a turn the corpus left out) are
 allowed and counted, so `data inspect` can report them; context then just skips the gap.
+
+`pool_turn` and `same_speaker` are the one definition of a past turn as the model reads it:
+training (data/dataset.py) and the recognizer's dialogue state (inference/dialogue.py) use both.
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from hri_emo.data.records import UtteranceRecord
 from hri_emo.errors import ConfigError, DataError
@@ -105,3 +110,15 @@ def past_turns(
         for position, index in enumerate(indices):
             context[index] = indices[max(0, position - k) : position][::-1]
     return context
+
+
+def pool_turn(features: np.ndarray) -> np.ndarray:
+    """(L, Dt) model-ready text features of a turn -> its (Dt,) context vector: the mean over
+    its positions (after standardisation and truncation)."""
+    array = np.asarray(features)
+    return array.reshape(-1, array.shape[-1]).mean(axis=0).astype(np.float32)
+
+
+def same_speaker(past: str | None, current: str | None) -> bool:
+    """Whether a past turn was said by the current speaker (unknown speakers never match)."""
+    return past is not None and past == current

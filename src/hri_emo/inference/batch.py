@@ -23,6 +23,7 @@ from hri_emo.encoders.audio_io import TARGET_SAMPLE_RATE
 from hri_emo.errors import DataError
 from hri_emo.inference.admission import admit, check_text, heard_notes, prepare_wave
 from hri_emo.inference.asr import Transcript, align_word_times
+from hri_emo.inference.dialogue import PastTurns
 from hri_emo.inference.features import MODALITIES, FeatureSpec
 from hri_emo.inference.timing import spans, time_words, uses_time_prior
 from hri_emo.result import UtteranceExplanation, waveform_envelope
@@ -120,13 +121,20 @@ def explain_items(
     contexts: list[dict[str, Any]],
     heard: list[Transcript | None],
     waves: list[np.ndarray | None] | None = None,
+    past: list[PastTurns | None] | None = None,
 ) -> list[UtteranceExplanation]:
     """Model-ready features of each item -> one padded fusion-model call -> the items' results
     (timings shared out equally; ASR word times aligned to the words). With `waves`, a model
-    trained with the time prior gets each item's word times (inference/timing.py)."""
+    trained with the time prior gets each item's word times (inference/timing.py). `past`: each
+    item's dialogue context (inference/dialogue.py), named in its result's `context_turns`."""
     device = next(recognizer.model.parameters()).device
     timed = _word_times(recognizer, waves, text_in, audio_in, timings)
     inputs = {**pad_features("text", text_in, device), **pad_features("audio", audio_in, device)}
+    if past is not None and any(p is not None for p in past):
+        inputs.update(pad_context(past, device))
+        for context, turns in zip(contexts, past):
+            if turns is not None:
+                context["context_turns"] = list(turns.ids)
     if any(times is not None for times, _, _ in timed):
         inputs["text_times"] = pad_times([t for t, _, _ in timed], inputs["text_mask"])
         frames = [None if a is None else a.frame_times for a in audio_in]
@@ -206,6 +214,22 @@ def pad_features(
             mask[b, : len(array)] = True
     tensors = {name: torch.from_numpy(features), f"{name}_mask": torch.from_numpy(mask)}
     return {key: tensor.to(device) for key, tensor in tensors.items()}
+
+
+def pad_context(past: list[PastTurns | None], device: torch.device | str) -> dict[str, Any]:
+    """The model's (B, K, Dt) context, (B, K) mask and same-speaker flags (as collate_batch
+    pads them: an item without past turns gets an all-False mask)."""
+    present = [p for p in past if p is not None]
+    turns, dim = max(len(p.ids) for p in present), present[0].vectors.shape[-1]
+    vectors = np.zeros((len(past), turns, dim), dtype=np.float32)
+    mask = np.zeros((len(past), turns), dtype=bool)
+    same = np.zeros((len(past), turns), dtype=bool)
+    for b, item in enumerate(past):
+        if item is not None:
+            k = len(item.ids)
+            vectors[b, :k], mask[b, :k], same[b, :k] = item.vectors, True, item.same_speaker
+    arrays = {"context": vectors, "context_mask": mask, "context_same_speaker": same}
+    return {key: torch.from_numpy(array).to(device) for key, array in arrays.items()}
 
 
 def input_context(

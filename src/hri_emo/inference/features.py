@@ -211,3 +211,13 @@ def check_encoder(modality: str, encoder: Any, entry: dict[str, Any]) -> None:
             made["revision"],
             entry["revision"],
         )
+
+
+def check_words(words: list[str] | None, features: np.ndarray) -> list[str]:
+    """The words of user-given text features (default "<0>", "<1>", ...), one per position."""
+    length = 1 if features.ndim == 1 else features.shape[0]
+    if words is None:
+        return [f"<{i}>" for i in range(length)]
+    if len(words) != length:
+        raise DataError(f"words: {len(words)} given for {length} text feature positions")
+    return [str(w) for w in words]

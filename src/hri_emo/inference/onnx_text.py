@@ -14,6 +14,7 @@ import os
 import re
 import warnings
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -99,3 +100,11 @@ def export_text_model(encoder: HFTextEncoder, names: list[str], path: Path) -> P
         partial.unlink(missing_ok=True)
         raise ConfigError(f"ONNX export of text encoder {encoder.name!r} failed: {err}") from err
     return path
+
+
+def onnx_text_encoder(encoder: Any) -> Any:
+    """The frozen text encoder on onnxruntime where it can run there (a Hugging Face encoder,
+    last layer), else unchanged."""
+    if type(encoder) is HFTextEncoder and encoder.layer == "last":
+        return OnnxTextEncoder(encoder)
+    return encoder

@@ -26,6 +26,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from hri_emo.data.dialogues import pool_turn
 from hri_emo.data.store_layout import StoredFeatures
 from hri_emo.encoders import load_audio
 from hri_emo.encoders.base import flatten_layers
@@ -38,12 +39,14 @@ from hri_emo.inference.batch import (
     predict_batch,
     usable_modalities,
 )
+from hri_emo.inference.dialogue import Dialogue, PastTurns
 from hri_emo.inference.features import (
     MODALITIES,
     FeatureSpec,
     build_encoder,
     check_encoder,
     check_features,
+    check_words,
 )
 from hri_emo.model import load_model
 from hri_emo.model.decision import predictions
@@ -197,6 +200,34 @@ class EmotionRecognizer:
         (a model trained on manifest columns such as openSMILE functionals). A modality the
         model was trained without is ignored (with a warning). `attribution`: "attention" (the
         model's maps) or "integrated-gradients" (Captum; slower, more faithful on our data)."""
+        return self.classify_turn(
+            wave,
+            text,
+            sample_rate,
+            audio_features=audio_features,
+            transcribe=transcribe,
+            attribution=attribution,
+        )[0]
+
+    def dialogue(self, max_turns: int | None = None) -> Dialogue:
+        """A conversation with this recognizer: `dialogue.classify(wave, text, speaker)` reads
+        the last `max_turns` turns (default: the model's context_turns) as context."""
+        return Dialogue(self, max_turns)
+
+    @torch.no_grad()
+    def classify_turn(
+        self,
+        wave: np.ndarray | None,
+        text: str | None,
+        sample_rate: int = 16000,
+        *,
+        audio_features: np.ndarray | None = None,
+        transcribe: bool = True,
+        attribution: str = "attention",
+        past: PastTurns | None = None,
+    ) -> tuple[UtteranceExplanation, np.ndarray | None]:
+        """`classify` with a dialogue's `past` turns as the model's context; also returns this
+        turn's context vector (`pool_turn` of its text features; None without usable text)."""
         if wave is not None and audio_features is not None:
             raise DataError("give a recording or audio_features, not both")
         text = admission.check_text(text)
@@ -227,7 +258,8 @@ class EmotionRecognizer:
             audio_in = self._given("audio", audio_features)
         context = input_context(wave, text if has_text else None, heard)
         context["notes"] = [*notes, *context.get("notes", [])]
-        return self._run(text_in, audio_in, timings, attribution, context, heard, wave)
+        result = self._run(text_in, audio_in, timings, attribution, context, heard, wave, past)
+        return result, None if text_in is None else pool_turn(text_in.features)
 
     @property
     def aligner(self) -> WhisperASR:
@@ -294,7 +326,7 @@ class EmotionRecognizer:
         features = check_features(modality, array, dim, self.spec)
         if frame_times is not None:
             frame_times = np.asarray(frame_times, dtype=np.float64).reshape(-1, 2)
-        tokens = _check_words(words, features) if modality == "text" else None
+        tokens = check_words(words, features) if modality == "text" else None
         return self.spec.prepare(modality, features, tokens, frame_times)
 
     def _encoder(self, modality: str) -> Any:
@@ -303,6 +335,8 @@ class EmotionRecognizer:
                 raise self.spec.record_error(modality)
             encoder = build_encoder(modality, self.spec)
             if self.backend == "onnxruntime" and modality == "text":
+                from hri_emo.inference.onnx_text import onnx_text_encoder
+
                 encoder = onnx_text_encoder(encoder)
             self._encoders[modality] = encoder
         return self._encoders[modality]
@@ -364,10 +398,11 @@ class EmotionRecognizer:
         context: dict[str, Any] | None = None,
         heard: Transcript | None = None,
         wave: np.ndarray | None = None,
+        past: PastTurns | None = None,
     ) -> UtteranceExplanation:
         """One item through the batch path (`explain_items`), then its gradient attribution."""
         [exp] = explain_items(
-            self, [text_in], [audio_in], timings, [context or {}], [heard], [wave]
+            self, [text_in], [audio_in], timings, [context or {}], [heard], [wave], [past]
         )
         if attribution != "attention":
             from hri_emo.inference.attribution import (
@@ -405,23 +440,3 @@ class EmotionRecognizer:
             attribution_over=attribution_axis(self.model),
             **context,
         )
-
-
-def onnx_text_encoder(encoder: Any) -> Any:
-    """The frozen text encoder on onnxruntime where it can run there (a Hugging Face encoder,
-    last layer), else unchanged."""
-    from hri_emo.encoders.text_hf import HFTextEncoder
-    from hri_emo.inference.onnx_text import OnnxTextEncoder
-
-    if type(encoder) is HFTextEncoder and encoder.layer == "last":
-        return OnnxTextEncoder(encoder)
-    return encoder
-
-
-def _check_words(words: list[str] | None, features: np.ndarray) -> list[str]:
-    length = 1 if features.ndim == 1 else features.shape[0]
-    if words is None:
-        return [f"<{i}>" for i in range(length)]
-    if len(words) != length:
-        raise DataError(f"words: {len(words)} given for {length} text feature positions")
-    return [str(w) for w in words]

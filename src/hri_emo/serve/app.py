@@ -29,7 +29,8 @@ from hri_emo.serve.http_errors import error_response, install_error_handlers
 from hri_emo.serve.limits import BodyLimitMiddleware, ConnectionCounter
 from hri_emo.serve.middleware import RequestContextMiddleware, TokenAuthMiddleware
 from hri_emo.serve.protocol import guarded_protocol
-from hri_emo.serve.routes import health, page, predict, stream
+from hri_emo.serve.routes import health, page, predict, sessions, stream
+from hri_emo.serve.sessions import SessionStore
 from hri_emo.serve.settings import ServeSettings, is_loopback
 from hri_emo.serve.vad import create_vad
 
@@ -70,7 +71,8 @@ def create_app(
     app.state.settings = settings
     app.state.connections = ConnectionCounter(settings.limits.ws_connections_per_client)
     install_error_handlers(app)
-    for router in (health.router, predict.router, stream.router, page.router):
+    app.state.sessions = SessionStore(settings.limits)
+    for router in (health.router, predict.router, sessions.router, stream.router, page.router):
         app.include_router(router)
     app.mount("/static", page.static_files(), name="static")
     _add_middleware(app, settings)
@@ -88,7 +90,7 @@ def _add_middleware(app: FastAPI, settings: ServeSettings) -> None:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
-            allow_methods=["GET", "POST"],
+            allow_methods=["GET", "POST", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "X-API-Token", "X-Request-ID"],
         )
     app.add_middleware(

@@ -42,6 +42,7 @@ class StreamClient:
         segmentation: str = "vad",
         maps: bool = False,
         silence_end_s: float | None = None,
+        speaker: str | None = None,
     ) -> None:
         self.url, self.sample_rate, self.token = url, sample_rate, token
         self.start = {
@@ -52,6 +53,8 @@ class StreamClient:
         }
         if silence_end_s is not None:
             self.start["silence_end_s"] = silence_end_s
+        if speaker is not None:  # who speaks: the dialogue context of a context model
+            self.start["speaker"] = speaker
         self.ready: dict[str, Any] | None = None
         self._ws: Any = None
 

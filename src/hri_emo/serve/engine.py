@@ -18,6 +18,7 @@ import torch
 
 from hri_emo.errors import ConfigError
 from hri_emo.inference import EmotionRecognizer
+from hri_emo.inference.dialogue import Dialogue
 from hri_emo.serve.http_errors import ApiError
 from hri_emo.serve.limits import InferenceGate, QueueFullError
 from hri_emo.serve.settings import ServeSettings
@@ -62,10 +63,18 @@ class InferenceEngine:
         return self.recognizer.asr is not None and self.settings.asr != "none"
 
     async def predict(
-        self, wave: np.ndarray | None, text: str | None, *, maps: bool, wait: bool = False
+        self,
+        wave: np.ndarray | None,
+        text: str | None,
+        *,
+        maps: bool,
+        wait: bool = False,
+        dialogue: Dialogue | None = None,
+        speaker: str | None = None,
     ) -> tuple[str, dict[str, float]]:
         """(the result as a JSON object string, server timings in ms). HTTP callers get
-        ApiError 503 when the queue is full (`wait=False`) and 504 past the timeout."""
+        ApiError 503 when the queue is full (`wait=False`) and 504 past the timeout. With a
+        `dialogue` the utterance is its next turn (said by `speaker`), read with its past."""
         if not self.ready:
             raise ApiError(503, "not_ready", "the model is still loading", headers=self._retry())
         if text is not None and not text.strip():
@@ -73,7 +82,10 @@ class InferenceEngine:
 
         def infer() -> tuple[str, float]:
             start = time.perf_counter()
-            result = self.recognizer.classify(wave, text, transcribe=self.has_asr)
+            if dialogue is not None:
+                result = dialogue.classify(wave, text, speaker, transcribe=self.has_asr)
+            else:
+                result = self.recognizer.classify(wave, text, transcribe=self.has_asr)
             body = json.dumps(result.to_dict(maps=maps), separators=(",", ":"))
             return body, 1000 * (time.perf_counter() - start)
 

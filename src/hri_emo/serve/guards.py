@@ -10,7 +10,8 @@ The server's own page is an Origin whose host:port is the request's Host, where 
 loopback name (or the server is bound beyond loopback, where the token guards it): a DNS
 rebinding page (evil.example resolving to 127.0.0.1) is neither.
 
-`redact_secrets` / `SecretFilter`: `token=...` (and similar) in a URL never reach a log line.
+`redact_secrets` / `SecretFilter`: `token=...` (and similar) in a URL, and dialogue session ids
+in /v1/sessions/ID paths, never reach a log line.
 """
 
 from __future__ import annotations
@@ -24,12 +25,13 @@ from urllib.parse import urlsplit
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]", "::1")
 SECRET_QUERY = re.compile(r"(?i)\b((?:access_)?token|api_key|apikey|key)=[^&\s\"'#]*")
+SESSION_PATH = re.compile(r"(/v1/sessions/)[^/?\s\"']+")  # a session id is a capability
 REDACTED_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "hri_emo.serve.access")
 
 
 def redact_secrets(text: str) -> str:
-    """`...?token=abc&x=1` -> `...?token=[redacted]&x=1`."""
-    return SECRET_QUERY.sub(r"\1=[redacted]", text)
+    """`...?token=abc&x=1` -> `...?token=[redacted]&x=1`; `/v1/sessions/ID` -> `.../[redacted]`."""
+    return SESSION_PATH.sub(r"\1[redacted]", SECRET_QUERY.sub(r"\1=[redacted]", text))
 
 
 class SecretFilter(logging.Filter):

@@ -6,6 +6,7 @@
   Retry-After); stream utterances wait for a slot (their own buffer bounds them).
 - `BodyLimitMiddleware`: refuses bodies over `max_body_bytes` (413) before any parsing.
 - `ConnectionCounter`: WebSocket connections per client address.
+- Dialogue sessions (`max_sessions`, `sessions_per_client`, `session_idle_s`): serve/sessions.py.
 Read deadlines and the HTTP connection cap are enforced in `hri_emo.serve.protocol`.
 """
 
@@ -41,6 +42,9 @@ class ServeLimits:
     body_timeout_s: float = 30.0  # a request's body must arrive within this after its headers
     keep_alive_s: float = 5.0  # an idle keep-alive connection is closed after this
     http_connections_per_client: int = 32  # open HTTP connections from one address
+    max_sessions: int = 256  # live dialogue sessions (POST /v1/sessions) in all
+    sessions_per_client: int = 16  # live sessions created from one address
+    session_idle_s: float = 600.0  # a session unused for this long is forgotten
 
     def validate(self) -> None:
         for name, value in asdict(self).items():

@@ -14,6 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from hri_emo.result import TRANSCRIPT_SOURCES
 from hri_emo.serve.audio import MAX_SAMPLE_RATE, MIN_SAMPLE_RATE
 
+SESSION_ID_MAX, SPEAKER_MAX = 100, 100
+
 
 class PredictRequest(BaseModel):
     """JSON body of POST /v1/predict: base64 audio (raw PCM or a wav file), a transcript, or
@@ -34,6 +36,23 @@ class PredictRequest(BaseModel):
         description="Hz; required for pcm_s16le (a wav file carries its own)",
     )
     text: str | None = Field(None, description="the transcript (optional)")
+    session: str | None = Field(
+        None,
+        max_length=SESSION_ID_MAX,
+        description="a dialogue session (POST /v1/sessions): its last turns are the context",
+    )
+    speaker: str | None = Field(
+        None, max_length=SPEAKER_MAX, description="who said this turn (with `session`)"
+    )
+
+
+class SessionResponse(BaseModel):
+    """POST /v1/sessions: a new dialogue session."""
+
+    session: str = Field(description="the id to send with /v1/predict; keep it private")
+    context_turns: int = Field(description="past turns the model reads (0: it reads none)")
+    idle_timeout_s: float = Field(description="the session is forgotten after this idle time")
+    note: str | None = Field(None, description="why the model reads no context, if it does not")
 
 
 class ExplanationBody(BaseModel):
@@ -80,6 +99,7 @@ class ExplanationBody(BaseModel):
 
 class PredictResponse(BaseModel):
     request_id: str
+    session: str | None = Field(None, description="the dialogue session of this turn, if any")
     result: ExplanationBody
     server_timings_ms: dict[str, float] = Field(
         description="decode, queue (waiting for a worker), inference, total"
@@ -118,10 +138,13 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorResponse, "description": text}
     for status, text in {
         401: "missing or wrong API token",
+        404: "unknown or expired dialogue session",
+        429: "this client has its share of dialogue sessions",
         413: "body or audio over the limit",
         415: "unsupported content type",
         422: "malformed request (the message names the problem)",
         503: "not ready, or every worker busy (see Retry-After)",
+        501: "dialogue sessions are not available with --processes N",
         504: "inference took longer than the request timeout",
     }.items()
 }

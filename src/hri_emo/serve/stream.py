@@ -11,6 +11,8 @@ Server -> client
   "utterance", "start_s", "end_s", "reason", "result": {...as /v1/predict...}};
   {"type": "warning", "code": "max_utterance_length" | "buffer_full", ...};
   {"type": "error", "code", "message"} (fatal ones are followed by a close); {"type": "end"}.
+With a context model (data.context_turns > 0) the connection keeps one dialogue
+(inference/dialogue.py): each answered utterance is a turn, read with the last k as context.
 docs/serving.md describes every field.
 """
 
@@ -49,6 +51,7 @@ class StartMessage(BaseModel):
     segmentation: Literal["vad", "client"] = "vad"
     silence_end_s: float = Field(0.3, ge=0.1, le=3.0)  # VAD: silence that ends an utterance
     maps: bool = False
+    speaker: str | None = Field(None, max_length=100)  # who speaks (dialogue context)
 
 
 class TranscriptMessage(BaseModel):
@@ -106,6 +109,8 @@ class StreamSession:
         self._dropped_s = 0.0  # audio dropped in the current overflow episode
         self.segmenter: UtteranceSegmenter | None = None
         self.start: StartMessage | None = None
+        dialogue = engine.recognizer.dialogue()  # each answered utterance is a turn
+        self.dialogue = dialogue if dialogue.uses_context else None
 
     async def run(self) -> None:
         answering = None
@@ -296,7 +301,12 @@ class StreamSession:
             }
             try:
                 body, timings = await self.engine.predict(
-                    wave, pending.text, maps=self.start.maps, wait=True
+                    wave,
+                    pending.text,
+                    maps=self.start.maps,
+                    wait=True,
+                    dialogue=self.dialogue,
+                    speaker=self.start.speaker,
                 )
             except (ApiError, HriEmoError) as err:
                 code, message = (
@@ -349,6 +359,7 @@ class StreamSession:
             "vad": self.settings.vad if self.start.segmentation == "vad" else None,
             "silence_end_s": self.start.silence_end_s,
             "maps": self.start.maps,
+            "context_turns": 0 if self.dialogue is None else self.dialogue.max_turns,
             "limits": {
                 k: getattr(self.limits, k)
                 for k in ("max_utterance_s", "stream_buffer_s", "ws_max_message_bytes")

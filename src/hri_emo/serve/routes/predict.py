@@ -1,4 +1,5 @@
-"""POST /v1/predict: one utterance (multipart wav and/or text, or JSON with base64 audio)."""
+"""POST /v1/predict: one utterance (multipart wav and/or text, or JSON with base64 audio),
+optionally a turn of a dialogue session (serve/sessions.py)."""
 
 from __future__ import annotations
 
@@ -10,15 +11,23 @@ import numpy as np
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import ValidationError
 
+from hri_emo.inference.dialogue import Dialogue
 from hri_emo.serve.audio import decode_pcm16, decode_wav
 from hri_emo.serve.engine import wrap_result
 from hri_emo.serve.forms import parse_form
 from hri_emo.serve.http_errors import ApiError, validation_details
 from hri_emo.serve.limits import ServeLimits
-from hri_emo.serve.schemas import ERROR_RESPONSES, PredictRequest, PredictResponse
+from hri_emo.serve.schemas import (
+    ERROR_RESPONSES,
+    SESSION_ID_MAX,
+    SPEAKER_MAX,
+    PredictRequest,
+    PredictResponse,
+)
 
 router = APIRouter(tags=["predict"])
-FORM_FIELDS = ("audio", "text")
+Parsed = tuple[np.ndarray | None, str | None, str | None, str | None]  # wave, text, session, who
+FORM_FIELDS = ("audio", "text", "session", "speaker")
 
 REQUEST_BODY = {
     "required": True,
@@ -33,6 +42,8 @@ REQUEST_BODY = {
                         "description": "a wav file (any rate, mono or stereo)",
                     },
                     "text": {"type": "string", "description": "the transcript (optional)"},
+                    "session": {"type": "string", "description": "a dialogue session id"},
+                    "speaker": {"type": "string", "description": "who said this turn"},
                 },
                 "additionalProperties": False,
             }
@@ -63,27 +74,46 @@ async def predict(
         )
     media = content_type.split(";")[0].strip().lower()
     if media == "application/json":
-        wave, text = _from_json(body, limits)
+        wave, text, session, speaker = _from_json(body, limits)
     elif media == "multipart/form-data":
-        wave, text = _from_form(body, content_type, limits)
+        wave, text, session, speaker = _from_form(body, content_type, limits)
     else:
         raise ApiError(
             415,
             "unsupported_media_type",
             f"content type {media or 'none'!r}: send application/json or multipart/form-data",
         )
+    dialogue = _dialogue(request, session, speaker)
     decode_ms = 1000 * (time.perf_counter() - start)
-    result, timings = await request.app.state.engine.predict(wave, text, maps=maps)
+    engine = request.app.state.engine
+    result, timings = await engine.predict(
+        wave, text, maps=maps, dialogue=dialogue, speaker=speaker
+    )
     timings = {"decode": decode_ms, **timings, "total": 1000 * (time.perf_counter() - start)}
     content = wrap_result(
         result,
         request_id=request.state.request_id,
+        **({"session": session} if session is not None else {}),
         server_timings_ms={k: round(v, 3) for k, v in timings.items()},
     )
     return Response(content, media_type="application/json")
 
 
-def _from_json(body: bytes, limits: ServeLimits) -> tuple[np.ndarray | None, str | None]:
+def _dialogue(request: Request, session: str | None, speaker: str | None) -> Dialogue | None:
+    """The session's dialogue (404 when unknown to this client), or None without a session."""
+    if session is None:
+        if speaker is not None:
+            raise ApiError(
+                422,
+                "speaker_without_session",
+                "speaker is only read in a dialogue session: send session too",
+            )
+        return None
+    client = request.client.host if request.client else "-"
+    return request.app.state.sessions.get(session, client)
+
+
+def _from_json(body: bytes, limits: ServeLimits) -> Parsed:
     try:
         payload = PredictRequest.model_validate_json(body)
     except ValidationError as err:
@@ -105,18 +135,30 @@ def _from_json(body: bytes, limits: ServeLimits) -> tuple[np.ndarray | None, str
             )
         else:
             wave = decode_pcm16(data, payload.sample_rate, limits.max_audio_s, "audio_base64")
-    return wave, _checked_text(payload.text, wave, limits)
+    text = _checked_text(payload.text, wave, limits)
+    return wave, text, payload.session, _checked_speaker(payload.speaker)
 
 
-def _from_form(
-    body: bytes, content_type: str, limits: ServeLimits
-) -> tuple[np.ndarray | None, str | None]:
+def _from_form(body: bytes, content_type: str, limits: ServeLimits) -> Parsed:
     parts = parse_form(body, content_type, FORM_FIELDS)
     wave = None
     if "audio" in parts:
         wave = decode_wav(bytes(parts["audio"].data), limits.max_audio_s, field="audio")
     text = parts["text"].text() if "text" in parts else None
-    return wave, _checked_text(text, wave, limits)
+    session, speaker = (parts[k].text() if k in parts else None for k in ("session", "speaker"))
+    if session is not None and len(session) > SESSION_ID_MAX:
+        raise ApiError(422, "invalid_request", f"session: at most {SESSION_ID_MAX} characters")
+    return wave, _checked_text(text, wave, limits), session, _checked_speaker(speaker)
+
+
+def _checked_speaker(speaker: str | None) -> str | None:
+    if speaker is not None and (len(speaker) > SPEAKER_MAX or "\x00" in speaker):
+        raise ApiError(
+            422,
+            "invalid_speaker",
+            f"speaker: at most {SPEAKER_MAX} characters, without NUL characters",
+        )
+    return speaker
 
 
 def _checked_text(text: str | None, wave: np.ndarray | None, limits: ServeLimits) -> str | None:

@@ -1,0 +1,148 @@
+"""`Dialogue`: the state of one conversation, so that each turn is read with the ones before.
+
+    dialogue = recognizer.dialogue()                       # keeps the model's context_turns
+    dialogue.classify(text="We won the final!", speaker="user")
+    result = dialogue.classify(text="okay", speaker="user")
+    result.context_turns, result.context_weights("happy")  # ["turn-0"], [("turn-0", 0.41)]
+
+Each turn runs the normal pipeline (`EmotionRecognizer.classify`: same checks, same
+UtteranceExplanation) with the last k turns as the model's `context` (k = the model's
+`context_turns`), then is appended. A past turn is what training gives the model
+(data/dataset.py): the pooled text vector of its model-ready features (`pool_turn`), newest
+first, flagged when the current speaker said it (`same_speaker`). A turn without a usable
+transcript (audio only, or nothing heard by the ASR) keeps its place in the window of k, as a
+turn without text features does in training, but gives the model no vector. A turn that is
+refused (bad input) leaves the state unchanged.
+
+Where the model cannot read context (trained with context_turns=0, the onnxruntime backend, or
+a fine-tuned text encoder, whose training read past turns from the frozen store features), the
+dialogue still answers, each turn on its own, with a note saying so.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from hri_emo.data.dialogues import same_speaker
+from hri_emo.errors import ConfigError
+from hri_emo.result import UtteranceExplanation
+
+EmotionRecognizer = Any  # the recognizer creates dialogues: no import back (a cycle)
+
+
+@dataclass
+class PastTurns:
+    """The model's context for one utterance: K past turns, newest first."""
+
+    ids: list[str]  # "turn-3", ...
+    vectors: np.ndarray  # (K, Dt) pooled text features
+    same_speaker: np.ndarray  # (K,) bool
+
+
+@dataclass
+class Turn:
+    id: str
+    speaker: str | None
+    vector: np.ndarray | None  # (Dt,); None: no usable transcript
+
+
+def context_turns_of(recognizer: EmotionRecognizer) -> tuple[int, str | None]:
+    """(k, why the model cannot read context or None)."""
+    k = int(getattr(recognizer.model.config, "context_turns", 0) or 0)
+    if k == 0:
+        return 0, "the model was trained without conversation context (context_turns=0)"
+    if recognizer.backend != "torch":
+        return 0, f"the {recognizer.backend} backend runs the model without context"
+    if recognizer.spec.finetuned_text:
+        return 0, (
+            "the model's text encoder was fine-tuned, and past turns were read from the frozen "
+            "features in training: context is not used at inference"
+        )
+    return k, None
+
+
+class Dialogue:
+    """The last `max_turns` turns of one conversation (default and maximum: the model's
+    context_turns). Thread-safe: turns of one dialogue are classified one at a time."""
+
+    def __init__(self, recognizer: EmotionRecognizer, max_turns: int | None = None) -> None:
+        self.recognizer = recognizer
+        k, self.unused_reason = context_turns_of(recognizer)
+        whole = isinstance(max_turns, int) and not isinstance(max_turns, bool)
+        if max_turns is not None and not (whole and 0 <= max_turns <= k):
+            raise ConfigError(
+                f"max_turns={max_turns}: this model reads 0 to {k} past turns"
+                + (f" ({self.unused_reason})" if self.unused_reason else "")
+            )
+        self.max_turns = k if max_turns is None else max_turns
+        self._window: deque[Turn] = deque(maxlen=self.max_turns or None)
+        self._count = 0  # turns classified so far (numbers the turn ids)
+        self._lock = threading.Lock()
+
+    @property
+    def uses_context(self) -> bool:
+        return self.max_turns > 0
+
+    @property
+    def turns(self) -> list[str]:
+        """Ids of the turns kept as context, newest first."""
+        return [turn.id for turn in reversed(self._window)]
+
+    def __len__(self) -> int:
+        return len(self._window)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of features the state holds (at most k text vectors)."""
+        return sum(t.vector.nbytes for t in self._window if t.vector is not None)
+
+    def reset(self) -> None:
+        """Forget the past turns (a new conversation); turn ids keep counting."""
+        with self._lock:
+            self._window.clear()
+
+    def classify(
+        self,
+        wave: np.ndarray | None = None,
+        text: str | None = None,
+        speaker: str | None = None,
+        sample_rate: int = 16000,
+        *,
+        transcribe: bool = True,
+    ) -> UtteranceExplanation:
+        """`recognizer.classify(wave, text, sample_rate)` with the past turns as context; the
+        result's utterance_id is this turn's id ("turn-N"), `context_turns` the past turns it
+        read and `context_attribution` their weights. Then the turn is kept."""
+        with self._lock:
+            past = self._past(speaker)
+            result, vector = self.recognizer.classify_turn(
+                wave, text, sample_rate, transcribe=transcribe, past=past
+            )
+            turn = Turn(f"turn-{self._count}", speaker, vector)
+            self._count += 1
+            result.utterance_id = turn.id
+            if self.unused_reason is not None:
+                result.notes.append(f"Dialogue: {self.unused_reason}; each turn is read alone.")
+            elif vector is None:
+                result.notes.append(
+                    "Dialogue: no usable transcript, so this turn gives later turns no context."
+                )
+            if self.max_turns:
+                self._window.append(turn)
+            return result
+
+    def _past(self, speaker: str | None) -> PastTurns | None:
+        """The window's turns with a vector, newest first (None when there is none)."""
+        kept = [turn for turn in reversed(self._window) if turn.vector is not None]
+        if not kept:
+            return None
+        return PastTurns(
+            ids=[turn.id for turn in kept],
+            vectors=np.stack([turn.vector for turn in kept]),
+            same_speaker=np.array([same_speaker(t.speaker, speaker) for t in kept], dtype=bool),
+        )
