@@ -30,7 +30,9 @@ DIM, TURNS = 384, 8
 METRICS = ("accuracy", "weighted_f1")
 
 
-def write_corpus(folder: Path, persist: float, seed: int = 0, dialogues=(120, 30, 60)) -> Path:
+def write_corpus(
+    folder: Path, persist: float, cue: float, seed: int = 0, dialogues=(120, 30, 60)
+) -> Path:
     """dialogues.csv + text.h5 in `folder`; returns the manifest."""
     rng = np.random.default_rng(seed)
     prototypes = rng.normal(size=(len(EMOTIONS), DIM)).astype(np.float32)
@@ -38,7 +40,7 @@ def write_corpus(folder: Path, persist: float, seed: int = 0, dialogues=(120, 30
     meta = FeatureMetadata(encoder="synthetic", revision="1", modality="text",
                            level="sequence", dim=DIM)  # fmt: skip
     rows = ["id,split,text,speaker,dialogue,turn,label"]
-    with FeatureStore.create(folder / "text.h5", meta) as store:
+    with FeatureStore.create(folder / "text.h5", meta, overwrite=True) as store:
         for split, count in zip(("train", "valid", "test"), dialogues, strict=True):
             for d in range(count):
                 emotion = int(rng.integers(len(EMOTIONS)))
@@ -47,7 +49,7 @@ def write_corpus(folder: Path, persist: float, seed: int = 0, dialogues=(120, 30
                         emotion = int(rng.integers(len(EMOTIONS)))
                     words = int(rng.integers(4, 9))
                     text = rng.normal(size=(words, DIM)).astype(np.float32)
-                    text[int(rng.integers(words))] += 0.35 * prototypes[emotion]  # one cue word
+                    text[int(rng.integers(words))] += cue * prototypes[emotion]  # one cue word
                     uid = f"{split}-{d}-{t}"
                     store.write(uid, text, tokens=[f"w{i}" for i in range(words)])
                     label = EMOTIONS[emotion]
@@ -63,14 +65,17 @@ def main() -> None:
     parser.add_argument("--persist", type=float, default=0.8)
     parser.add_argument("--context", type=int, nargs="+", default=[0, 3])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--cue", type=float, default=0.15, help="strength of the emotion cue")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    folder = args.out / f"persist{args.persist}"
-    manifest = write_corpus(folder, args.persist)
+    folder = args.out / f"persist{args.persist}-cue{args.cue}"
+    manifest = write_corpus(folder, args.persist, args.cue)
     rows = []
     for k in args.context:
         overrides = [
             f"data.corpus={manifest}",
+            "data.format=manifest",
+            "data.val_split=valid",
             f"data.text_features={folder / 'text.h5'}",
             f"data.context_turns={k}",
             f"benchmark.seeds=[{','.join(map(str, args.seeds))}]",

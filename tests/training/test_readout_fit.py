@@ -115,7 +115,10 @@ def test_without_the_fit_the_readouts_train(tiny_singlelabel, tmp_path):
 
 def test_the_probes_replace_a_model_that_validates_worse(tiny_singlelabel, tmp_path):
     # one epoch at a tiny learning rate: the trained model is near chance, the probes are not
-    cfg, _, _ = _module(tiny_singlelabel, tmp_path, "optim.lr=1e-7", "trainer.max_epochs=1")
+    cfg, _, _ = _module(
+        tiny_singlelabel, tmp_path, "train.readout_fit=fallback", "optim.lr=1e-7",
+        "trainer.max_epochs=1",
+    )  # fmt: skip
     best = train(cfg) / "checkpoints" / "best"
     record = json.loads((best / "metrics.json").read_text())["probe_fallback"]
     assert record["monitor"] == cfg.train.monitor == "val/loss"
@@ -126,7 +129,9 @@ def test_the_probes_replace_a_model_that_validates_worse(tiny_singlelabel, tmp_p
 
 
 def test_a_model_that_validates_better_than_the_probes_is_kept(tiny_singlelabel, tmp_path):
-    cfg, _, _ = _module(tiny_singlelabel, tmp_path, "trainer.max_epochs=8")
+    cfg, _, _ = _module(
+        tiny_singlelabel, tmp_path, "train.readout_fit=fallback", "trainer.max_epochs=8"
+    )
     best = train(cfg) / "checkpoints" / "best"
     record = json.loads((best / "metrics.json").read_text())["probe_fallback"]
     kept = record["chosen"] == "trained"
@@ -138,3 +143,22 @@ def test_a_model_that_validates_better_than_the_probes_is_kept(tiny_singlelabel,
 def test_c_must_be_positive(tiny_singlelabel, tmp_path):
     with pytest.raises(ConfigError, match=r"train\.readout_fit_c"):
         load_config(None, tiny_singlelabel.overrides(tmp_path, "train.readout_fit_c=0"))
+
+
+def test_select_trains_both_recipes_and_keeps_the_one_validation_prefers(
+    tiny_singlelabel, tmp_path
+):
+    cfg, _, _ = _module(tiny_singlelabel, tmp_path, "train.readout_fit=select")
+    run = train(cfg, tmp_path / "run")
+    record = json.loads((run / "selection.json").read_text())
+    assert set(record["scores"]) == {"stack", "none"}
+    chosen = min(record["scores"], key=record["scores"].get)  # val/loss: lower is better
+    assert record["chosen"] == chosen
+    best = run / "checkpoints" / "best"
+    source = run / "candidates" / chosen / "checkpoints" / "best"
+    assert (best / "model.safetensors").read_bytes() == (source / "model.safetensors").read_bytes()
+    assert json.loads((best / "metrics.json").read_text())["recipe_selection"] == record
+    # a second call on the finished candidates reuses them (nothing retrained)
+    stamp = (source / "model.safetensors").stat().st_mtime_ns
+    train(cfg, run, resume=True)
+    assert (source / "model.safetensors").stat().st_mtime_ns == stamp

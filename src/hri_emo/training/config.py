@@ -165,12 +165,13 @@ class TrainConfig:
     patience: int = 5
     threshold_criterion: str = "f1"
     # Models with pooled read-outs (hriemo-v2): their read-outs as logistic-regression probes of
-    # the training split (L-BFGS, scikit-learn's C; training/readout_fit.py, docs/training.md,
-    # "Never below the probe"). "fallback": after training, the probes replace the trained
-    # model when they score better on validation; "stack": fit them first, freeze them and
-    # train the rest as a residual on their out-of-fold logits; "none": neither.
-    readout_fit: str = "fallback"
-    readout_fit_c: float = 1.0
+    # the training split (L-BFGS, scikit-learn's C; docs/training.md, "Never below the probe").
+    # "stack": fit them first, freeze them, train the rest as a residual on their out-of-fold
+    # logits (training/readout_fit.py); "none": train everything from scratch; "select": train
+    # both and keep the one validation prefers (training/recipe_select.py); "fallback": after
+    # a "none" run, the probes alone replace the model if they validate better.
+    readout_fit: str = "select"
+    readout_fit_c: float | None = None  # None: chosen by grouped cross-validation
     output_dir: str = "runs"
     run_name: str | None = None
     tensorboard: bool = True
@@ -245,7 +246,7 @@ CHOICES = {
     "optim.schedule": ("cosine", "constant"),
     "train.monitor_mode": ("min", "max"),
     "train.threshold_criterion": ("f1", "wa", "none"),
-    "train.readout_fit": ("fallback", "stack", "none"),
+    "train.readout_fit": ("select", "stack", "none", "fallback"),
 }
 
 

@@ -22,7 +22,11 @@ from hri_emo.training.datamodule import EmotionDataModule
 from hri_emo.training.evaluate import predict_loader
 from hri_emo.training.lightning_module import EmotionLightningModule
 from hri_emo.training.metrics import compute_metrics
-from hri_emo.training.readout_fit import fit_pooled_readouts, fitted_modalities
+from hri_emo.training.readout_fit import (
+    fit_pooled_readouts,
+    fitted_modalities,
+    training_groups,
+)
 
 log = logging.getLogger(__name__)
 
@@ -45,9 +49,9 @@ def probe_fallback(directory: Path, datamodule: EmotionDataModule, train_cfg: Tr
     trained = EmotionLightningModule(ckpt.model, text_encoder=ckpt.text_encoder)
     probe_model = copy.deepcopy(ckpt.model)
     modalities = fitted_modalities(datamodule)
-    fit_pooled_readouts(
-        probe_model, datamodule.loader("train"), modalities, train_cfg.readout_fit_c
-    )
+    groups = training_groups(datamodule)
+    loader = datamodule.loader("train")
+    fit_pooled_readouts(probe_model, loader, modalities, train_cfg.readout_fit_c, groups=groups)
     probes = EmotionLightningModule(probe_model, text_encoder=ckpt.text_encoder)
     scores = {
         "trained": validation_score(trained, datamodule, train_cfg.monitor),

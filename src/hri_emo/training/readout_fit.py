@@ -120,6 +120,11 @@ def fitted_modalities(datamodule) -> list[str]:
     return [m for m in ("text", "audio") if m in datamodule.sources]
 
 
+def training_groups(datamodule) -> dict[str, str]:
+    """Training item id -> its speaker (the unit cross-validation holds out)."""
+    return {r.id: r.speaker or r.id for r in datamodule.records["train"]}
+
+
 def out_of_fold_logits(data: PooledSet, groups: list[str], fit, folds: int = 5) -> Tensor:
     """(N, E) logits of each item from a probe fitted without its group (speaker) ("stacking"):
     what the probe says about data it has not seen, so the residual learns its real errors."""
@@ -134,32 +139,42 @@ def out_of_fold_logits(data: PooledSet, groups: list[str], fit, folds: int = 5) 
     return logits.float()
 
 
+C_GRID = (0.001, 0.01, 0.1, 1.0, 10.0)  # `train.readout_fit_c: null` chooses among these
+
+
 def fit_pooled_readouts(
     model: torch.nn.Module,
     batches: Iterable[Batch],
     modalities: Iterable[str] = ("text", "audio"),
-    c: float = 1.0,
+    c: float | None = None,
     freeze: bool = True,
     groups: Mapping[str, str] | None = None,
 ) -> dict[str, Tensor]:
     """Fit `model`'s pooled read-outs of `modalities` (those with stored features) as probes of
     the training batches, freeze them and zero the classifier (see the module docstring).
 
-    With `groups` (training item id -> speaker or other group) it also returns, per training
-    item id, the (E, 2) out-of-fold text and audio probe logits (NaN where the item lacks the
-    modality) that training uses in place of the read-outs' own (`EmotionLightningModule.
-    stacked_logits`). Models without pooled read-outs are left alone ({} is returned)."""
+    `groups`: training item id -> speaker (or another group; an item without one is its own).
+    Each probe's C is `c`, or with `c=None` the value of C_GRID whose out-of-fold probes
+    (grouped 5-fold) have the lowest loss, as LogisticRegressionCV would choose it. Returns,
+    per training item id, the (E, 2) out-of-fold text and audio probe logits of the chosen C
+    (NaN where the item lacks the modality), which `train.readout_fit: stack` trains on in
+    place of the read-outs' own. Models without pooled read-outs are left alone ({})."""
     if getattr(model, "text_readout", None) is None:
         return {}
     modalities = list(modalities)
     for name in modalities:
         getattr(model, f"{name}_readout").linear.requires_grad_(not freeze)
     heads, config = model.backbone.heads, model.config
+    groups = groups or {}
 
-    def fit(x: Tensor, labels: Tensor) -> tuple[Tensor, Tensor]:
-        return fit_logistic(
-            x, labels, config.task, config.num_emotions, c, heads.class_weights, heads.pos_weight
-        )
+    def fitter(c_value: float):
+        def fit(x: Tensor, labels: Tensor) -> tuple[Tensor, Tensor]:
+            return fit_logistic(
+                x, labels, config.task, config.num_emotions, c_value,
+                heads.class_weights, heads.pos_weight,
+            )  # fmt: skip
+
+        return fit
 
     features = pooled_training_features(model, batches)
     fitted = sorted(set(features) & set(modalities))
@@ -168,15 +183,26 @@ def fit_pooled_readouts(
         if name not in fitted:
             continue
         data = features[name]
-        weight, bias = fit(data.x, data.labels)
+        item_groups = [groups.get(i, i) for i in data.ids]
+        held_out = {
+            value: out_of_fold_logits(data, item_groups, fitter(value))
+            for value in ((c,) if c is not None else C_GRID)
+        }
+        weights = (heads.pos_weight, heads.class_weights)
+        losses = {
+            value: float(emotion_loss(logits, data.labels, config.task, *weights))
+            for value, logits in held_out.items()
+        }
+        chosen = min(losses, key=losses.get)
+        weight, bias = fitter(chosen)(data.x, data.labels)
         linear = getattr(model, f"{name}_readout").linear
         linear.weight.data.copy_(weight)
         linear.bias.data.copy_(bias)
-        log.info("pooled %s read-out fitted as a probe on %d items (C=%g)", name, len(data.x), c)
-        if groups is None:
-            continue
-        held_out = out_of_fold_logits(data, [groups.get(i, i) for i in data.ids], fit)
-        for item, row in zip(data.ids, held_out, strict=True):
+        log.info(
+            "pooled %s read-out fitted as a probe on %d items: C=%g (out-of-fold loss %s)",
+            name, len(data.x), chosen, {k: round(v, 4) for k, v in losses.items()},
+        )  # fmt: skip
+        for item, row in zip(data.ids, held_out[chosen], strict=True):
             if item not in stacked:
                 stacked[item] = torch.full((config.num_emotions, 2), float("nan"))
             stacked[item][:, column] = row

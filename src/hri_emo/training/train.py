@@ -46,7 +46,12 @@ from hri_emo.training.datamodule import EmotionDataModule
 from hri_emo.training.evaluate import finalize_thresholds
 from hri_emo.training.lightning_module import EmotionLightningModule
 from hri_emo.training.probe_fallback import probe_fallback
-from hri_emo.training.readout_fit import fit_pooled_readouts, fitted_modalities
+from hri_emo.training.readout_fit import (
+    fit_pooled_readouts,
+    fitted_modalities,
+    training_groups,
+)
+from hri_emo.training.recipe_select import has_pooled_readouts, select_recipe
 from hri_emo.training.run_status import (
     describe_unfinished,
     mark_failed,
@@ -82,10 +87,19 @@ def train(
     `checkpoints/last.ckpt` (same weights, optimiser, schedule and epoch counter). `corpus`
     reuses an already-read corpus (benchmarks); `callbacks` are added to the Trainer."""
     cfg = _without_unused_text_features(cfg)
-    run_dir = _prepare_run_dir(cfg, run_dir, resume)
+    select = cfg.train.readout_fit == "select" and has_pooled_readouts(cfg)
+    run_dir = _prepare_run_dir(cfg, run_dir, resume and not select)
     mark_running(run_dir)
     try:
-        _train(cfg, run_dir, resume, callbacks, corpus)
+        if select:  # each candidate is a run of its own, resumed or reused where it can be
+
+            def train_one(candidate: ExperimentConfig, folder: Path, again: bool) -> Path:
+                return train(candidate, folder, again, callbacks, corpus)
+
+            select_recipe(cfg, run_dir, train_one)
+            mark_finished(run_dir)
+        else:
+            _train(cfg, run_dir, resume, callbacks, corpus)
     except BaseException as err:
         mark_failed(run_dir, err)
         raise
@@ -108,13 +122,12 @@ def _train(
         unseen = datamodule.check_unseen_labels()
         module = build_module(cfg, datamodule)
         if cfg.train.readout_fit == "stack":  # deterministic: a resumed run fits the same again
-            speakers = {r.id: r.speaker or r.id for r in datamodule.records["train"]}
             module.stacked_logits = fit_pooled_readouts(
                 module.model,
                 datamodule.loader("train"),
                 fitted_modalities(datamodule),
                 cfg.train.readout_fit_c,
-                groups=speakers,
+                groups=training_groups(datamodule),
             )
         writer = partial(_write_checkpoint, cfg=cfg, datamodule=datamodule, unseen=unseen)
         exporter = SafetensorsCheckpoint(

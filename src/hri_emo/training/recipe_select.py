@@ -1,0 +1,72 @@
+"""`train.readout_fit: select`: train the model both ways, keep the one validation prefers.
+
+Which recipe is right depends on the corpus, and is not known in advance: where pooled encoder
+features carry the emotion (acted speech, fixed sentences) the probes fitted first with a
+residual on top ("stack") win; where word order and alignment matter (the spoken demo, MOSI's
+transcripts) the model trained from scratch ("none") does. Both candidates are trained with the
+same seed, data and early stopping into `candidates/<recipe>/`, and the one whose best
+checkpoint scores better on `train.monitor` is copied into `checkpoints/`. Both scores are the
+best over epochs of the same validation split, so neither is favoured by the selection itself.
+The choice is written to `selection.json` and to the chosen checkpoint's metrics.json.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+from lightning.fabric.utilities.rank_zero import rank_zero_only
+
+from hri_emo.model import get_config
+from hri_emo.training.checkpoint import BEST, LAST, MODEL_WEIGHTS, checkpoint_dir
+from hri_emo.training.config import ExperimentConfig
+from hri_emo.training.run_status import read_status
+
+log = logging.getLogger(__name__)
+
+CANDIDATES = ("stack", "none")
+
+
+def has_pooled_readouts(cfg: ExperimentConfig) -> bool:
+    """Whether `cfg.model` builds pooled read-outs (the only models the recipes differ for)."""
+    params = cfg.model.resolved_params()
+    known = {k: v for k, v in params.items() if k == "pooled_readout"}
+    return bool(get_config(cfg.model.name, **known).pooled_readout)
+
+
+def select_recipe(cfg: ExperimentConfig, run_dir: Path, train_one: Callable[..., Path]) -> dict:
+    """Train each candidate recipe with `train_one(cfg, run_dir, resume)` (a finished one is
+    reused, an interrupted one resumed), copy the better into `run_dir/checkpoints`; returns
+    the selection record."""
+    scores = {}
+    for recipe in CANDIDATES:
+        folder = run_dir / "candidates" / recipe
+        candidate = replace(cfg, train=replace(cfg.train, readout_fit=recipe))
+        state = (read_status(folder) or {}).get("state") if folder.is_dir() else None
+        if state != "finished":
+            resumable = (folder / "checkpoints" / "last.ckpt").is_file()
+            train_one(candidate, folder, resumable)
+        metrics = json.loads((checkpoint_dir(folder) / "metrics.json").read_text())
+        scores[recipe] = metrics.get("best_score")
+    valid = {k: v for k, v in scores.items() if v is not None}
+    pick = max if cfg.train.monitor_mode == "max" else min
+    chosen = pick(valid, key=valid.get) if valid else CANDIDATES[-1]
+    record = {"monitor": cfg.train.monitor, "scores": scores, "chosen": chosen}
+    log.info("recipe selection on %s: %s", cfg.train.monitor, record)
+    if rank_zero_only.rank != 0:  # DDP: every process trained; one writes the result
+        return record
+    source = run_dir / "candidates" / chosen / "checkpoints"
+    for which in (BEST, LAST):
+        target = checkpoint_dir(run_dir, which)
+        if (source / which / MODEL_WEIGHTS).is_file():
+            shutil.rmtree(target, ignore_errors=True)
+            shutil.copytree(source / which, target)
+    best = checkpoint_dir(run_dir, BEST) / "metrics.json"
+    metrics = json.loads(best.read_text())
+    best.write_text(json.dumps({**metrics, "recipe_selection": record}, indent=2) + "\n")
+    (run_dir / "selection.json").write_text(json.dumps(record, indent=2) + "\n")
+    return record
