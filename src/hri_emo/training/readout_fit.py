@@ -139,7 +139,7 @@ def out_of_fold_logits(data: PooledSet, groups: list[str], fit, folds: int = 5) 
     return logits.float()
 
 
-C_GRID = (0.001, 0.01, 0.1, 1.0, 10.0)  # `train.readout_fit_c: null` chooses among these
+C_GRID = (1e-4, 1e-3, 0.01, 0.1, 1.0, 10.0)  # `train.readout_fit_c: null` chooses among these
 
 
 def fit_pooled_readouts(

@@ -5,7 +5,8 @@ features carry the emotion (acted speech, fixed sentences) the probes fitted fir
 residual on top ("stack") win; where word order and alignment matter (the spoken demo, MOSI's
 transcripts) the model trained from scratch ("none") does. Both candidates are trained with the
 same seed, data and early stopping into `candidates/<recipe>/`, and the one whose best
-checkpoint scores better on `train.monitor` is copied into `checkpoints/`. Both scores are the
+checkpoint scores better on `train.monitor` is copied into the run folder (`checkpoints/`,
+`logs/`). Both scores are the
 best over epochs of the same validation split, so neither is favoured by the selection itself.
 The choice is written to `selection.json` and to the chosen checkpoint's metrics.json.
 """
@@ -22,7 +23,7 @@ from pathlib import Path
 from lightning.fabric.utilities.rank_zero import rank_zero_only
 
 from hri_emo.model import get_config
-from hri_emo.training.checkpoint import BEST, LAST, MODEL_WEIGHTS, checkpoint_dir
+from hri_emo.training.checkpoint import BEST, checkpoint_dir
 from hri_emo.training.config import ExperimentConfig
 from hri_emo.training.run_status import read_status
 
@@ -59,12 +60,11 @@ def select_recipe(cfg: ExperimentConfig, run_dir: Path, train_one: Callable[...,
     log.info("recipe selection on %s: %s", cfg.train.monitor, record)
     if rank_zero_only.rank != 0:  # DDP: every process trained; one writes the result
         return record
-    source = run_dir / "candidates" / chosen / "checkpoints"
-    for which in (BEST, LAST):
-        target = checkpoint_dir(run_dir, which)
-        if (source / which / MODEL_WEIGHTS).is_file():
-            shutil.rmtree(target, ignore_errors=True)
-            shutil.copytree(source / which, target)
+    source = run_dir / "candidates" / chosen
+    for part in ("checkpoints", "logs"):  # what a run folder holds, resumable last.ckpt included
+        if (source / part).is_dir():
+            shutil.rmtree(run_dir / part, ignore_errors=True)
+            shutil.copytree(source / part, run_dir / part)
     best = checkpoint_dir(run_dir, BEST) / "metrics.json"
     metrics = json.loads(best.read_text())
     best.write_text(json.dumps({**metrics, "recipe_selection": record}, indent=2) + "\n")
