@@ -16,12 +16,13 @@ from typing import Any
 import numpy as np
 import torch
 
+from hri_emo.checkpoint import Checkpoint
 from hri_emo.data.dataset import pool_audio, truncate_text
+from hri_emo.data.normalization import FeatureStandardizer
 from hri_emo.data.store_layout import StoredFeatures
 from hri_emo.encoders import DEFAULT_ENCODERS, create_audio_encoder, create_text_encoder
 from hri_emo.encoders.base import parse_layer
 from hri_emo.errors import ConfigError, DataError, FeatureMismatchError
-from hri_emo.training.normalization import FeatureStandardizer
 
 log = logging.getLogger(__name__)
 
@@ -48,15 +49,14 @@ class FeatureSpec:
     finetuned_text: bool = False
 
     @classmethod
-    def from_checkpoint(cls, ckpt: Any) -> FeatureSpec:
-        """The spec of a `hri_emo.training.checkpoint.TrainedCheckpoint`."""
-        data = ckpt.config.data
+    def from_checkpoint(cls, ckpt: Checkpoint) -> FeatureSpec:
+        """The spec of a checkpoint folder (`hri_emo.checkpoint.read_checkpoint`)."""
         return cls(
             features=dict(ckpt.features),
             standardizers=dict(ckpt.standardizers),
-            lowercase_text=bool(data.reader_options.get("lowercase_text", False)),
-            max_text_len=data.max_text_len,
-            max_audio_len=data.max_audio_len,
+            lowercase_text=ckpt.inputs.lowercase_text,
+            max_text_len=ckpt.inputs.max_text_len,
+            max_audio_len=ckpt.inputs.max_audio_len,
             finetuned_text=ckpt.text_encoder is not None,
         )
 

@@ -26,6 +26,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from hri_emo.checkpoint import Checkpoint, read_checkpoint, resolve_checkpoint
+from hri_emo.checkpoint.folder import FEATURES
 from hri_emo.data.dialogues import pool_turn
 from hri_emo.data.store_layout import StoredFeatures
 from hri_emo.encoders import load_audio
@@ -114,9 +116,6 @@ class EmotionRecognizer:
         `asr`: transcribe recordings given without a transcript ("auto": embedded Whisper
         tiny.en; "none"; a CTranslate2 Whisper folder or size name). `backend`: "torch" or
         "onnxruntime" (the fusion model from `onnx_path`, default the folder's model.onnx)."""
-        from hri_emo.training.checkpoint import resolve_checkpoint
-        from hri_emo.training.run import open_run
-
         path = Path(path)
         try:
             directory = resolve_checkpoint(path)
@@ -130,12 +129,12 @@ class EmotionRecognizer:
         if backend not in BACKENDS:
             raise ConfigError(f"backend {backend!r}: choose one of {', '.join(BACKENDS)}")
         try:
-            if not (directory / "features.json").is_file():
+            if not (directory / FEATURES).is_file():
                 model = load_model(directory)
-                run = None
+                ckpt = None
             else:
-                run = open_run(directory)
-                model = run.model
+                ckpt = read_checkpoint(directory)
+                model = ckpt.model
         except FileNotFoundError as err:
             raise ConfigError(f"{directory}: incomplete model or checkpoint folder: {err}") from err
         fusion = None
@@ -143,17 +142,23 @@ class EmotionRecognizer:
             from hri_emo.inference.onnx_backend import ONNX_NAME, OnnxFusionModel
 
             fusion = OnnxFusionModel(onnx_path or directory / ONNX_NAME, model.config)
-        if run is None:
+        if ckpt is None:
             return cls(model, asr=asr, fusion=fusion)
-        return cls.from_run(run, asr=asr, fusion=fusion)
+        return cls.from_checkpoint(ckpt, asr=asr, fusion=fusion)
 
     @classmethod
     def from_run(
         cls, run: Any, *, asr: str | WhisperASR | None = None, fusion: Any = None
     ) -> EmotionRecognizer:
-        """The recognizer of an opened run (`hri_emo.training.run.open_run`): its model, its
-        fine-tuned text encoder if any, feature spec and decision thresholds."""
-        ckpt = run.checkpoint
+        """The recognizer of an opened run (`hri_emo.training.run.open_run`)."""
+        return cls.from_checkpoint(run.checkpoint, asr=asr, fusion=fusion)
+
+    @classmethod
+    def from_checkpoint(
+        cls, ckpt: Checkpoint, *, asr: str | WhisperASR | None = None, fusion: Any = None
+    ) -> EmotionRecognizer:
+        """The recognizer of a read checkpoint folder: its model, its fine-tuned text encoder
+        if any, feature spec and decision thresholds."""
         text_encoder = ckpt.text_encoder.eval() if ckpt.text_encoder is not None else None
         spec = FeatureSpec.from_checkpoint(ckpt)
         return cls(
