@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from hri_emo.data.collate import pad_times
-from hri_emo.data.store_layout import StoredFeatures
+from hri_emo.data.store_layout import UtteranceFeatures
 from hri_emo.encoders.audio_io import TARGET_SAMPLE_RATE
 from hri_emo.errors import DataError
 from hri_emo.inference.admission import admit, check_text, heard_notes, prepare_wave
@@ -115,8 +115,8 @@ def usable_modalities(
 
 def explain_items(
     recognizer: EmotionRecognizer,
-    text_in: list[StoredFeatures | None],
-    audio_in: list[StoredFeatures | None],
+    text_in: list[UtteranceFeatures | None],
+    audio_in: list[UtteranceFeatures | None],
     timings: dict[str, float],
     contexts: list[dict[str, Any]],
     heard: list[Transcript | None],
@@ -141,7 +141,7 @@ def explain_items(
         inputs["audio_times"] = pad_times(frames, inputs["audio_mask"])
     start = time.perf_counter()
     with torch.no_grad():
-        out = recognizer.fusion(**inputs)
+        out = recognizer.run_model(**inputs)
     timings["fusion_model"] = 1000 * (time.perf_counter() - start)
     share = {k: v / len(contexts) for k, v in timings.items()}
     results = []
@@ -165,8 +165,8 @@ def explain_items(
 def _word_times(
     recognizer: EmotionRecognizer,
     waves: list[np.ndarray | None] | None,
-    text_in: list[StoredFeatures | None],
-    audio_in: list[StoredFeatures | None],
+    text_in: list[UtteranceFeatures | None],
+    audio_in: list[UtteranceFeatures | None],
     timings: dict[str, float],
 ) -> list[tuple[np.ndarray | None, float | None, list[str]]]:
     """(word times, alignment confidence, notes) per item; times only where the model takes
@@ -189,14 +189,14 @@ def _word_times(
     return result
 
 
-def _encode(flags, inputs, encode, timings) -> list[StoredFeatures | None]:
+def _encode(flags, inputs, encode, timings) -> list[UtteranceFeatures | None]:
     chosen = [x for x, flag in zip(inputs, flags) if flag]
     encoded = iter(encode(chosen, timings) if chosen else [])
     return [next(encoded) if flag else None for flag in flags]
 
 
 def pad_features(
-    name: str, items: list[StoredFeatures | None], device: torch.device | str = "cpu"
+    name: str, items: list[UtteranceFeatures | None], device: torch.device | str = "cpu"
 ) -> dict[str, torch.Tensor | None]:
     """(B, L, D) features and (B, L) mask; None for a modality no item has. A pooled (D,)
     vector is a sequence of one position."""

@@ -19,7 +19,7 @@ import torch
 from hri_emo.checkpoint import Checkpoint
 from hri_emo.data.dataset import pool_audio, truncate_text
 from hri_emo.data.normalization import FeatureStandardizer
-from hri_emo.data.store_layout import StoredFeatures
+from hri_emo.data.store_layout import UtteranceFeatures
 from hri_emo.encoders import DEFAULT_ENCODERS, create_audio_encoder, create_text_encoder
 from hri_emo.encoders.base import parse_layer
 from hri_emo.errors import ConfigError, DataError, FeatureMismatchError
@@ -112,7 +112,7 @@ class FeatureSpec:
         tokens: list[str] | None = None,
         frame_times: np.ndarray | None = None,
         raw_text: str | None = None,
-    ) -> StoredFeatures:
+    ) -> UtteranceFeatures:
         """Standardise, make pooled (D,) a (1, D) sequence and truncate, as EmotionDataset does
         (its one text token is the transcript)."""
         standardizer = self.standardizers.get(modality)
@@ -125,7 +125,7 @@ class FeatureSpec:
             if frame_times is not None and frame_times.shape[0] != 1:
                 frame_times = np.array([[frame_times[0, 0], frame_times[-1, 1]]])
             features = features[None, :]
-        stored = StoredFeatures(features, tokens, frame_times)
+        stored = UtteranceFeatures(features, tokens, frame_times)
         if modality == "text":
             return truncate_text(stored, self.max_text_len)
         return pool_audio(stored, self.max_audio_len)

@@ -29,7 +29,7 @@ from torch import nn
 from hri_emo.checkpoint import Checkpoint, read_checkpoint, resolve_checkpoint
 from hri_emo.checkpoint.folder import FEATURES
 from hri_emo.data.dialogues import pool_turn
-from hri_emo.data.store_layout import StoredFeatures
+from hri_emo.data.store_layout import UtteranceFeatures
 from hri_emo.encoders import load_audio
 from hri_emo.encoders.base import flatten_layers
 from hri_emo.errors import ConfigError, DataError, FeatureMismatchError
@@ -79,11 +79,11 @@ class EmotionRecognizer:
         spec: FeatureSpec | None = None,
         thresholds: list[float] | None = None,
         asr: str | WhisperASR | None = None,
-        fusion: Any = None,
+        onnx_model: Any = None,
     ) -> None:
         self.model = model.eval()
-        self.fusion = model if fusion is None else fusion  # what runs it (torch or onnxruntime)
-        self.backend = "torch" if fusion is None else "onnxruntime"
+        self.onnx_model = onnx_model  # an OnnxFusionModel run instead of `model`, or None
+        self.backend = "torch" if onnx_model is None else "onnxruntime"
         self.spec = spec or FeatureSpec()
         self.thresholds = None if thresholds is None else [float(t) for t in thresholds]
         self.emotions: list[str] = list(model.config.emotions)
@@ -137,33 +137,42 @@ class EmotionRecognizer:
                 model = ckpt.model
         except FileNotFoundError as err:
             raise ConfigError(f"{directory}: incomplete model or checkpoint folder: {err}") from err
-        fusion = None
+        onnx_model = None
         if backend == "onnxruntime":
             from hri_emo.inference.onnx_backend import ONNX_NAME, OnnxFusionModel
 
-            fusion = OnnxFusionModel(onnx_path or directory / ONNX_NAME, model.config)
+            onnx_model = OnnxFusionModel(onnx_path or directory / ONNX_NAME, model.config)
         if ckpt is None:
-            return cls(model, asr=asr, fusion=fusion)
-        return cls.from_checkpoint(ckpt, asr=asr, fusion=fusion)
+            return cls(model, asr=asr, onnx_model=onnx_model)
+        return cls.from_checkpoint(ckpt, asr=asr, onnx_model=onnx_model)
 
     @classmethod
     def from_run(
-        cls, run: Any, *, asr: str | WhisperASR | None = None, fusion: Any = None
+        cls, run: Any, *, asr: str | WhisperASR | None = None, onnx_model: Any = None
     ) -> EmotionRecognizer:
         """The recognizer of an opened run (`hri_emo.training.run.open_run`)."""
-        return cls.from_checkpoint(run.checkpoint, asr=asr, fusion=fusion)
+        return cls.from_checkpoint(run.checkpoint, asr=asr, onnx_model=onnx_model)
 
     @classmethod
     def from_checkpoint(
-        cls, ckpt: Checkpoint, *, asr: str | WhisperASR | None = None, fusion: Any = None
+        cls, ckpt: Checkpoint, *, asr: str | WhisperASR | None = None, onnx_model: Any = None
     ) -> EmotionRecognizer:
         """The recognizer of a read checkpoint folder: its model, its fine-tuned text encoder
         if any, feature spec and decision thresholds."""
         text_encoder = ckpt.text_encoder.eval() if ckpt.text_encoder is not None else None
         spec = FeatureSpec.from_checkpoint(ckpt)
         return cls(
-            ckpt.model, text_encoder, spec=spec, thresholds=ckpt.thresholds, asr=asr, fusion=fusion
+            ckpt.model,
+            text_encoder,
+            spec=spec,
+            thresholds=ckpt.thresholds,
+            asr=asr,
+            onnx_model=onnx_model,
         )
+
+    def run_model(self, **inputs: Any) -> Any:
+        """The fusion model's forward on model-ready inputs: torch, or onnxruntime."""
+        return (self.model if self.onnx_model is None else self.onnx_model)(**inputs)
 
     @property
     def text_encoder(self) -> Any:
@@ -322,7 +331,7 @@ class EmotionRecognizer:
         array: np.ndarray,
         words: list[str] | None = None,
         frame_times: np.ndarray | None = None,
-    ) -> StoredFeatures:
+    ) -> UtteranceFeatures:
         """User-given features, checked, standardised and truncated."""
         if not self.spec.is_used(modality):
             message = f"{modality}_features given, but the model was trained without {modality}"
@@ -346,13 +355,13 @@ class EmotionRecognizer:
             self._encoders[modality] = encoder
         return self._encoders[modality]
 
-    def _encode_text(self, text: str, timings: dict[str, float]) -> StoredFeatures:
+    def _encode_text(self, text: str, timings: dict[str, float]) -> UtteranceFeatures:
         return self.encode_texts([text], timings)[0]
 
-    def _encode_audio(self, wave: np.ndarray, timings: dict[str, float]) -> StoredFeatures:
+    def _encode_audio(self, wave: np.ndarray, timings: dict[str, float]) -> UtteranceFeatures:
         return self.encode_waves([wave], timings)[0]
 
-    def encode_texts(self, texts: list[str], timings: dict[str, float]) -> list[StoredFeatures]:
+    def encode_texts(self, texts: list[str], timings: dict[str, float]) -> list[UtteranceFeatures]:
         """Model-ready text features of each transcript, encoded as one batch."""
         encoder = self.text_encoder
         texts = [self.spec.preprocess_text(t) for t in texts]
@@ -360,7 +369,7 @@ class EmotionRecognizer:
         if not hasattr(encoder, "encode"):  # a fine-tuned TrainableTextEncoder
             features, mask = encoder(texts)  # (B, T, D), (B, T)
             stored = [
-                StoredFeatures(features[b][mask[b]].float().cpu().numpy(), list(words))
+                UtteranceFeatures(features[b][mask[b]].float().cpu().numpy(), list(words))
                 for b, words in enumerate(encoder.last_words)
             ]
         else:
@@ -374,7 +383,7 @@ class EmotionRecognizer:
 
     def encode_waves(
         self, waves: list[np.ndarray], timings: dict[str, float]
-    ) -> list[StoredFeatures]:
+    ) -> list[UtteranceFeatures]:
         """Model-ready audio features of each recording, encoded as one batch."""
         encoder = self.audio_encoder
         start = time.perf_counter()
@@ -396,8 +405,8 @@ class EmotionRecognizer:
 
     def _run(
         self,
-        text_in: StoredFeatures | None,
-        audio_in: StoredFeatures | None,
+        text_in: UtteranceFeatures | None,
+        audio_in: UtteranceFeatures | None,
         timings: dict[str, float],
         attribution: str = "attention",
         context: dict[str, Any] | None = None,
