@@ -37,6 +37,7 @@ from hri_emo.inference import admission
 from hri_emo.inference.asr import Transcript, WhisperASR, create_asr
 from hri_emo.inference.batch import (
     explain_items,
+    explain_output,
     input_context,
     predict_batch,
     usable_modalities,
@@ -51,12 +52,7 @@ from hri_emo.inference.features import (
     check_words,
 )
 from hri_emo.model import load_model
-from hri_emo.model.decision import predictions
-from hri_emo.result import (
-    UtteranceExplanation,
-    attribution_axis,
-    explanation_from_output,
-)
+from hri_emo.result import UtteranceExplanation
 
 log = logging.getLogger(__name__)
 BACKENDS = ("torch", "onnxruntime")
@@ -83,6 +79,7 @@ class EmotionRecognizer:
     ) -> None:
         self.model = model.eval()
         self.onnx_model = onnx_model  # an OnnxFusionModel run instead of `model`, or None
+        self.runner = model if onnx_model is None else onnx_model  # runs the model's forward
         self.backend = "torch" if onnx_model is None else "onnxruntime"
         self.spec = spec or FeatureSpec()
         self.thresholds = None if thresholds is None else [float(t) for t in thresholds]
@@ -170,10 +167,6 @@ class EmotionRecognizer:
             onnx_model=onnx_model,
         )
 
-    def run_model(self, **inputs: Any) -> Any:
-        """The fusion model's forward on model-ready inputs: torch, or onnxruntime."""
-        return (self.model if self.onnx_model is None else self.onnx_model)(**inputs)
-
     @property
     def text_encoder(self) -> Any:
         return self._encoder("text")
@@ -214,7 +207,7 @@ class EmotionRecognizer:
         (a model trained on manifest columns such as openSMILE functionals). A modality the
         model was trained without is ignored (with a warning). `attribution`: "attention" (the
         model's maps) or "integrated-gradients" (Captum; slower, more faithful on our data)."""
-        return self.classify_turn(
+        return self._turn(
             wave,
             text,
             sample_rate,
@@ -242,6 +235,29 @@ class EmotionRecognizer:
     ) -> tuple[UtteranceExplanation, np.ndarray | None]:
         """`classify` with a dialogue's `past` turns as the model's context; also returns this
         turn's context vector (`pool_turn` of its text features; None without usable text)."""
+        result, text_in = self._turn(
+            wave,
+            text,
+            sample_rate,
+            audio_features=audio_features,
+            transcribe=transcribe,
+            attribution=attribution,
+            past=past,
+        )
+        return result, None if text_in is None else pool_turn(text_in.features)
+
+    def _turn(
+        self,
+        wave: np.ndarray | None,
+        text: str | None,
+        sample_rate: int,
+        *,
+        audio_features: np.ndarray | None,
+        transcribe: bool,
+        attribution: str,
+        past: PastTurns | None = None,
+    ) -> tuple[UtteranceExplanation, UtteranceFeatures | None]:
+        """One utterance through the pipeline: its result and its model-ready text features."""
         if wave is not None and audio_features is not None:
             raise DataError("give a recording or audio_features, not both")
         text = admission.check_text(text)
@@ -273,7 +289,7 @@ class EmotionRecognizer:
         context = input_context(wave, text if has_text else None, heard)
         context["notes"] = [*notes, *context.get("notes", [])]
         result = self._run(text_in, audio_in, timings, attribution, context, heard, wave, past)
-        return result, None if text_in is None else pool_turn(text_in.features)
+        return result, text_in
 
     @property
     def aligner(self) -> WhisperASR:
@@ -440,17 +456,4 @@ class EmotionRecognizer:
     ) -> UtteranceExplanation:
         """The UtteranceExplanation of item `index` of a model output, with this recognizer's
         emotions, task and decision thresholds (`context`: further fields, e.g. transcript)."""
-        probs = out.probabilities[index : index + 1].double().cpu().numpy()  # as evaluate does
-        decision = predictions(self.task, probs, self.thresholds)[0]
-        return explanation_from_output(
-            out,
-            index,
-            emotions=self.emotions,
-            task=self.task,
-            decision=decision,
-            words=words,
-            frame_times=frame_times,
-            thresholds=self.thresholds,
-            attribution_over=attribution_axis(self.model),
-            **context,
-        )
+        return explain_output(self, out, index, words, frame_times, **context)
