@@ -207,14 +207,7 @@ class EmotionRecognizer:
         (a model trained on manifest columns such as openSMILE functionals). A modality the
         model was trained without is ignored (with a warning). `attribution`: "attention" (the
         model's maps) or "integrated-gradients" (Captum; slower, more faithful on our data)."""
-        return self._turn(
-            wave,
-            text,
-            sample_rate,
-            audio_features=audio_features,
-            transcribe=transcribe,
-            attribution=attribution,
-        )[0]
+        return self._turn(wave, text, sample_rate, audio_features, transcribe, attribution)[0]
 
     def dialogue(self, max_turns: int | None = None) -> Dialogue:
         """A conversation with this recognizer: `dialogue.classify(wave, text, speaker)` reads
@@ -236,13 +229,7 @@ class EmotionRecognizer:
         """`classify` with a dialogue's `past` turns as the model's context; also returns this
         turn's context vector (`pool_turn` of its text features; None without usable text)."""
         result, text_in = self._turn(
-            wave,
-            text,
-            sample_rate,
-            audio_features=audio_features,
-            transcribe=transcribe,
-            attribution=attribution,
-            past=past,
+            wave, text, sample_rate, audio_features, transcribe, attribution, past
         )
         return result, None if text_in is None else pool_turn(text_in.features)
 
@@ -251,7 +238,6 @@ class EmotionRecognizer:
         wave: np.ndarray | None,
         text: str | None,
         sample_rate: int,
-        *,
         audio_features: np.ndarray | None,
         transcribe: bool,
         attribution: str,
@@ -446,14 +432,5 @@ class EmotionRecognizer:
             use_gradient_attribution(exp, self.model, ModelInputs(*features))
         return exp
 
-    def explain_output(
-        self,
-        out: Any,
-        index: int,
-        words: list[str],
-        frame_times: np.ndarray | None,
-        **context: Any,
-    ) -> UtteranceExplanation:
-        """The UtteranceExplanation of item `index` of a model output, with this recognizer's
-        emotions, task and decision thresholds (`context`: further fields, e.g. transcript)."""
-        return explain_output(self, out, index, words, frame_times, **context)
+    # recognizer.explain_output(out, index, words, frame_times, **context): one item's result
+    explain_output = explain_output
