@@ -87,9 +87,9 @@ def build(model_dir: Path, threads: int) -> tuple[EmotionRecognizer, ...]:
     fusion = OnnxFusionModel(model_dir / "model.onnx", model.config, threads=threads)
     eager = EmotionRecognizer(model, text, audio, asr=asr)
     text_ort = OnnxTextEncoder(text, threads=threads)
-    ort = EmotionRecognizer(model, text_ort, audio, asr=asr, fusion=fusion)
+    ort = EmotionRecognizer(model, text_ort, audio, asr=asr, onnx_model=fusion)
     short = WhisperASR("auto", threads=threads, short_window=True).load()
-    ort_short = EmotionRecognizer(model, text_ort, audio, asr=short, fusion=fusion)
+    ort_short = EmotionRecognizer(model, text_ort, audio, asr=short, onnx_model=fusion)
     return eager, ort, ort_short
 
 
@@ -136,7 +136,7 @@ def main() -> None:
             lambda: eager.encode_waves([wave], {}))  # fmt: skip
     with torch.no_grad():
         measure("fusion hriemo-v2, torch eager, batch 1", lambda: eager.model(**inputs))
-    measure("fusion hriemo-v2, onnxruntime fp32, batch 1", lambda: ort.fusion(**inputs))
+    measure("fusion hriemo-v2, onnxruntime fp32, batch 1", lambda: ort.onnx_model(**inputs))
     int8 = quantized(model_dir, args.threads, eager.model.config)
     measure("fusion hriemo-v2, onnxruntime int8 (dynamic), batch 1", lambda: int8(**inputs))
     with torch.no_grad():
@@ -151,7 +151,7 @@ def main() -> None:
     measure("ASR, short window (recording + 1 s)", lambda: ort_short.asr.transcribe(wave))
     measure("END TO END with transcript, torch", lambda: eager.classify(wave, text))
     measure("END TO END with transcript, onnxruntime", lambda: ort.classify(wave, text))
-    fastest = EmotionRecognizer(ort.model, ort.text_encoder, audio8, fusion=ort.fusion)
+    fastest = EmotionRecognizer(ort.model, ort.text_encoder, audio8, onnx_model=ort.onnx_model)
     measure("  the same, int8 Whisper encoder", lambda: fastest.classify(wave, text))
     measure("END TO END without transcript (ASR), onnxruntime", lambda: ort.classify(wave, None))
     measure("  the same, short-window ASR", lambda: ort_short.classify(wave, None))
@@ -169,7 +169,7 @@ def main() -> None:
     measure(f"audio encoder, batch {b}", lambda: eager.encode_waves(waves, {}))
     with torch.no_grad():
         measure(f"fusion, torch eager, batch {b}", lambda: eager.model(**batch_inputs))
-    measure(f"fusion, onnxruntime fp32, batch {b}", lambda: ort.fusion(**batch_inputs))
+    measure(f"fusion, onnxruntime fp32, batch {b}", lambda: ort.onnx_model(**batch_inputs))
     measure(f"predict_batch with transcripts, onnxruntime, batch {b}",
             lambda: ort.predict_batch(waves, texts, batch_size=b))  # fmt: skip
 
@@ -177,7 +177,7 @@ def main() -> None:
         diff = (eager.model(**batch_inputs).probabilities
                 - int8(**batch_inputs).probabilities).abs().max()  # fmt: skip
         fp32 = (eager.model(**batch_inputs).probabilities
-                - ort.fusion(**batch_inputs).probabilities).abs().max()  # fmt: skip
+                - ort.onnx_model(**batch_inputs).probabilities).abs().max()  # fmt: skip
     print(f"max |probability difference| vs torch: onnxruntime fp32 {fp32:.1e}, int8 {diff:.1e}")
     quick = EmotionRecognizer(eager.model, eager.text_encoder, audio8)  # int8 audio only
     shift = max(

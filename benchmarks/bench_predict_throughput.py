@@ -86,7 +86,7 @@ def main() -> None:
             model,
             audio_encoder=create_audio_encoder("whisper-tiny-en", threads=args.threads),
             asr=WhisperASR(threads=args.threads),
-            fusion=fusion,
+            onnx_model=fusion,
         )
         timed_predict(recognizer, folder, audio_only, root / "warm.csv", 4)  # loads everything
         for batch in map(int, args.batches.split(",")):

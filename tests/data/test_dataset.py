@@ -11,7 +11,7 @@ from hri_emo.data.dataset import (
     encode_target,
     pool_audio,
 )
-from hri_emo.data.feature_store import FeatureMetadata, FeatureStore, StoredFeatures
+from hri_emo.data.feature_store import FeatureMetadata, FeatureStore, UtteranceFeatures
 from hri_emo.data.records import UtteranceRecord, WordTiming
 from hri_emo.errors import ConfigError, DataError, FeatureMismatchError
 
@@ -162,7 +162,7 @@ def test_truncation_of_both_modalities(stores):
 
 
 def test_pool_audio_keeps_every_frame_once():
-    stored = StoredFeatures(frames(1001, 2), None, hop_times(1001))
+    stored = UtteranceFeatures(frames(1001, 2), None, hop_times(1001))
     pooled = pool_audio(stored, 7)
     assert pooled.features.shape == (7, 2)
     np.testing.assert_allclose(pooled.frame_times[0, 0], 0.0)

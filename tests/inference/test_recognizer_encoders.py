@@ -10,6 +10,7 @@ import pytest
 import soundfile as sf
 import torch
 
+from hri_emo.data.normalization import FeatureStandardizer
 from hri_emo.encoders import TrainableTextEncoder, create_audio_encoder, create_text_encoder
 from hri_emo.encoders.base import flatten_layers
 from hri_emo.errors import DataError, FeatureMismatchError
@@ -18,7 +19,6 @@ from hri_emo.inference.features import encoder_arguments
 from hri_emo.model import create_model
 from hri_emo.training.checkpoint import save_checkpoint
 from hri_emo.training.config import load_config
-from hri_emo.training.normalization import FeatureStandardizer
 
 TINY = {"hidden_dim": 16, "num_heads": 2, "ff_mult": 1}
 CLASSES = ["calm", "excited"]

@@ -6,7 +6,12 @@ import numpy as np
 import pytest
 
 from hri_emo.errors import ConfigError
-from hri_emo.serve.segmenter import SegmenterConfig, SpeechStarted, Utterance, UtteranceSegmenter
+from hri_emo.serve.segmenter import (
+    SegmenterConfig,
+    SpeechSegment,
+    SpeechStarted,
+    UtteranceSegmenter,
+)
 from hri_emo.serve.vad import create_vad
 
 
@@ -25,7 +30,7 @@ def test_each_utterance_found_once_near_its_span(track, vad):
     events = []
     for start in range(0, len(pcm), 320):  # 20 ms pushes, as a client sends them
         events += segmenter.push(pcm[start : start + 320])
-    found = [e for e in events if isinstance(e, Utterance)]
+    found = [e for e in events if isinstance(e, SpeechSegment)]
     assert len(found) == len(spans)
     assert sum(isinstance(e, SpeechStarted) for e in events) == len(spans)
     for utterance, (start, end) in zip(found, spans):
@@ -44,7 +49,7 @@ def test_client_segmentation_and_the_length_cap():
     config = SegmenterConfig(segmentation="client", max_utterance_s=1.0)
     segmenter = UtteranceSegmenter(None, config)
     events = segmenter.push(np.ones(int(16000 * 2.5), np.int16))
-    cut = [e for e in events if isinstance(e, Utterance)]
+    cut = [e for e in events if isinstance(e, SpeechSegment)]
     assert [u.reason for u in cut] == ["max_length", "max_length"]
     assert [u.start_s for u in cut] == pytest.approx([0.0, 1.0], abs=0.03)
     last = segmenter.end_utterance()

@@ -122,7 +122,7 @@ def test_latin1_manifest_in_train_names_file_and_line(tiny_singlelabel, tmp_path
 
 def test_a_run_still_training_is_told_apart(tmp_path, capsys):
     """This process marks a run as running (as `train` does first): evaluate says to wait."""
-    from hri_emo.training.run_status import mark_running
+    from hri_emo.checkpoint.run_status import mark_running
 
     run_dir = tmp_path / "busy"
     run_dir.mkdir()

@@ -23,10 +23,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_export(args: argparse.Namespace) -> int:
+    from hri_emo.checkpoint import resolve_checkpoint
     from hri_emo.errors import ConfigError
     from hri_emo.inference.onnx_backend import ONNX_NAME, OnnxFusionModel, export_onnx, parity
     from hri_emo.model import load_model
-    from hri_emo.training.checkpoint import resolve_checkpoint
 
     try:
         directory = resolve_checkpoint(args.model)

@@ -3,7 +3,7 @@
 from hri_emo.data.batch import Batch
 from hri_emo.data.collate import collate_batch
 from hri_emo.data.dataset import EmotionDataset, EmotionItem, RecordFeatureSource, encode_target
-from hri_emo.data.feature_store import FeatureMetadata, FeatureStore, StoredFeatures
+from hri_emo.data.feature_store import FeatureMetadata, FeatureStore, UtteranceFeatures
 from hri_emo.data.records import Corpus, UtteranceRecord, WordTiming
 from hri_emo.data.sampler import LengthBucketSampler, make_dataloader
 
@@ -16,7 +16,7 @@ __all__ = [
     "FeatureStore",
     "LengthBucketSampler",
     "RecordFeatureSource",
-    "StoredFeatures",
+    "UtteranceFeatures",
     "UtteranceRecord",
     "WordTiming",
     "collate_batch",

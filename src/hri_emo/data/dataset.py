@@ -29,7 +29,7 @@ from torch.utils.data import Dataset
 
 from hri_emo.data.dialogues import past_turns, pool_turn, same_speaker
 from hri_emo.data.records import TaskKind, UtteranceRecord
-from hri_emo.data.store_layout import StoredFeatures
+from hri_emo.data.store_layout import UtteranceFeatures
 from hri_emo.errors import ConfigError, DataError, FeatureMismatchError
 
 MODALITIES = ("text", "audio")
@@ -38,7 +38,7 @@ MODALITIES = ("text", "audio")
 class FeatureSource(Protocol):
     """Anything that yields one modality's features for a record (a FeatureStore, or records)."""
 
-    def get(self, record: UtteranceRecord) -> StoredFeatures | None: ...
+    def get(self, record: UtteranceRecord) -> UtteranceFeatures | None: ...
 
 
 class RecordFeatureSource:
@@ -54,7 +54,7 @@ class RecordFeatureSource:
     def has(self, record: UtteranceRecord) -> bool:
         return self.modality in record.features
 
-    def get(self, record: UtteranceRecord) -> StoredFeatures | None:
+    def get(self, record: UtteranceRecord) -> UtteranceFeatures | None:
         if self.modality not in record.features:
             return None
         array = np.asarray(record.features[self.modality])
@@ -72,9 +72,9 @@ class RecordFeatureSource:
             raise DataError(f"{where}: contain NaN/Inf values")
         words = record.words if features.ndim == 2 else None
         if words is None or len(words) != features.shape[0]:
-            return StoredFeatures(features)
+            return UtteranceFeatures(features)
         times = np.array([[w.start, w.end] for w in words], dtype=np.float64)
-        return StoredFeatures(features, [w.word for w in words], times)
+        return UtteranceFeatures(features, [w.word for w in words], times)
 
     def __repr__(self) -> str:
         return f"RecordFeatureSource({self.modality!r})"
@@ -127,18 +127,18 @@ def _intensities(record: UtteranceRecord, emotions: Sequence[str]) -> np.ndarray
     return scores
 
 
-def truncate_text(stored: StoredFeatures, max_len: int | None) -> StoredFeatures:
+def truncate_text(stored: UtteranceFeatures, max_len: int | None) -> UtteranceFeatures:
     """Keep the first `max_len` positions (and tokens, frame times) of a (T, D) sequence."""
     if max_len is None or stored.length <= max_len:
         return stored
-    return StoredFeatures(
+    return UtteranceFeatures(
         stored.features[:max_len],
         None if stored.tokens is None else stored.tokens[:max_len],
         None if stored.frame_times is None else stored.frame_times[:max_len],
     )
 
 
-def pool_audio(stored: StoredFeatures, max_len: int | None) -> StoredFeatures:
+def pool_audio(stored: UtteranceFeatures, max_len: int | None) -> UtteranceFeatures:
     """Average-pool a (T, D) sequence in time to `max_len` chunks when T > max_len."""
     if max_len is None or stored.length <= max_len:
         return stored
@@ -149,7 +149,7 @@ def pool_audio(stored: StoredFeatures, max_len: int | None) -> StoredFeatures:
     if stored.frame_times is not None:
         ends = starts + counts[:, 0] - 1
         times = np.stack([stored.frame_times[starts, 0], stored.frame_times[ends, 1]], axis=1)
-    return StoredFeatures(features.astype(np.float32), stored.tokens, times)
+    return UtteranceFeatures(features.astype(np.float32), stored.tokens, times)
 
 
 class EmotionDataset(Dataset):
@@ -307,7 +307,7 @@ class EmotionDataset(Dataset):
                     f"utterance {first[0]!r} has dim {first[1]}"
                 )
 
-    def _fetch(self, modality: str, record: UtteranceRecord) -> StoredFeatures | None:
+    def _fetch(self, modality: str, record: UtteranceRecord) -> UtteranceFeatures | None:
         source = self.sources[modality]
         stored = None if source is None else source.get(record)
         if stored is None:
@@ -327,10 +327,10 @@ class EmotionDataset(Dataset):
         )
 
 
-def _as_length_one(stored: StoredFeatures, record: UtteranceRecord) -> StoredFeatures:
+def _as_length_one(stored: UtteranceFeatures, record: UtteranceRecord) -> UtteranceFeatures:
     """A pooled (D,) vector as a (1, D) sequence whose one token is the whole transcript."""
     text = " ".join(stored.tokens) if stored.tokens else record.text
     times = stored.frame_times
     if times is not None and times.shape[0] != 1:
         times = np.array([[times[0, 0], times[-1, 1]]])
-    return StoredFeatures(stored.features[None, :], None if text is None else [text], times)
+    return UtteranceFeatures(stored.features[None, :], None if text is None else [text], times)

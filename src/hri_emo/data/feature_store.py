@@ -12,7 +12,7 @@ docs/feature-store.md.
             store.write(utt_id, encoded.features, tokens=encoded.tokens)
     store = FeatureStore.open("mosei_minilm.h5")
     store.check_compatible(dim=384, modality="text")
-    item = store.read("vid_0[1]")  # StoredFeatures(features, tokens, frame_times)
+    item = store.read("vid_0[1]")  # UtteranceFeatures(features, tokens, frame_times)
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ from hri_emo.data.store_layout import (
     FORMAT_VERSION,
     STORAGE_DTYPES,
     FeatureMetadata,
-    StoredFeatures,
+    UtteranceFeatures,
     check_format,
     escape_id,
     init_layout,
@@ -54,7 +54,7 @@ from hri_emo.data.store_layout import (
 )
 from hri_emo.errors import ConfigError, DataError, FeatureMismatchError
 
-__all__ = ["FeatureMetadata", "FeatureStore", "StoredFeatures"]
+__all__ = ["FeatureMetadata", "FeatureStore", "UtteranceFeatures"]
 
 _FLOAT16_MAX = float(np.finfo(np.float16).max)
 
@@ -101,7 +101,7 @@ class FeatureStore:
             _check_store_exists(self.path)
             _lock = WriterLock(journal_dir(self.path))
         self._lock = _lock
-        self._pending: dict[str, StoredFeatures] = {}
+        self._pending: dict[str, UtteranceFeatures] = {}
         self._pending_bytes = 0
         try:
             self._load_view()
@@ -196,7 +196,7 @@ class FeatureStore:
             f"{self.metadata.describe()})"
         )
 
-    def read(self, utt_id: str) -> StoredFeatures:
+    def read(self, utt_id: str) -> UtteranceFeatures:
         """Features, tokens and frame times of one utterance (features always float32)."""
         self._check_open()
         if utt_id in self._pending:
@@ -211,7 +211,7 @@ class FeatureStore:
         shape = self._group(utt_id)["features"].shape
         return 1 if len(shape) == 1 else int(shape[0])
 
-    def get(self, record: UtteranceRecord) -> StoredFeatures | None:
+    def get(self, record: UtteranceRecord) -> UtteranceFeatures | None:
         """Feature-source protocol: this record's features, or None when the store lacks them."""
         return self.read(record.id) if record.id in self else None
 
@@ -385,8 +385,8 @@ class FeatureStore:
             raise DataError(f"feature store {self.path} is open read-only; open it with mode='a'")
 
 
-def _copy(stored: StoredFeatures) -> StoredFeatures:
-    return StoredFeatures(
+def _copy(stored: UtteranceFeatures) -> UtteranceFeatures:
+    return UtteranceFeatures(
         stored.features.copy(),
         None if stored.tokens is None else list(stored.tokens),
         None if stored.frame_times is None else stored.frame_times.copy(),

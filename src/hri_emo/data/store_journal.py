@@ -31,7 +31,7 @@ import h5py
 
 from hri_emo.data.store_layout import (
     FORMAT_NAME,
-    StoredFeatures,
+    UtteranceFeatures,
     append_index,
     escape_id,
     init_layout,
@@ -198,7 +198,7 @@ def write_shard(
     journal: Path,
     seq: int,
     store_uuid: str,
-    pending: dict[str, StoredFeatures],
+    pending: dict[str, UtteranceFeatures],
     storage_dtype: str,
 ) -> Shard:
     """Write `pending` utterances into a new shard and publish it atomically."""

@@ -100,7 +100,7 @@ class FeatureMetadata:
 
 
 @dataclass
-class StoredFeatures:
+class UtteranceFeatures:
     """One utterance's features: (T, D) or (D,) float32, word tokens and (T, 2) frame times."""
 
     features: np.ndarray
@@ -138,7 +138,7 @@ def validate_utterance(
     frame_times: object | None,
     metadata: FeatureMetadata,
     source: str,
-) -> StoredFeatures:
+) -> UtteranceFeatures:
     """Check one utterance against the store's metadata and return it in canonical dtypes.
 
     Raises DataError (bad id, shape, NaN/Inf, token count, frame times) or FeatureMismatchError
@@ -166,7 +166,7 @@ def validate_utterance(
     if not np.isfinite(array).all():
         raise DataError(f"{where}: features contain {_count_nonfinite(array)} NaN/Inf values")
     length = 1 if array.ndim == 1 else array.shape[0]
-    return StoredFeatures(
+    return UtteranceFeatures(
         array,
         _check_tokens(where, tokens, length, metadata),
         _check_frame_times(where, frame_times, length),
@@ -229,7 +229,7 @@ def append_index(file: h5py.File, new_ids: list[str]) -> None:
 
 
 def write_utterance(
-    file: h5py.File, utt_id: str, stored: StoredFeatures, storage_dtype: str
+    file: h5py.File, utt_id: str, stored: UtteranceFeatures, storage_dtype: str
 ) -> None:
     """Write one validated utterance group (replacing an existing one); does not touch the index."""
     utterances = file["utterances"]
@@ -245,12 +245,12 @@ def write_utterance(
         group.create_dataset("frame_times", data=stored.frame_times)
 
 
-def read_utterance(group: h5py.Group) -> StoredFeatures:
+def read_utterance(group: h5py.Group) -> UtteranceFeatures:
     """Read one utterance group back as float32 features (whatever the storage dtype)."""
     features = group["features"][()].astype(np.float32, copy=False)
     tokens = group["tokens"].asstr()[()].tolist() if "tokens" in group else None
     frame_times = group["frame_times"][()] if "frame_times" in group else None
-    return StoredFeatures(features, tokens, frame_times)
+    return UtteranceFeatures(features, tokens, frame_times)
 
 
 def check_format(file: h5py.File, path: object) -> None:

@@ -39,8 +39,8 @@ def explain_corpus(
     """Explanations of `split`'s utterances (all, the given `ids`, or the first `limit`).
     `attribution="integrated-gradients"` replaces the attention maps by Captum's (slower)."""
     check_attribution(attribution)
+    from hri_emo.checkpoint import resolve_checkpoint
     from hri_emo.inference.recognizer import EmotionRecognizer
-    from hri_emo.training.checkpoint import resolve_checkpoint
     from hri_emo.training.run import open_run, stage_of
 
     stage = stage_of(split)

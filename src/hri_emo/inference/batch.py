@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from hri_emo.data.collate import pad_times
-from hri_emo.data.store_layout import StoredFeatures
+from hri_emo.data.store_layout import UtteranceFeatures
 from hri_emo.encoders.audio_io import TARGET_SAMPLE_RATE
 from hri_emo.errors import DataError
 from hri_emo.inference.admission import admit, check_text, heard_notes, prepare_wave
@@ -26,7 +26,13 @@ from hri_emo.inference.asr import Transcript, align_word_times
 from hri_emo.inference.dialogue import PastTurns
 from hri_emo.inference.features import MODALITIES, FeatureSpec
 from hri_emo.inference.timing import spans, time_words, uses_time_prior
-from hri_emo.result import UtteranceExplanation, waveform_envelope
+from hri_emo.model.decision import predictions
+from hri_emo.result import (
+    UtteranceExplanation,
+    attribution_axis,
+    explanation_from_output,
+    waveform_envelope,
+)
 
 EmotionRecognizer = Any  # the recognizer calls in: no import back (that would be a cycle)
 log = logging.getLogger(__name__)
@@ -115,8 +121,8 @@ def usable_modalities(
 
 def explain_items(
     recognizer: EmotionRecognizer,
-    text_in: list[StoredFeatures | None],
-    audio_in: list[StoredFeatures | None],
+    text_in: list[UtteranceFeatures | None],
+    audio_in: list[UtteranceFeatures | None],
     timings: dict[str, float],
     contexts: list[dict[str, Any]],
     heard: list[Transcript | None],
@@ -141,15 +147,15 @@ def explain_items(
         inputs["audio_times"] = pad_times(frames, inputs["audio_mask"])
     start = time.perf_counter()
     with torch.no_grad():
-        out = recognizer.fusion(**inputs)
+        out = recognizer.runner(**inputs)
     timings["fusion_model"] = 1000 * (time.perf_counter() - start)
     share = {k: v / len(contexts) for k, v in timings.items()}
     results = []
     for i, context in enumerate(contexts):
         words = list(text_in[i].tokens or []) if text_in[i] is not None else []
         frame_times = None if audio_in[i] is None else audio_in[i].frame_times
-        result = recognizer.explain_output(
-            out, i, words, frame_times, timings_ms=dict(share), **context
+        result = explain_output(
+            recognizer, out, i, words, frame_times, timings_ms=dict(share), **context
         )
         times, confidence, notes = timed[i]
         result.alignment_confidence = confidence
@@ -162,11 +168,37 @@ def explain_items(
     return results
 
 
+def explain_output(
+    recognizer: EmotionRecognizer,
+    out: Any,
+    index: int,
+    words: list[str],
+    frame_times: np.ndarray | None,
+    **context: Any,
+) -> UtteranceExplanation:
+    """The UtteranceExplanation of item `index` of a model output, with the recognizer's
+    emotions, task and decision thresholds (`context`: further fields, e.g. transcript)."""
+    probs = out.probabilities[index : index + 1].double().cpu().numpy()  # as evaluate does
+    decision = predictions(recognizer.task, probs, recognizer.thresholds)[0]
+    return explanation_from_output(
+        out,
+        index,
+        emotions=recognizer.emotions,
+        task=recognizer.task,
+        decision=decision,
+        words=words,
+        frame_times=frame_times,
+        thresholds=recognizer.thresholds,
+        attribution_over=attribution_axis(recognizer.model),
+        **context,
+    )
+
+
 def _word_times(
     recognizer: EmotionRecognizer,
     waves: list[np.ndarray | None] | None,
-    text_in: list[StoredFeatures | None],
-    audio_in: list[StoredFeatures | None],
+    text_in: list[UtteranceFeatures | None],
+    audio_in: list[UtteranceFeatures | None],
     timings: dict[str, float],
 ) -> list[tuple[np.ndarray | None, float | None, list[str]]]:
     """(word times, alignment confidence, notes) per item; times only where the model takes
@@ -189,14 +221,14 @@ def _word_times(
     return result
 
 
-def _encode(flags, inputs, encode, timings) -> list[StoredFeatures | None]:
+def _encode(flags, inputs, encode, timings) -> list[UtteranceFeatures | None]:
     chosen = [x for x, flag in zip(inputs, flags) if flag]
     encoded = iter(encode(chosen, timings) if chosen else [])
     return [next(encoded) if flag else None for flag in flags]
 
 
 def pad_features(
-    name: str, items: list[StoredFeatures | None], device: torch.device | str = "cpu"
+    name: str, items: list[UtteranceFeatures | None], device: torch.device | str = "cpu"
 ) -> dict[str, torch.Tensor | None]:
     """(B, L, D) features and (B, L) mask; None for a modality no item has. A pooled (D,)
     vector is a sequence of one position."""

@@ -16,12 +16,13 @@ from typing import Any
 import numpy as np
 import torch
 
+from hri_emo.checkpoint import Checkpoint
 from hri_emo.data.dataset import pool_audio, truncate_text
-from hri_emo.data.store_layout import StoredFeatures
+from hri_emo.data.normalization import FeatureStandardizer
+from hri_emo.data.store_layout import UtteranceFeatures
 from hri_emo.encoders import DEFAULT_ENCODERS, create_audio_encoder, create_text_encoder
 from hri_emo.encoders.base import parse_layer
 from hri_emo.errors import ConfigError, DataError, FeatureMismatchError
-from hri_emo.training.normalization import FeatureStandardizer
 
 log = logging.getLogger(__name__)
 
@@ -48,15 +49,14 @@ class FeatureSpec:
     finetuned_text: bool = False
 
     @classmethod
-    def from_checkpoint(cls, ckpt: Any) -> FeatureSpec:
-        """The spec of a `hri_emo.training.checkpoint.TrainedCheckpoint`."""
-        data = ckpt.config.data
+    def from_checkpoint(cls, ckpt: Checkpoint) -> FeatureSpec:
+        """The spec of a checkpoint folder (`hri_emo.checkpoint.read_checkpoint`)."""
         return cls(
             features=dict(ckpt.features),
             standardizers=dict(ckpt.standardizers),
-            lowercase_text=bool(data.reader_options.get("lowercase_text", False)),
-            max_text_len=data.max_text_len,
-            max_audio_len=data.max_audio_len,
+            lowercase_text=ckpt.inputs.lowercase_text,
+            max_text_len=ckpt.inputs.max_text_len,
+            max_audio_len=ckpt.inputs.max_audio_len,
             finetuned_text=ckpt.text_encoder is not None,
         )
 
@@ -112,7 +112,7 @@ class FeatureSpec:
         tokens: list[str] | None = None,
         frame_times: np.ndarray | None = None,
         raw_text: str | None = None,
-    ) -> StoredFeatures:
+    ) -> UtteranceFeatures:
         """Standardise, make pooled (D,) a (1, D) sequence and truncate, as EmotionDataset does
         (its one text token is the transcript)."""
         standardizer = self.standardizers.get(modality)
@@ -125,7 +125,7 @@ class FeatureSpec:
             if frame_times is not None and frame_times.shape[0] != 1:
                 frame_times = np.array([[frame_times[0, 0], frame_times[-1, 1]]])
             features = features[None, :]
-        stored = StoredFeatures(features, tokens, frame_times)
+        stored = UtteranceFeatures(features, tokens, frame_times)
         if modality == "text":
             return truncate_text(stored, self.max_text_len)
         return pool_audio(stored, self.max_audio_len)

@@ -26,8 +26,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from hri_emo.checkpoint import Checkpoint, read_checkpoint, resolve_checkpoint
+from hri_emo.checkpoint.folder import FEATURES
 from hri_emo.data.dialogues import pool_turn
-from hri_emo.data.store_layout import StoredFeatures
+from hri_emo.data.store_layout import UtteranceFeatures
 from hri_emo.encoders import load_audio
 from hri_emo.encoders.base import flatten_layers
 from hri_emo.errors import ConfigError, DataError, FeatureMismatchError
@@ -35,6 +37,7 @@ from hri_emo.inference import admission
 from hri_emo.inference.asr import Transcript, WhisperASR, create_asr
 from hri_emo.inference.batch import (
     explain_items,
+    explain_output,
     input_context,
     predict_batch,
     usable_modalities,
@@ -49,12 +52,7 @@ from hri_emo.inference.features import (
     check_words,
 )
 from hri_emo.model import load_model
-from hri_emo.model.decision import predictions
-from hri_emo.result import (
-    UtteranceExplanation,
-    attribution_axis,
-    explanation_from_output,
-)
+from hri_emo.result import UtteranceExplanation
 
 log = logging.getLogger(__name__)
 BACKENDS = ("torch", "onnxruntime")
@@ -77,11 +75,12 @@ class EmotionRecognizer:
         spec: FeatureSpec | None = None,
         thresholds: list[float] | None = None,
         asr: str | WhisperASR | None = None,
-        fusion: Any = None,
+        onnx_model: Any = None,
     ) -> None:
         self.model = model.eval()
-        self.fusion = model if fusion is None else fusion  # what runs it (torch or onnxruntime)
-        self.backend = "torch" if fusion is None else "onnxruntime"
+        self.onnx_model = onnx_model  # an OnnxFusionModel run instead of `model`, or None
+        self.runner = model if onnx_model is None else onnx_model  # runs the model's forward
+        self.backend = "torch" if onnx_model is None else "onnxruntime"
         self.spec = spec or FeatureSpec()
         self.thresholds = None if thresholds is None else [float(t) for t in thresholds]
         self.emotions: list[str] = list(model.config.emotions)
@@ -114,9 +113,6 @@ class EmotionRecognizer:
         `asr`: transcribe recordings given without a transcript ("auto": embedded Whisper
         tiny.en; "none"; a CTranslate2 Whisper folder or size name). `backend`: "torch" or
         "onnxruntime" (the fusion model from `onnx_path`, default the folder's model.onnx)."""
-        from hri_emo.training.checkpoint import resolve_checkpoint
-        from hri_emo.training.run import open_run
-
         path = Path(path)
         try:
             directory = resolve_checkpoint(path)
@@ -130,34 +126,45 @@ class EmotionRecognizer:
         if backend not in BACKENDS:
             raise ConfigError(f"backend {backend!r}: choose one of {', '.join(BACKENDS)}")
         try:
-            if not (directory / "features.json").is_file():
+            if not (directory / FEATURES).is_file():
                 model = load_model(directory)
-                run = None
+                ckpt = None
             else:
-                run = open_run(directory)
-                model = run.model
+                ckpt = read_checkpoint(directory)
+                model = ckpt.model
         except FileNotFoundError as err:
             raise ConfigError(f"{directory}: incomplete model or checkpoint folder: {err}") from err
-        fusion = None
+        onnx_model = None
         if backend == "onnxruntime":
             from hri_emo.inference.onnx_backend import ONNX_NAME, OnnxFusionModel
 
-            fusion = OnnxFusionModel(onnx_path or directory / ONNX_NAME, model.config)
-        if run is None:
-            return cls(model, asr=asr, fusion=fusion)
-        return cls.from_run(run, asr=asr, fusion=fusion)
+            onnx_model = OnnxFusionModel(onnx_path or directory / ONNX_NAME, model.config)
+        if ckpt is None:
+            return cls(model, asr=asr, onnx_model=onnx_model)
+        return cls.from_checkpoint(ckpt, asr=asr, onnx_model=onnx_model)
 
     @classmethod
     def from_run(
-        cls, run: Any, *, asr: str | WhisperASR | None = None, fusion: Any = None
+        cls, run: Any, *, asr: str | WhisperASR | None = None, onnx_model: Any = None
     ) -> EmotionRecognizer:
-        """The recognizer of an opened run (`hri_emo.training.run.open_run`): its model, its
-        fine-tuned text encoder if any, feature spec and decision thresholds."""
-        ckpt = run.checkpoint
+        """The recognizer of an opened run (`hri_emo.training.run.open_run`)."""
+        return cls.from_checkpoint(run.checkpoint, asr=asr, onnx_model=onnx_model)
+
+    @classmethod
+    def from_checkpoint(
+        cls, ckpt: Checkpoint, *, asr: str | WhisperASR | None = None, onnx_model: Any = None
+    ) -> EmotionRecognizer:
+        """The recognizer of a read checkpoint folder: its model, its fine-tuned text encoder
+        if any, feature spec and decision thresholds."""
         text_encoder = ckpt.text_encoder.eval() if ckpt.text_encoder is not None else None
         spec = FeatureSpec.from_checkpoint(ckpt)
         return cls(
-            ckpt.model, text_encoder, spec=spec, thresholds=ckpt.thresholds, asr=asr, fusion=fusion
+            ckpt.model,
+            text_encoder,
+            spec=spec,
+            thresholds=ckpt.thresholds,
+            asr=asr,
+            onnx_model=onnx_model,
         )
 
     @property
@@ -200,14 +207,7 @@ class EmotionRecognizer:
         (a model trained on manifest columns such as openSMILE functionals). A modality the
         model was trained without is ignored (with a warning). `attribution`: "attention" (the
         model's maps) or "integrated-gradients" (Captum; slower, more faithful on our data)."""
-        return self.classify_turn(
-            wave,
-            text,
-            sample_rate,
-            audio_features=audio_features,
-            transcribe=transcribe,
-            attribution=attribution,
-        )[0]
+        return self._turn(wave, text, sample_rate, audio_features, transcribe, attribution)[0]
 
     def dialogue(self, max_turns: int | None = None) -> Dialogue:
         """A conversation with this recognizer: `dialogue.classify(wave, text, speaker)` reads
@@ -228,6 +228,22 @@ class EmotionRecognizer:
     ) -> tuple[UtteranceExplanation, np.ndarray | None]:
         """`classify` with a dialogue's `past` turns as the model's context; also returns this
         turn's context vector (`pool_turn` of its text features; None without usable text)."""
+        result, text_in = self._turn(
+            wave, text, sample_rate, audio_features, transcribe, attribution, past
+        )
+        return result, None if text_in is None else pool_turn(text_in.features)
+
+    def _turn(
+        self,
+        wave: np.ndarray | None,
+        text: str | None,
+        sample_rate: int,
+        audio_features: np.ndarray | None,
+        transcribe: bool,
+        attribution: str,
+        past: PastTurns | None = None,
+    ) -> tuple[UtteranceExplanation, UtteranceFeatures | None]:
+        """One utterance through the pipeline: its result and its model-ready text features."""
         if wave is not None and audio_features is not None:
             raise DataError("give a recording or audio_features, not both")
         text = admission.check_text(text)
@@ -259,7 +275,7 @@ class EmotionRecognizer:
         context = input_context(wave, text if has_text else None, heard)
         context["notes"] = [*notes, *context.get("notes", [])]
         result = self._run(text_in, audio_in, timings, attribution, context, heard, wave, past)
-        return result, None if text_in is None else pool_turn(text_in.features)
+        return result, text_in
 
     @property
     def aligner(self) -> WhisperASR:
@@ -317,7 +333,7 @@ class EmotionRecognizer:
         array: np.ndarray,
         words: list[str] | None = None,
         frame_times: np.ndarray | None = None,
-    ) -> StoredFeatures:
+    ) -> UtteranceFeatures:
         """User-given features, checked, standardised and truncated."""
         if not self.spec.is_used(modality):
             message = f"{modality}_features given, but the model was trained without {modality}"
@@ -341,13 +357,13 @@ class EmotionRecognizer:
             self._encoders[modality] = encoder
         return self._encoders[modality]
 
-    def _encode_text(self, text: str, timings: dict[str, float]) -> StoredFeatures:
+    def _encode_text(self, text: str, timings: dict[str, float]) -> UtteranceFeatures:
         return self.encode_texts([text], timings)[0]
 
-    def _encode_audio(self, wave: np.ndarray, timings: dict[str, float]) -> StoredFeatures:
+    def _encode_audio(self, wave: np.ndarray, timings: dict[str, float]) -> UtteranceFeatures:
         return self.encode_waves([wave], timings)[0]
 
-    def encode_texts(self, texts: list[str], timings: dict[str, float]) -> list[StoredFeatures]:
+    def encode_texts(self, texts: list[str], timings: dict[str, float]) -> list[UtteranceFeatures]:
         """Model-ready text features of each transcript, encoded as one batch."""
         encoder = self.text_encoder
         texts = [self.spec.preprocess_text(t) for t in texts]
@@ -355,7 +371,7 @@ class EmotionRecognizer:
         if not hasattr(encoder, "encode"):  # a fine-tuned TrainableTextEncoder
             features, mask = encoder(texts)  # (B, T, D), (B, T)
             stored = [
-                StoredFeatures(features[b][mask[b]].float().cpu().numpy(), list(words))
+                UtteranceFeatures(features[b][mask[b]].float().cpu().numpy(), list(words))
                 for b, words in enumerate(encoder.last_words)
             ]
         else:
@@ -369,7 +385,7 @@ class EmotionRecognizer:
 
     def encode_waves(
         self, waves: list[np.ndarray], timings: dict[str, float]
-    ) -> list[StoredFeatures]:
+    ) -> list[UtteranceFeatures]:
         """Model-ready audio features of each recording, encoded as one batch."""
         encoder = self.audio_encoder
         start = time.perf_counter()
@@ -391,8 +407,8 @@ class EmotionRecognizer:
 
     def _run(
         self,
-        text_in: StoredFeatures | None,
-        audio_in: StoredFeatures | None,
+        text_in: UtteranceFeatures | None,
+        audio_in: UtteranceFeatures | None,
         timings: dict[str, float],
         attribution: str = "attention",
         context: dict[str, Any] | None = None,
@@ -416,27 +432,5 @@ class EmotionRecognizer:
             use_gradient_attribution(exp, self.model, ModelInputs(*features))
         return exp
 
-    def explain_output(
-        self,
-        out: Any,
-        index: int,
-        words: list[str],
-        frame_times: np.ndarray | None,
-        **context: Any,
-    ) -> UtteranceExplanation:
-        """The UtteranceExplanation of item `index` of a model output, with this recognizer's
-        emotions, task and decision thresholds (`context`: further fields, e.g. transcript)."""
-        probs = out.probabilities[index : index + 1].double().cpu().numpy()  # as evaluate does
-        decision = predictions(self.task, probs, self.thresholds)[0]
-        return explanation_from_output(
-            out,
-            index,
-            emotions=self.emotions,
-            task=self.task,
-            decision=decision,
-            words=words,
-            frame_times=frame_times,
-            thresholds=self.thresholds,
-            attribution_over=attribution_axis(self.model),
-            **context,
-        )
+    # recognizer.explain_output(out, index, words, frame_times, **context): one item's result
+    explain_output = explain_output

@@ -12,7 +12,6 @@ from hri_emo.model.registry import (
     list_models,
     load_model,
     register_architecture,
-    register_model,
     register_preset,
 )
 
@@ -31,6 +30,5 @@ __all__ = [
     "list_models",
     "load_model",
     "register_architecture",
-    "register_model",
     "register_preset",
 ]

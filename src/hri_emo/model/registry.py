@@ -44,9 +44,6 @@ def register_preset(name: str) -> Callable[[PresetFn], PresetFn]:
     return decorator
 
 
-register_model = register_preset  # timm's name for the same decorator
-
-
 def list_models() -> list[str]:
     """Names of the registered presets, sorted."""
     return sorted(_PRESETS)

@@ -19,6 +19,7 @@ import torch
 
 from hri_emo.data.dataset import EmotionDataset, RecordFeatureSource
 from hri_emo.data.feature_store import FeatureStore
+from hri_emo.data.normalization import StandardizedSource
 from hri_emo.data.records import UtteranceRecord
 from hri_emo.data.sampler import make_dataloader
 from hri_emo.errors import ConfigError, HriEmoError
@@ -37,7 +38,6 @@ from hri_emo.training.datamodule import EmotionDataModule
 from hri_emo.training.evaluate import HEADLINE
 from hri_emo.training.lightning_module import EmotionLightningModule
 from hri_emo.training.metrics import compute_metrics
-from hri_emo.training.normalization import StandardizedSource
 from hri_emo.training.run import STAGE_ALIASES, open_run
 
 log = logging.getLogger(__name__)

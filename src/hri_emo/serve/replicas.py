@@ -18,9 +18,9 @@ import os
 from pathlib import Path
 from typing import Any
 
+from hri_emo.checkpoint.run_status import process_alive
 from hri_emo.serve.limits import ServeLimits
 from hri_emo.serve.settings import ServeSettings
-from hri_emo.training.run_status import process_alive
 
 log = logging.getLogger("uvicorn.error")  # configured in every worker by uvicorn
 SETTINGS_ENV = "HRI_EMO_SERVE_SETTINGS"

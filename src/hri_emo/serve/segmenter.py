@@ -1,7 +1,7 @@
 """Cut a live 16 kHz stream into utterances: voice activity, explicit end marks, a length cap.
 
     segmenter = UtteranceSegmenter(create_vad("silero"), SegmenterConfig())
-    for event in segmenter.push(int16_samples):    # SpeechStarted or Utterance events
+    for event in segmenter.push(int16_samples):    # SpeechStarted or SpeechSegment events
         ...
     last = segmenter.end_utterance()                # the client's end-of-utterance mark
 
@@ -51,7 +51,7 @@ class SpeechStarted:
 
 
 @dataclass
-class Utterance:
+class SpeechSegment:
     start_s: float
     end_s: float
     audio: np.ndarray  # (N,) float32 at 16 kHz
@@ -98,17 +98,17 @@ class UtteranceSegmenter:
         """Length of the utterance being collected (0 when none is open)."""
         return 0.0 if self._open is None else len(self._open) * self.frame / VAD_SAMPLE_RATE
 
-    def push(self, samples: np.ndarray) -> list[SpeechStarted | Utterance]:
+    def push(self, samples: np.ndarray) -> list[SpeechStarted | SpeechSegment]:
         """Add int16 samples; returns the events their frames caused, in order."""
         data = np.concatenate([self._partial, samples.astype(np.int16, copy=False)])
         usable = len(data) // self.frame * self.frame
         self._partial = data[usable:]
-        events: list[SpeechStarted | Utterance] = []
+        events: list[SpeechStarted | SpeechSegment] = []
         for frame in data[:usable].reshape(-1, self.frame):
             events.extend(self._step(frame))
         return events
 
-    def end_utterance(self, reason: str = "end_mark") -> Utterance | None:
+    def end_utterance(self, reason: str = "end_mark") -> SpeechSegment | None:
         """Close the open utterance now (the client's end mark); None when none is open."""
         if self.config.segmentation == "client":
             if len(self._partial):
@@ -121,7 +121,7 @@ class UtteranceSegmenter:
             return None
         return self._close(reason, keep_tail=True)
 
-    def _step(self, frame: np.ndarray) -> list[SpeechStarted | Utterance]:
+    def _step(self, frame: np.ndarray) -> list[SpeechStarted | SpeechSegment]:
         index = self._frames_seen
         self._frames_seen += 1
         if self.config.segmentation == "client":
@@ -159,13 +159,13 @@ class UtteranceSegmenter:
             events.append(self._close("max_length", keep_tail=True))
         return events
 
-    def _close(self, reason: str, keep_tail: bool) -> Utterance:
+    def _close(self, reason: str, keep_tail: bool) -> SpeechSegment:
         frames = self._open or []
         end = len(frames) if keep_tail else self._last_speech - self._open_start + self._post_roll
         end = max(1, min(end, len(frames)))
         audio = np.concatenate(frames[:end]).astype(np.float32) / 32768.0
         start_s = self._open_start * self.frame / VAD_SAMPLE_RATE
-        utterance = Utterance(start_s, start_s + len(audio) / VAD_SAMPLE_RATE, audio, reason)
+        utterance = SpeechSegment(start_s, start_s + len(audio) / VAD_SAMPLE_RATE, audio, reason)
         self._open, self._speech_run, self._silence_run = None, 0, 0
         if self.vad is not None:
             self._pre_roll.extend(frames[end:])  # trailing silence is the next pre-roll

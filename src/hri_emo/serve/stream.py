@@ -35,7 +35,12 @@ from hri_emo.errors import HriEmoError
 from hri_emo.serve.audio import MAX_SAMPLE_RATE, MIN_SAMPLE_RATE
 from hri_emo.serve.engine import InferenceEngine, wrap_result
 from hri_emo.serve.http_errors import ApiError, validation_details
-from hri_emo.serve.segmenter import SegmenterConfig, SpeechStarted, Utterance, UtteranceSegmenter
+from hri_emo.serve.segmenter import (
+    SegmenterConfig,
+    SpeechSegment,
+    SpeechStarted,
+    UtteranceSegmenter,
+)
 from hri_emo.serve.vad import VAD_SAMPLE_RATE, create_vad
 
 log = logging.getLogger(__name__)
@@ -88,7 +93,7 @@ class ProtocolError(Exception):
 @dataclass
 class PendingUtterance:
     index: int
-    utterance: Utterance
+    utterance: SpeechSegment
     text: str | None
     closed_at: float = field(default_factory=time.perf_counter)
 
@@ -252,7 +257,7 @@ class StreamSession:
             await self._on_event(closed)
         elif self._texts:  # text only: an utterance without audio
             at = self.segmenter.stream_s
-            await self._enqueue(Utterance(at, at, np.zeros(0, np.float32), "end_mark"))
+            await self._enqueue(SpeechSegment(at, at, np.zeros(0, np.float32), "end_mark"))
         elif kind == "end_utterance":
             await self.send(
                 {
@@ -263,7 +268,7 @@ class StreamSession:
             )
         return kind == "stop"
 
-    async def _on_event(self, event: SpeechStarted | Utterance) -> None:
+    async def _on_event(self, event: SpeechStarted | SpeechSegment) -> None:
         if isinstance(event, SpeechStarted):
             await self.send({"type": "speech_start", "start_s": round(event.start_s, 3)})
             return
@@ -279,7 +284,7 @@ class StreamSession:
             )
         await self._enqueue(event)
 
-    async def _enqueue(self, utterance: Utterance) -> None:
+    async def _enqueue(self, utterance: SpeechSegment) -> None:
         text = " ".join(t.strip() for t in self._texts if t.strip()) or None
         self._texts.clear()
         self._unanswered_s += utterance.duration_s

@@ -22,10 +22,10 @@ from pathlib import Path
 
 from lightning.fabric.utilities.rank_zero import rank_zero_only
 
+from hri_emo.checkpoint.run_status import read_status
 from hri_emo.model import get_config
 from hri_emo.training.checkpoint import BEST, checkpoint_dir
 from hri_emo.training.config import ExperimentConfig
-from hri_emo.training.run_status import read_status
 
 log = logging.getLogger(__name__)
 

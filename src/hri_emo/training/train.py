@@ -24,6 +24,12 @@ import torch
 from lightning.pytorch.callbacks import EarlyStopping, LearningRateMonitor, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 
+from hri_emo.checkpoint.run_status import (
+    describe_unfinished,
+    mark_failed,
+    mark_finished,
+    mark_running,
+)
 from hri_emo.data.records import Corpus
 from hri_emo.errors import ConfigError
 from hri_emo.model import create_model
@@ -52,12 +58,6 @@ from hri_emo.training.readout_fit import (
     training_groups,
 )
 from hri_emo.training.recipe_select import has_pooled_readouts, select_recipe
-from hri_emo.training.run_status import (
-    describe_unfinished,
-    mark_failed,
-    mark_finished,
-    mark_running,
-)
 
 log = logging.getLogger(__name__)
 

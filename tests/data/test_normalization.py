@@ -7,13 +7,13 @@ import pytest
 
 from hri_emo.data.dataset import EmotionDataset
 from hri_emo.data.feature_store import FeatureMetadata, FeatureStore
-from hri_emo.data.records import UtteranceRecord
-from hri_emo.training.normalization import (
+from hri_emo.data.normalization import (
     FeatureStandardizer,
     StandardizedSource,
     load_standardizers,
     save_standardizers,
 )
+from hri_emo.data.records import UtteranceRecord
 
 
 @pytest.fixture
