@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from hri_emo.errors import ConfigError
+from hri_emo.inference.vad import create_vad
 from hri_emo.serve.segmenter import SegmenterConfig, SpeechStarted, Utterance, UtteranceSegmenter
-from hri_emo.serve.vad import create_vad
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from hri_emo.errors import ConfigError
 from hri_emo.inference.asr import check_asr_choice
+from hri_emo.inference.vad import VAD_NAMES
 from hri_emo.serve.limits import ServeLimits
-from hri_emo.serve.vad import VAD_NAMES
 
 TOKEN_ENV = "HRI_EMO_TOKEN"
 LOOPBACK_NAMES = ("localhost",)
