@@ -88,6 +88,8 @@ def run_predict(args: argparse.Namespace) -> int:
 def cache_fast_text_route(recognizer: Any) -> None:
     """The first run with the embedded MiniLM exports it to ONNX (once, ~20 s): later runs
     skip importing transformers (~3 s of each start-up; docs/benchmarks.md)."""
+    if "hri_emo.encoders.text_hf" not in sys.modules:  # transformers was not used: all done
+        return
     from hri_emo.inference.onnx_text import export_minilm_once
 
     path = export_minilm_once(recognizer)

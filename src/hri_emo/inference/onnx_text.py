@@ -80,6 +80,8 @@ def export_text_model(encoder: HFTextEncoder, names: list[str], path: Path) -> P
         ["an example sentence for the export", "short"], padding=True, return_tensors="pt"
     )
     batch, pieces = Dim("batch", min=1, max=4096), Dim("pieces", min=2, max=encoder.max_length)
+    for noisy in ("onnx_ir", "onnxscript", "torch.onnx"):  # their INFO lines, and warnings
+        logging.getLogger(noisy).setLevel(logging.ERROR)  # about torchvision, under the CLI
     partial = path.with_name(f"{path.stem}.tmp{os.getpid()}.onnx")
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -96,11 +98,23 @@ def export_text_model(encoder: HFTextEncoder, names: list[str], path: Path) -> P
                 output_names=["last_hidden_state"],
                 optimize=True,
             )
-        partial.replace(path)
+        _self_contained(partial).replace(path)
     except Exception as err:
-        partial.unlink(missing_ok=True)
+        for leftover in path.parent.glob(f"{partial.name}*"):  # the file and its weights
+            leftover.unlink(missing_ok=True)
         raise ConfigError(f"ONNX export of text encoder {encoder.name!r} failed: {err}") from err
     return path
+
+
+def _self_contained(partial: Path) -> Path:
+    """`partial` with its weights inside (the exporter may write them to `NAME.data` beside
+    it, which a rename would orphan): one file, renamed into the cache as a whole."""
+    import onnx
+
+    model = onnx.load(str(partial))  # reads the external weights too
+    onnx.save_model(model, str(partial), save_as_external_data=False)
+    partial.with_name(partial.name + ".data").unlink(missing_ok=True)
+    return partial
 
 
 def onnx_text_encoder(encoder: Any) -> Any:
