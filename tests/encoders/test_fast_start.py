@@ -14,6 +14,7 @@ import pytest
 from hri_emo.encoders import create_text_encoder
 from hri_emo.encoders.text_onnx import fast_text_encoder, minilm_onnx_path
 from hri_emo.encoders.whisper_frames import WhisperLogMel
+from hri_emo.errors import DataError
 
 TEXTS = [
     "Honestly, this is the best news I have heard all year!",
@@ -52,6 +53,9 @@ def test_minilm_without_transformers_gives_the_same_features(minilm_export, pool
         assert a.tokens == b.tokens
         assert a.features.shape == b.features.shape
         assert np.abs(a.features - b.features).max() < 1e-4
+    for encoder in (base, fast):  # nothing the model knows: the same error either way
+        with pytest.raises(DataError, match="has no tokens the model knows"):
+            encoder.encode(["\u200b"])
     assert fast_text_encoder("minilm", layer=3) is None  # other layers: transformers
     assert fast_text_encoder("another-model") is None
 

