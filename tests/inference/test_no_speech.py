@@ -77,7 +77,7 @@ def test_cli_one_recording(embedded_model_dir, tmp_path, capsys):
     model, audio = str(embedded_model_dir), str(tmp_path / "noise.wav")
     assert main(["predict", model, "--asr", "none", "--audio", audio]) == 2
     err = capsys.readouterr().err.strip()
-    assert err.startswith("hri-emo predict: error: classify(): the recording holds no speech"), err
+    assert err.startswith(f"hri-emo predict: error: {audio}: the recording holds no speech"), err
     assert len(err.splitlines()) == 1
     assert main(["predict", model, "--asr", "none", "--audio", audio, "--text", "I am sad"]) == 0
     assert "note: The recording holds no speech" in capsys.readouterr().out

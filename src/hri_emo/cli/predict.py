@@ -102,7 +102,11 @@ def predict_one(recognizer: Any, args: argparse.Namespace) -> int:
 
     audio = Path(args.audio) if args.audio else None
     wave, text = load_item(PredictItem("input", audio, args.text), args.max_seconds)
-    result = recognizer.classify(wave, text)
+    try:
+        result = recognizer.classify(wave, text)
+    except HriEmoError as err:  # name the user's input, not the Python call
+        where = args.audio or "--text"
+        raise type(err)(str(err).replace("classify()", where, 1)) from None
     if args.json:
         print(json.dumps(result.to_dict(maps=args.maps), indent=1))
     else:
