@@ -7,6 +7,8 @@
   target < 4 s.
 
 Prints the median and the range of `--repeats` runs of each (wall time of the whole process).
+The first (untimed) run caches the MiniLM ONNX export if it is missing (once, ~20 s): timed
+runs then take the transformers-free text route (`encoders/text_onnx.py`).
 
     python benchmarks/bench_startup.py --repeats 5
 """

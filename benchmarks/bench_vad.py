@@ -15,8 +15,8 @@ import time
 
 import numpy as np
 
+from hri_emo.inference.vad import VAD_SAMPLE_RATE, create_vad
 from hri_emo.serve.segmenter import SegmenterConfig, Utterance, UtteranceSegmenter
-from hri_emo.serve.vad import VAD_SAMPLE_RATE, create_vad
 from hri_emo.synth import synthesize
 
 SENTENCES = [

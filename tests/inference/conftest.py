@@ -91,14 +91,14 @@ def record_run(tmp_path_factory) -> RecordRun:
     return run
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def voice():
-    """A 1.5 s voiced, pitch-gliding signal (speech-like), float32 16 kHz."""
-    t = np.arange(24000) / 16000
-    phase = 2 * np.pi * np.cumsum(140 + 50 * np.sin(2 * np.pi * 0.7 * t)) / 16000
-    wave = sum(np.sin(k * phase) / k for k in range(1, 6))
-    envelope = np.clip(np.sin(2 * np.pi * 3.0 * t), 0, None) ** 0.5
-    return (0.3 * wave * envelope / np.abs(wave).max()).astype(np.float32)
+    """1.5 s of speech (eSpeak NG: "the train leaves at noon", then silence), float32 16 kHz:
+    a recording the voice-activity detector admits, whose words are none of the tests' texts."""
+    from hri_emo.synth import synthesize
+
+    wave = synthesize("the train leaves at noon").resampled(16000).wave[:24000]
+    return np.pad(wave, (0, 24000 - len(wave))).astype(np.float32)
 
 
 SPOKEN = [

@@ -91,8 +91,10 @@ def test_bad_asr_choices_are_clear_errors(tmp_path):
         WhisperASR(tmp_path).load()
     with pytest.raises(ConfigError, match="does not exist"):
         WhisperASR(tmp_path / "missing").load()
-    with pytest.raises(ConfigError, match="cannot load the ASR model 'large-v9'"):
-        WhisperASR("large-v9").load()  # not in the local cache: no download is tried
+    with pytest.raises(ConfigError, match="ASR model 'large-v9' is not auto, none, a folder"):
+        WhisperASR("large-v9").load()
+    with pytest.raises(ConfigError, match="'large-v2' is not in the local Hugging Face cache"):
+        WhisperASR("large-v2").load()  # no download is tried
 
 
 def test_the_short_window_still_recovers_most_words(spoken):

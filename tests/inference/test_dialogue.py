@@ -84,14 +84,18 @@ def test_attribution_covers_each_past_turn_and_state_is_bounded(recognizer, dial
 
 
 def test_refused_and_textless_turns(recognizer, dialogue_cues):
+    from hri_emo.synth import synthesize
     from hri_emo.synth.tone import synthetic_voice
 
     dialogue = recognizer.dialogue()
     dialogue.classify(text=dialogue_cues["excited"][0])
     with pytest.raises(DataError, match="need a transcript, a recording, or both"):
         dialogue.classify(text="   ")
+    with pytest.raises(DataError, match="holds no speech"):  # a pitch glide is not speech
+        dialogue.classify(wave=synthetic_voice(1.0))
     assert dialogue.turns == ["turn-0"]  # a refused turn changes nothing
-    heard = dialogue.classify(wave=synthetic_voice(1.0))  # no ASR: no usable transcript
+    speech = synthesize("see you later").resampled(16000).wave
+    heard = dialogue.classify(wave=speech)  # no ASR: no usable transcript
     assert heard.context_turns == ["turn-0"]
     assert any("gives later turns no context" in note for note in heard.notes)
     # it keeps its place in the window of k (as in training) but gives no vector

@@ -29,6 +29,23 @@ def tone(seconds: float, rate: int = RATE, amplitude: float = 0.3) -> np.ndarray
     ) / 2
 
 
+def voice(seconds: float, rate: int = RATE) -> np.ndarray:
+    """Speech (eSpeak NG) at `rate`, cut or padded with silence to `seconds`."""
+    import soxr
+
+    from hri_emo.synth import synthesize
+
+    spoken = synthesize("I am so happy to see you again today")
+    wave = soxr.resample(spoken.wave, spoken.sample_rate, rate).astype(np.float32)
+    return np.pad(wave, (0, max(0, int(seconds * rate) - len(wave))))[: int(seconds * rate)]
+
+
+def noise(seconds: float, amplitude: float = 0.3) -> np.ndarray:
+    """White noise: no speech in it."""
+    rng = np.random.default_rng(0)
+    return rng.uniform(-amplitude, amplitude, int(seconds * RATE)).astype(np.float32)
+
+
 def wav_bytes(wave: np.ndarray, rate: int = RATE, subtype: str = "PCM_16") -> bytes:
     buffer = io.BytesIO()
     sf.write(buffer, wave, rate, format="WAV", subtype=subtype)
@@ -39,7 +56,10 @@ def b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
 
 
-ADMISSION_NOTES = ("too short to judge", "has no words", "No speech recognised", "ASR is unsure")
+ADMISSION_NOTES = (
+    "too short to judge", "has no words", "holds no speech", "No speech recognised",
+    "ASR is unsure",
+)  # fmt: skip
 
 
 def unreliable(result: dict) -> bool:
@@ -121,9 +141,16 @@ HTTP_CASES = {
     "wav 0.05 s with text": ({"files": {"audio": ("a.wav", wav_bytes(tone(0.05)))},
                               "data": {"text": "I am so happy"}}, 200, "note"),
     "wav 48 kHz stereo": ({"files": {"audio": ("a.wav", wav_bytes(np.stack(
-        [tone(1.5, 48000)] * 2, 1), rate=48000))}, "data": {"text": "hello"}}, 200, None),
-    "wav 8-bit": ({"files": {"audio": ("a.wav", wav_bytes(tone(1.5), subtype="PCM_U8"))},
+        [voice(1.5, 48000)] * 2, 1), rate=48000))}, "data": {"text": "hello"}}, 200, None),
+    "wav 8-bit": ({"files": {"audio": ("a.wav", wav_bytes(voice(1.5), subtype="PCM_U8"))},
                    "data": {"text": "hello"}}, 200, None),
+    "wav white noise": ({"files": {"audio": ("a.wav", wav_bytes(noise(2)))}},
+                        422, "unusable_input"),
+    "wav white noise with text": ({"files": {"audio": ("a.wav", wav_bytes(noise(2)))},
+                                   "data": {"text": "I am so happy"}}, 200, "note"),
+    "pcm faint hum": ({"json": {"audio_base64": b64(pcm(tone(2, amplitude=0.01))),
+                                "sample_rate": RATE}}, 422, "unusable_input"),
+    "wav speech": ({"files": {"audio": ("a.wav", wav_bytes(voice(2.5)))}}, 200, None),
     "form unknown field": ({"files": {"text": (None, b"hi"), "x": (None, b"1")}},
                            422, "unknown_field"),
     "form repeated field": ({"files": [("text", (None, b"hi")), ("text", (None, b"ho"))]},
@@ -262,9 +289,10 @@ WS_CASES = {
                               ("error", "unusable_input", 1000)),
     "0.05 s with a transcript": ([START, SHORT, {"type": "transcript", "text": "I am happy"},
                                   END, STOP], ("result", "note", 1000)),
+    "noise utterance": ([START, pcm(noise(1.0)), END, STOP], ("error", "unusable_input", 1000)),
     "silence frames only": ([{**START, "segmentation": "vad"}, bytes(2 * RATE), STOP],
                             ("end", None, 1000)),
-    "8 kHz stream": ([{**START, "sample_rate": 8000}, pcm(tone(1.0, 8000)),
+    "8 kHz stream": ([{**START, "sample_rate": 8000}, pcm(voice(2.0, 8000)),
                       {"type": "transcript", "text": "hello there"}, END, STOP],
                      ("result", None, 1000)),
 }  # fmt: skip

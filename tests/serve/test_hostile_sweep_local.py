@@ -11,7 +11,10 @@ import soundfile as sf
 
 pytestmark = pytest.mark.timeout(120)
 RATE = 16000
-ADMISSION_NOTES = ("too short to judge", "has no words", "No speech recognised", "ASR is unsure")
+ADMISSION_NOTES = (
+    "too short to judge", "has no words", "holds no speech", "No speech recognised",
+    "ASR is unsure",
+)  # fmt: skip
 
 
 def tone(seconds: float, rate: int = RATE, amplitude: float = 0.3) -> np.ndarray:
@@ -19,6 +22,23 @@ def tone(seconds: float, rate: int = RATE, amplitude: float = 0.3) -> np.ndarray
     return (amplitude * np.sin(2 * np.pi * 220 * t) * (1 + np.sin(2 * np.pi * 3 * t))).astype(
         np.float32
     ) / 2
+
+
+def voice(seconds: float, rate: int = RATE) -> np.ndarray:
+    """Speech (eSpeak NG) at `rate`, cut or padded with silence to `seconds`."""
+    import soxr
+
+    from hri_emo.synth import synthesize
+
+    spoken = synthesize("I am so happy to see you again today")
+    wave = soxr.resample(spoken.wave, spoken.sample_rate, rate).astype(np.float32)
+    return np.pad(wave, (0, max(0, int(seconds * rate) - len(wave))))[: int(seconds * rate)]
+
+
+def noise(seconds: float, amplitude: float = 0.3) -> np.ndarray:
+    """White noise: no speech in it."""
+    rng = np.random.default_rng(0)
+    return rng.uniform(-amplitude, amplitude, int(seconds * RATE)).astype(np.float32)
 
 
 def unreliable(result: dict) -> bool:
@@ -29,7 +49,7 @@ def unreliable(result: dict) -> bool:
 def _api_cases() -> dict:
     from hri_emo.errors import AudioError, DataError, InputTypeError
 
-    speechy = tone(1.5)
+    speechy = voice(1.5)
     return {
         # name: (args, kwargs, expected: an exception class and words, or "answer" / "note")
         "text an int": ((None, 123), {}, (InputTypeError, "must be a str or None, got int")),
@@ -55,10 +75,14 @@ def _api_cases() -> dict:
         "empty text, no audio": ((None, ""), {}, (DataError, "need a transcript")),
         "nothing at all": ((None, None), {}, (DataError, "need a transcript")),
         "a list of floats": ((list(speechy), "hello there"), {}, "answer"),
-        "48 kHz with its rate": ((tone(1.5, 48000), "hello there"), {"sample_rate": 48000},
+        "48 kHz with its rate": ((voice(1.5, 48000), "hello there"), {"sample_rate": 48000},
                                  "answer"),
-        "8 kHz with its rate": ((tone(1.5, 8000), "hello there"), {"sample_rate": 8000},
+        "8 kHz with its rate": ((voice(1.5, 8000), "hello there"), {"sample_rate": 8000},
                                 "answer"),
+        "white noise alone": ((noise(2.0), None), {}, (AudioError, "holds no speech")),
+        "white noise with text": ((noise(2.0), "I am so happy"), {}, "note"),
+        "a 220 Hz tone alone": ((tone(2.0), None), {}, (AudioError, "holds no speech")),
+        "speech alone": ((voice(2.5), None), {}, "answer"),
         "ANSI in text": ((None, "\x1b[2J\x1b[31mI am happy"), {}, "answer"),
     }  # fmt: skip
 
@@ -86,7 +110,7 @@ def test_api_predict_batch_names_the_bad_item(recognizer):
     from hri_emo.errors import HriEmoError
 
     with pytest.raises(HriEmoError, match="item 1"):
-        recognizer.predict_batch([tone(1.0), tone(0.05)], ["hello", None])
+        recognizer.predict_batch([voice(1.0), tone(0.05)], ["hello", None])
 
 
 # -- the CLI ----------------------------------------------------------------------------------
@@ -107,6 +131,9 @@ CLI_CASES = {
     "input a .txt": (["--input", "{tmp}/text.mp3"], 2, "expected a .csv or .jsonl"),
     "input and text": (["--input", "{tmp}", "--text", "hi"], 2, "not both"),
     "backend unknown": (["--text", "hi", "--backend", "tpu"], 2, "invalid choice"),
+    "audio white noise": (["--audio", "{tmp}/noise.wav"], 2, "holds no speech"),
+    "audio white noise, text": (["--audio", "{tmp}/noise.wav", "--text", "I am happy"], 0, ""),
+    "audio speech": (["--audio", "{tmp}/ok.wav"], 0, ""),
     "ANSI in text": (["--text", "\x1b[31mI am happy\x1b[0m"], 0, ""),
 }
 
@@ -118,7 +145,8 @@ def test_cli_case(model_dir, tmp_path, capsys, name):
     (tmp_path / "kept.csv").write_text("keep me\n")
     (tmp_path / "text.mp3").write_text("hello, not audio\n")
     (tmp_path / "empty.wav").write_bytes(b"")
-    sf.write(tmp_path / "ok.wav", tone(1.0), RATE)
+    sf.write(tmp_path / "ok.wav", voice(2.5), RATE)
+    sf.write(tmp_path / "noise.wav", noise(2.0), RATE)
     argv, rc, words = CLI_CASES[name]
     argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
     try:

@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 
 from hri_emo.errors import ConfigError
+from hri_emo.inference.vad import create_vad
 from hri_emo.serve.segmenter import (
     SegmenterConfig,
     SpeechSegment,
     SpeechStarted,
     UtteranceSegmenter,
 )
-from hri_emo.serve.vad import create_vad
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,7 @@ import websockets
 
 from hri_emo.encoders import load_audio
 from hri_emo.serve.client import StreamClient, pcm16_frames, read_wav, stream_wave
+from hri_emo.synth import synthesize
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -100,11 +101,13 @@ def test_an_utterance_that_never_ends_is_cut_and_the_client_told(make_server, sp
 
 def test_a_client_faster_than_real_time_is_bounded_by_the_buffer(make_server):
     live = make_server(limits={"max_utterance_s": 1.0, "stream_buffer_s": 3.0, "workers": 1})
-    noise = np.random.default_rng(0).uniform(-0.3, 0.3, 16000 * 40).astype(np.float32)
+    spoken = synthesize("I am so happy to see you again today").resampled(16000).wave
+    talk = np.tile(spoken, 40 * 16000 // len(spoken) + 1)[: 40 * 16000]  # speech, not noise:
+    # noise would be refused utterance by utterance (no speech to judge)
 
     async def main():
         async with StreamClient(live.ws_url, 16000, segmentation="client") as client:
-            for frame in pcm16_frames(noise, 16000, frame_ms=500):  # 40 s as fast as possible
+            for frame in pcm16_frames(talk, 16000, frame_ms=500):  # 40 s as fast as possible
                 await client.send_audio(frame)
             await client.stop()
             return [m async for m in client.messages()]

@@ -80,9 +80,21 @@ def run_predict(args: argparse.Namespace) -> int:
     asr = create_asr(args.asr, threads=args.threads)
     recognizer = EmotionRecognizer.from_pretrained(args.model, asr=asr, backend=args.backend)
     recognizer.check_compatible()  # as serve's warm-up does
-    if args.input:
-        return predict_many(recognizer, args)
-    return predict_one(recognizer, args)
+    code = predict_many(recognizer, args) if args.input else predict_one(recognizer, args)
+    cache_fast_text_route(recognizer)
+    return code
+
+
+def cache_fast_text_route(recognizer: Any) -> None:
+    """The first run with the embedded MiniLM exports it to ONNX (once, ~20 s): later runs
+    skip importing transformers (~3 s of each start-up; docs/benchmarks.md)."""
+    if "hri_emo.encoders.text_hf" not in sys.modules:  # transformers was not used: all done
+        return
+    from hri_emo.inference.onnx_text import export_minilm_once
+
+    path = export_minilm_once(recognizer)
+    if path is not None:
+        print(f"note: cached {path} once; later runs start faster", file=sys.stderr)
 
 
 def predict_one(recognizer: Any, args: argparse.Namespace) -> int:
@@ -90,7 +102,11 @@ def predict_one(recognizer: Any, args: argparse.Namespace) -> int:
 
     audio = Path(args.audio) if args.audio else None
     wave, text = load_item(PredictItem("input", audio, args.text), args.max_seconds)
-    result = recognizer.classify(wave, text)
+    try:
+        result = recognizer.classify(wave, text)
+    except HriEmoError as err:  # name the user's input, not the Python call
+        where = args.audio or "--text"
+        raise type(err)(str(err).replace("classify()", where, 1)) from None
     if args.json:
         print(json.dumps(result.to_dict(maps=args.maps), indent=1))
     else:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TextIO
 
 from hri_emo.errors import DataError
+from hri_emo.inference.asr import check_asr_choice
 from hri_emo.paths import AUDIO_SUFFIXES, check_output, check_recording
 
 MANIFEST_SUFFIXES = (".csv", ".jsonl")
@@ -40,6 +41,7 @@ def check_options(args: argparse.Namespace) -> None:
         raise DataError("nothing to classify: give --audio and/or --text, or --input")
     if args.text is not None and "\x00" in args.text:
         raise DataError("--text contains NUL characters")
+    check_asr_choice(args.asr)
     model = Path(args.model)
     if not model.exists():
         raise DataError(f"{model} is not a trained model: the path does not exist")

@@ -29,9 +29,9 @@ LIMIT_HELP = {
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
+    from hri_emo.inference.vad import VAD_NAMES
     from hri_emo.serve.limits import ServeLimits
     from hri_emo.serve.settings import TOKEN_ENV, ServeSettings
-    from hri_emo.serve.vad import VAD_NAMES
 
     parser = subparsers.add_parser(
         "serve",

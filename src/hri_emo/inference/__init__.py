@@ -1,8 +1,22 @@
-"""Inference: turn a transcript and/or a wav into emotion probabilities with explanations."""
+"""Inference: turn a transcript and/or a wav into emotion probabilities with explanations.
 
-from hri_emo.inference.dialogue import Dialogue
-from hri_emo.inference.features import FeatureSpec
-from hri_emo.inference.recognizer import EmotionRecognizer
-from hri_emo.result import UtteranceExplanation
+The names below are imported on first use (they import torch), so that the light modules of
+this package (`asr`, `admission`, `items`) can be imported cheaply, e.g. to check options."""
+
+from __future__ import annotations
+
+import importlib
 
 __all__ = ["Dialogue", "EmotionRecognizer", "FeatureSpec", "UtteranceExplanation"]
+_HOMES = {
+    "Dialogue": "hri_emo.inference.dialogue",
+    "EmotionRecognizer": "hri_emo.inference.recognizer",
+    "FeatureSpec": "hri_emo.inference.features",
+    "UtteranceExplanation": "hri_emo.result",
+}
+
+
+def __getattr__(name: str):
+    if name in _HOMES:
+        return getattr(importlib.import_module(_HOMES[name]), name)
+    raise AttributeError(f"module 'hri_emo.inference' has no attribute {name!r}")

@@ -5,9 +5,11 @@
   floats) are refused with a hint.
 - `check_encoder_dims`: each encoder's features have the model's dimension (predict, serve).
 - `admit`: an input too small to judge is refused when it is all there is, or dropped with a
-  note when the other modality remains: a recording shorter than `MIN_AUDIO_S`, a transcript
-  with no word in it (emoji, punctuation only). An ASR transcript with no words, or one the
-  ASR is unsure of, is not read as a transcript; the answer says so in its notes.
+  note when the other modality remains: a recording shorter than `MIN_AUDIO_S`, one with less
+  than `MIN_SPEECH_S` of speech in it (noise, hum, music, a tone: silero-vad, with or without
+  ASR), a transcript with no word in it (emoji, punctuation only). An ASR transcript with no
+  words, or one the ASR is unsure of, is not read as a transcript; the answer says so in its
+  notes.
 """
 
 from __future__ import annotations
@@ -18,8 +20,10 @@ import numpy as np
 
 from hri_emo.encoders.audio_io import TARGET_SAMPLE_RATE, check_waveform
 from hri_emo.errors import AudioError, DataError, InputTypeError
+from hri_emo.inference.vad import speech_seconds
 
 MIN_AUDIO_S = 0.25  # shorter recordings hold too little speech to judge an emotion
+MIN_SPEECH_S = 0.25  # less speech than this (silero-vad): refused alone, ignored beside text
 MIN_ASR_CONFIDENCE = 0.15  # below this an ASR transcript is not used as the transcript
 MIN_SAMPLE_RATE, MAX_SAMPLE_RATE = 8_000, 192_000
 UNRELIABLE = "unreliable"  # in the notes of an answer read from the sound alone
@@ -69,10 +73,11 @@ def has_words(text: str | None) -> bool:
 
 
 def admit(
-    wave: np.ndarray | None, text: str | None, item: str
+    wave: np.ndarray | None, text: str | None, item: str, *, judge_speech: bool = True
 ) -> tuple[np.ndarray | None, str | None, list[str]]:
     """(wave, text, notes) to classify: refuse what is too small to judge when it is all there
-    is; drop it with a note when the other modality remains. `item` names it in errors."""
+    is; drop it with a note when the other modality remains. `item` names it in errors.
+    `judge_speech=False` (a model that does not read recordings) skips the speech check."""
     notes: list[str] = []
     if wave is not None and len(wave) < MIN_AUDIO_S * TARGET_SAMPLE_RATE:
         seconds = len(wave) / TARGET_SAMPLE_RATE
@@ -86,6 +91,9 @@ def admit(
             f"The recording ({seconds:.2f} s) is too short to judge (at least {MIN_AUDIO_S:g} s): "
             "it was ignored, and the emotion read from the transcript alone."
         )
+    if wave is not None and judge_speech:
+        wave, more = admit_speech(wave, text, item)
+        notes += more
     if text is not None and text.strip() and not has_words(text):
         if wave is None:
             raise DataError(
@@ -95,6 +103,26 @@ def admit(
         text = None
         notes.append("The transcript has no words (only symbols or emoji): it was ignored.")
     return wave, text, notes
+
+
+def admit_speech(
+    wave: np.ndarray, text: str | None, item: str
+) -> tuple[np.ndarray | None, list[str]]:
+    """(wave or None, notes): a recording with less than `MIN_SPEECH_S` of speech is refused
+    when it is all there is, and ignored with a note beside a transcript."""
+    speech = speech_seconds(wave, enough_s=MIN_SPEECH_S)
+    if speech >= MIN_SPEECH_S:
+        return wave, []
+    found = f"{speech:.2f} s of speech in {len(wave) / TARGET_SAMPLE_RATE:.2f} s"
+    if not has_words(text):
+        raise AudioError(
+            f"{item}: the recording holds no speech to judge ({found}; at least "
+            f"{MIN_SPEECH_S:g} s): send a recording of speech or a transcript"
+        )
+    return None, [
+        f"The recording holds no speech ({found}; at least {MIN_SPEECH_S:g} s): it was "
+        "ignored, and the emotion read from the transcript alone."
+    ]
 
 
 def heard_notes(heard: Any) -> tuple[bool, list[str]]:
@@ -114,6 +142,11 @@ def heard_notes(heard: Any) -> tuple[bool, list[str]]:
     return True, []
 
 
+def reads_recordings(spec: Any) -> bool:
+    """Whether a model (its FeatureSpec) encodes recordings itself (not given audio records)."""
+    return spec.is_used("audio") and not spec.is_record("audio")
+
+
 def check_encoder_dims(recognizer: Any) -> None:
     """Run each encoder the model uses on a tiny input: its `_check_dim` raises a
     FeatureMismatchError when the features are not the model's dimension, so an audio-only
@@ -122,6 +155,6 @@ def check_encoder_dims(recognizer: Any) -> None:
     spec = recognizer.spec
     if spec.is_used("text") and not spec.is_record("text"):
         recognizer.encode_texts(["hello"], timings)
-    if spec.is_used("audio") and not spec.is_record("audio"):
+    if reads_recordings(spec):
         t = np.arange(TARGET_SAMPLE_RATE // 2, dtype=np.float32) / TARGET_SAMPLE_RATE
         recognizer.encode_waves([0.1 * np.sin(2 * np.pi * 220 * t)], timings)

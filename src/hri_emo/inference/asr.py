@@ -35,6 +35,22 @@ from hri_emo.errors import ConfigError
 
 log = logging.getLogger(__name__)
 EMBEDDED_NAMES = ("auto", "tiny.en", "embedded")
+# faster-whisper's size names and their Hugging Face repos (faster_whisper.utils._MODELS; kept
+# here so that an --asr value is checked without importing faster-whisper)
+_SYSTRAN = "Systran/faster-whisper-"
+WHISPER_SIZES = {
+    **{size: _SYSTRAN + size for size in ("tiny", "base", "base.en", "small", "small.en")},
+    **{size: _SYSTRAN + size for size in ("medium", "medium.en", "large-v1", "large-v2")},
+    "large-v3": _SYSTRAN + "large-v3",
+    "large": _SYSTRAN + "large-v3",
+    "distil-large-v2": "Systran/faster-distil-whisper-large-v2",
+    "distil-medium.en": "Systran/faster-distil-whisper-medium.en",
+    "distil-small.en": "Systran/faster-distil-whisper-small.en",
+    "distil-large-v3": "Systran/faster-distil-whisper-large-v3",
+    "distil-large-v3.5": "distil-whisper/distil-large-v3.5-ct2",
+    "large-v3-turbo": "mobiuslabsgmbh/faster-whisper-large-v3-turbo",
+    "turbo": "mobiuslabsgmbh/faster-whisper-large-v3-turbo",
+}
 SAMPLE_RATE = 16_000
 # Whisper's word times (DTW over its alignment heads) come late: on the demo corpus's training
 # voices tiny.en's starts and ends lag the synthesiser's exact spans by 0.076-0.085 s on average
@@ -120,18 +136,13 @@ class WhisperASR:
             ) from err
 
     def _source(self) -> tuple[str, bool]:
-        if self.name in EMBEDDED_NAMES:
+        kind = check_asr_choice(self.name, "ASR model")
+        if kind == "embedded":
             from hri_emo.encoders.whisper_default import embedded_whisper_dir
 
             return str(embedded_whisper_dir()), False
-        path = Path(self.name).expanduser()
-        if path.exists() or "/" in self.name or self.name.startswith("."):
-            if not (path / "model.bin").is_file():
-                raise ConfigError(
-                    f"ASR model folder {path} has no model.bin (expected a CTranslate2 Whisper "
-                    "model folder)" + ("" if path.exists() else "; the path does not exist")
-                )
-            return str(path), False
+        if kind == "folder":
+            return str(Path(self.name).expanduser()), False
         return self.name, True  # a size name: local Hugging Face cache only
 
     def transcribe(self, wave: np.ndarray) -> Transcript:
@@ -252,6 +263,43 @@ def _windowed_model_class():
             return super().encode(features)
 
     return WindowedWhisper
+
+
+def check_asr_choice(choice: object, what: str = "--asr") -> str:
+    """What an ASR choice names ("none", "embedded", "folder" or "size"), checked without
+    loading or importing anything heavy: ConfigError (one line) for a value that cannot work."""
+    usage = (
+        "auto (the embedded tiny.en), none, a CTranslate2 Whisper folder, or a Whisper size "
+        "already in the local Hugging Face cache"
+    )
+    if not isinstance(choice, str) or not choice.strip():
+        raise ConfigError(f"{what} {choice!r} is not an ASR choice: give {usage}")
+    if choice.lower() == "none":
+        return "none"
+    if choice in EMBEDDED_NAMES:
+        return "embedded"
+    path = Path(choice).expanduser()
+    if path.exists() or "/" in choice or "\\" in choice or choice.startswith((".", "~")):
+        if not path.exists():
+            raise ConfigError(f"{what} {choice}: the folder does not exist (give {usage})")
+        if not (path / "model.bin").is_file():
+            raise ConfigError(
+                f"{what} {choice} has no model.bin (expected a CTranslate2 Whisper model folder)"
+            )
+        return "folder"
+    if choice not in WHISPER_SIZES:
+        sizes = ", ".join(WHISPER_SIZES)
+        raise ConfigError(
+            f"{what} {choice!r} is not auto, none, a folder, or a Whisper size ({sizes})"
+        )
+    from huggingface_hub import try_to_load_from_cache
+
+    if not isinstance(try_to_load_from_cache(WHISPER_SIZES[choice], "model.bin"), str):
+        raise ConfigError(
+            f"{what} {choice!r} is not in the local Hugging Face cache (nothing is downloaded at "
+            "run time): give auto, none, or a CTranslate2 Whisper folder"
+        )
+    return "size"
 
 
 def create_asr(choice: str | Path | WhisperASR | None, **options: Any) -> WhisperASR | None:

@@ -21,7 +21,13 @@ from hri_emo.data.collate import pad_times
 from hri_emo.data.store_layout import UtteranceFeatures
 from hri_emo.encoders.audio_io import TARGET_SAMPLE_RATE
 from hri_emo.errors import DataError
-from hri_emo.inference.admission import admit, check_text, heard_notes, prepare_wave
+from hri_emo.inference.admission import (
+    admit,
+    check_text,
+    heard_notes,
+    prepare_wave,
+    reads_recordings,
+)
 from hri_emo.inference.asr import Transcript, align_word_times
 from hri_emo.inference.dialogue import PastTurns
 from hri_emo.inference.features import MODALITIES, FeatureSpec
@@ -77,7 +83,7 @@ def _predict_chunk(
             wave = prepare_wave(wave, TARGET_SAMPLE_RATE, f"{item}: the recording")
         if wave is None and text is None:
             raise DataError(f"{item}: need a transcript, a recording, or both")
-        wave, text, notes[i] = admit(wave, text, item)
+        wave, text, notes[i] = admit(wave, text, item, judge_speech=reads_recordings(spec))
         if text is None and wave is not None and transcribe and recognizer.asr is not None:
             heard[i] = recognizer._transcribe(wave, timings)
             text = heard[i].text if heard_notes(heard[i])[0] else None

@@ -22,6 +22,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from hri_emo.encoders.text_onnx import ort_session
 from hri_emo.errors import ConfigError, FeatureMismatchError
 from hri_emo.model.output import HriEmoOutput
 
@@ -121,23 +122,6 @@ def _signature(config: Any) -> dict[str, Any]:
         "emotions": list(config.emotions),
         "task": config.task,
     }
-
-
-def ort_session(path: Path, threads: int | None = None) -> Any:
-    """An onnxruntime CPU session with `threads` intra-op threads (default: torch's count).
-
-    Its threads do not spin between runs: the recognizer alternates onnxruntime with PyTorch
-    and CTranslate2 on the same cores, and spinning threads slow those down."""
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads or torch.get_num_threads()
-    options.inter_op_num_threads = 1
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    try:
-        return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-    except Exception as err:  # onnxruntime raises its own Fail/InvalidGraph types
-        raise ConfigError(f"cannot load {path} as an ONNX model: {err}") from err
 
 
 class OnnxFusionModel:

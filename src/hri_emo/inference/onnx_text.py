@@ -3,15 +3,17 @@
 Tokenisation, the grouping of sub-word pieces into words and pooling stay those of
 `HFTextEncoder`; only the transformer call changes, so the features are the same (tested to
 1e-4). The transformer is exported once (torch dynamo exporter, dynamic batch and length) into
-the hri_emo cache ($HRI_EMO_CACHE, else ~/.cache/hri_emo) under its name and revision.
+the hri_emo cache ($HRI_EMO_CACHE, else ~/.cache/hri_emo) under its name and revision; for the
+embedded MiniLM that export also lets `encoders.text_onnx` run it without transformers
+(`export_minilm_once`, called by `hri-emo predict`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import os
-import re
 import warnings
 from pathlib import Path
 from typing import Any
@@ -21,8 +23,10 @@ import torch
 from torch import nn
 
 from hri_emo.encoders.text_hf import HFTextEncoder
+from hri_emo.encoders.text_onnx import onnx_path, ort_session
 from hri_emo.errors import ConfigError
-from hri_emo.inference.onnx_backend import ort_session
+
+log = logging.getLogger(__name__)
 
 
 class _LastHidden(nn.Module):
@@ -65,10 +69,7 @@ class OnnxTextEncoder(HFTextEncoder):
 
 
 def default_path(encoder: HFTextEncoder) -> Path:
-    from hri_emo.encoders.whisper_default import cache_dir
-
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", f"{encoder.name}-{encoder.revision}")
-    return cache_dir() / "onnx" / f"text-{stem}.onnx"
+    return onnx_path(encoder.name, encoder.revision)
 
 
 def export_text_model(encoder: HFTextEncoder, names: list[str], path: Path) -> Path:
@@ -79,6 +80,8 @@ def export_text_model(encoder: HFTextEncoder, names: list[str], path: Path) -> P
         ["an example sentence for the export", "short"], padding=True, return_tensors="pt"
     )
     batch, pieces = Dim("batch", min=1, max=4096), Dim("pieces", min=2, max=encoder.max_length)
+    for noisy in ("onnx_ir", "onnxscript", "torch.onnx"):  # their INFO lines, and warnings
+        logging.getLogger(noisy).setLevel(logging.ERROR)  # about torchvision, under the CLI
     partial = path.with_name(f"{path.stem}.tmp{os.getpid()}.onnx")
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -95,11 +98,23 @@ def export_text_model(encoder: HFTextEncoder, names: list[str], path: Path) -> P
                 output_names=["last_hidden_state"],
                 optimize=True,
             )
-        partial.replace(path)
+        _self_contained(partial).replace(path)
     except Exception as err:
-        partial.unlink(missing_ok=True)
+        for leftover in path.parent.glob(f"{partial.name}*"):  # the file and its weights
+            leftover.unlink(missing_ok=True)
         raise ConfigError(f"ONNX export of text encoder {encoder.name!r} failed: {err}") from err
     return path
+
+
+def _self_contained(partial: Path) -> Path:
+    """`partial` with its weights inside (the exporter may write them to `NAME.data` beside
+    it, which a rename would orphan): one file, renamed into the cache as a whole."""
+    import onnx
+
+    model = onnx.load(str(partial))  # reads the external weights too
+    onnx.save_model(model, str(partial), save_as_external_data=False)
+    partial.with_name(partial.name + ".data").unlink(missing_ok=True)
+    return partial
 
 
 def onnx_text_encoder(encoder: Any) -> Any:
@@ -108,3 +123,25 @@ def onnx_text_encoder(encoder: Any) -> Any:
     if type(encoder) is HFTextEncoder and encoder.layer == "last":
         return OnnxTextEncoder(encoder)
     return encoder
+
+
+def export_minilm_once(recognizer: Any) -> Path | None:
+    """When `recognizer` encoded text with the embedded MiniLM through transformers, export it
+    to ONNX into the cache (once), so that later runs take `encoders.text_onnx`'s route without
+    importing transformers. Returns the file written, or None (nothing to do, or it failed:
+    the next run simply uses transformers again)."""
+    from hri_emo.encoders.text_onnx import minilm_onnx_path
+
+    encoder = getattr(recognizer, "_encoders", {}).get("text")
+    if type(encoder) is not HFTextEncoder or encoder.name != "minilm" or encoder.layer != "last":
+        return None
+    path = minilm_onnx_path()
+    if path.is_file():
+        return None
+    names = [n for n in ("input_ids", "attention_mask", "token_type_ids")
+             if n in encoder.tokenizer.model_input_names]  # fmt: skip
+    try:
+        return export_text_model(encoder, names, path)
+    except (ConfigError, OSError) as err:
+        log.warning("could not cache the MiniLM ONNX export (%s); transformers is used", err)
+        return None

@@ -255,7 +255,12 @@ class EmotionRecognizer:
             raise DataError(f"need a transcript, a recording, or both; got {what} and no recording")
         notes: list[str] = []
         if audio_features is None:
-            wave, text, notes = admission.admit(wave, text if has_text else None, "classify()")
+            wave, text, notes = admission.admit(
+                wave,
+                text if has_text else None,
+                "classify()",
+                judge_speech=admission.reads_recordings(self.spec),
+            )
             has_text = text is not None
         timings: dict[str, float] = {}
         heard = None

@@ -23,6 +23,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 import hri_emo
 from hri_emo.inference import EmotionRecognizer
+from hri_emo.inference.vad import create_vad
 from hri_emo.serve.engine import InferenceEngine, load_recognizer
 from hri_emo.serve.guards import OriginMiddleware, install_secret_filter
 from hri_emo.serve.http_errors import error_response, install_error_handlers
@@ -32,7 +33,6 @@ from hri_emo.serve.protocol import guarded_protocol
 from hri_emo.serve.routes import health, page, predict, sessions, stream
 from hri_emo.serve.sessions import SessionStore
 from hri_emo.serve.settings import ServeSettings, is_loopback
-from hri_emo.serve.vad import create_vad
 
 log = logging.getLogger(__name__)
 

@@ -47,11 +47,11 @@ class InferenceEngine:
 
     def warm_up(self) -> float:
         """Build the encoders and run every path once; returns the seconds it took."""
-        from hri_emo.synth.tone import synthetic_voice
+        from hri_emo.synth import synthesize
 
         start = time.perf_counter()
         self.recognizer.check_compatible()  # the check predict makes, before any utterance
-        voice = synthetic_voice(1.0)
+        voice = synthesize(WARM_UP_TEXT).resampled(16000).wave  # speech: admitted by the VAD
         self.recognizer.classify(voice, WARM_UP_TEXT).to_dict()
         if self.has_asr:
             self.recognizer.classify(voice, None)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from hri_emo.errors import ConfigError
-from hri_emo.serve.vad import VAD_SAMPLE_RATE, VoiceActivityDetector
+from hri_emo.inference.vad import VAD_SAMPLE_RATE, VoiceActivityDetector
 
 SEGMENTATIONS = ("vad", "client")
 

@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hri_emo.errors import ConfigError
+from hri_emo.inference.asr import check_asr_choice
+from hri_emo.inference.vad import VAD_NAMES
 from hri_emo.serve.limits import ServeLimits
-from hri_emo.serve.vad import VAD_NAMES
 
 TOKEN_ENV = "HRI_EMO_TOKEN"
 LOOPBACK_NAMES = ("localhost",)
@@ -42,6 +43,7 @@ class ServeSettings:
             raise ConfigError(f"port must be an integer, got {self.port!r}")
         if not 1 <= self.port <= 65535:
             raise ConfigError(f"port {self.port} is not a TCP port (expected 1-65535)")
+        check_asr_choice(self.asr, "asr")
         if self.vad not in VAD_NAMES:
             raise ConfigError(f"vad {self.vad!r}: choose one of {', '.join(VAD_NAMES)}")
         if self.torch_threads < 1:

@@ -32,6 +32,7 @@ from fastapi import WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from hri_emo.errors import HriEmoError
+from hri_emo.inference.vad import VAD_SAMPLE_RATE, create_vad
 from hri_emo.serve.audio import MAX_SAMPLE_RATE, MIN_SAMPLE_RATE
 from hri_emo.serve.engine import InferenceEngine, wrap_result
 from hri_emo.serve.http_errors import ApiError, validation_details
@@ -41,7 +42,6 @@ from hri_emo.serve.segmenter import (
     SpeechStarted,
     UtteranceSegmenter,
 )
-from hri_emo.serve.vad import VAD_SAMPLE_RATE, create_vad
 
 log = logging.getLogger(__name__)
 START_TIMEOUT_S = 10.0

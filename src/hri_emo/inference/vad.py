@@ -1,4 +1,5 @@
-"""Voice-activity detectors for the stream segmenter, behind one small interface.
+"""Voice-activity detectors, behind one small interface: for the stream segmenter (serve) and
+for admission (`speech_seconds`: a recording without speech is not judged).
 
 Both take 16 kHz int16 mono frames of a fixed size and say how likely each one is speech:
 
@@ -114,3 +115,19 @@ def create_vad(name: str) -> VoiceActivityDetector:
     if name == "webrtc":
         return WebRtcVad()
     raise ConfigError(f"unknown vad {name!r}; choose one of {', '.join(VAD_NAMES)}")
+
+
+def speech_seconds(
+    wave: np.ndarray, enough_s: float | None = None, threshold: float = 0.5
+) -> float:
+    """Seconds of speech in a float32 mono 16 kHz recording: silero-vad frames whose speech
+    probability reaches `threshold`. Stops counting once `enough_s` is reached (when given)."""
+    vad = SileroVad()
+    size = vad.frame_samples
+    pcm = (np.clip(wave, -1.0, 1.0) * 32767).astype(np.int16)
+    frames = 0
+    for start in range(0, len(pcm) - size + 1, size):
+        frames += vad.speech_probability(pcm[start : start + size]) >= threshold
+        if enough_s is not None and frames * size >= enough_s * VAD_SAMPLE_RATE:
+            break
+    return frames * size / VAD_SAMPLE_RATE
