@@ -97,3 +97,6 @@ def test_each_emotion_has_its_own_map_and_it_points_at_the_carrier(demo):
     assert share["voice"] > share["words"] + 0.1, share
     keyword = summary["keyword_top1"]
     assert keyword["utterances"] >= 30 and keyword["top1"] > keyword["chance"], keyword
+    erased = summary["keyword_top1_erasure"]  # word erasure: re-encoded without each word
+    assert erased["utterances"] == keyword["utterances"]
+    assert erased["top1"] > erased["chance"] + 0.15, erased

@@ -64,10 +64,13 @@ def _attribution_lines(summary: dict) -> list[str]:
         return []
     key, sep = summary["keyword_top1"], summary["map_separation"]
     share = summary["audio_share_by_carrier"]
+    erased = summary.get("keyword_top1_erasure")
+    by_erasure = f", word erasure {erased['top1']:.0%}" if erased else ""
     return [
         f"  attribution: top word is a marked emotional word in {key['top1']:.0%} of "
-        f"word-carried utterances (chance {key['chance']:.0%}); separation between "
-        f"emotions' maps {sep['separation']:.2f}",
+        f"word-carried utterances with the model's exact map{by_erasure} "
+        f"(chance {key['chance']:.0%}); separation between emotions' maps "
+        f"{sep['separation']:.2f}",
         f"  audio share of the map: voice carries it {share.get('voice', float('nan')):.2f}, "
         f"words carry it {share.get('words', float('nan')):.2f}",
     ]

@@ -46,10 +46,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--attribution",
-        choices=["attention", "integrated-gradients"],
+        choices=["attention", "integrated-gradients", "erasure"],
         default="attention",
-        help="maps drawn per utterance: the model's attention (default) or Captum's Integrated "
-        "Gradients (slower; more faithful in docs/explanations.md). Summaries use attention.",
+        help="maps drawn per utterance: the model's own maps (default), Captum's Integrated "
+        "Gradients (slower), or word erasure (each word's effect on the logits when removed "
+        "from the transcript; docs/explanations.md). Summaries use the model's own maps.",
     )
     parser.add_argument(
         "--out",

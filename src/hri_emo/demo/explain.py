@@ -36,6 +36,8 @@ def attach_corpus_truth(explanations: list[UtteranceExplanation], rows: dict[str
         marked = [w for w, flag in zip(row["text"].split(), marks) if flag]
         if marked:  # human rationale marks: shown for comparison, never used by the model
             exp.notes.append(f"Words a person marked as carrying the emotion: {', '.join(marked)}.")
+            if len(marks) == len(exp.words):
+                exp.metadata["rationale"] = [bool(flag) for flag in marks]  # drawn in the figure
 
 
 def accuracy_by_carrier(predictions_csv: Path, rows: dict[str, dict]) -> dict[str, float]:
@@ -73,6 +75,9 @@ def explain_test_split(
     explanations = explain_corpus(runs[models[0]], "test")
     attach_corpus_truth(explanations, rows)
     plausibility = attribution_checks(explanations, rows)
+    erased = explain_corpus(runs[models[0]], "test", attribution="erasure")
+    attach_corpus_truth(erased, rows)
+    plausibility["keyword_top1_erasure"] = attribution_checks(erased, rows)["keyword_top1"]
     summary = summarize(explanations, group_by=("carrier", "speaker"))
     by_carrier = summary["beta_by_group"]["carrier"]
     report = write_report(

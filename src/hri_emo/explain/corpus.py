@@ -37,7 +37,9 @@ def explain_corpus(
     attribution: str = "attention",
 ) -> list[UtteranceExplanation]:
     """Explanations of `split`'s utterances (all, the given `ids`, or the first `limit`).
-    `attribution="integrated-gradients"` replaces the attention maps by Captum's (slower)."""
+    `attribution="integrated-gradients"` replaces the attention maps by Captum's (slower);
+    `"erasure"` the word map by word erasure (inference/erasure.py; re-encodes each transcript
+    once per word with the run's text encoder)."""
     check_attribution(attribution)
     from hri_emo.checkpoint import resolve_checkpoint
     from hri_emo.inference.recognizer import EmotionRecognizer
@@ -65,13 +67,27 @@ def explain_corpus(
             items = [dataset[i] for i in indices[start : start + BATCH_SIZE]]
             records = [dataset.records[i] for i in indices[start : start + BATCH_SIZE]]
             batch = _explain_batch(recognizer, module, items, records, datamodule)
-            if attribution != "attention":
+            if attribution == "erasure":
+                for exp, item in zip(batch, items):
+                    _use_erasure(recognizer, exp, item)
+            elif attribution != "attention":
                 for exp, item in zip(batch, items):
                     use_gradient_attribution(exp, module.model, ModelInputs(item.text, item.audio))
             explanations += batch
     finally:
         datamodule.close()
     return explanations
+
+
+def _use_erasure(recognizer, exp: UtteranceExplanation, item) -> None:
+    """Word erasure (inference/erasure.py) with the item's stored audio and word times."""
+    from hri_emo.data.store_layout import UtteranceFeatures
+    from hri_emo.inference.erasure import use_erasure
+    from hri_emo.inference.timing import uses_time_prior
+
+    audio = None if item.audio is None else UtteranceFeatures(item.audio, None, item.frame_times)
+    timed = uses_time_prior(recognizer.model, recognizer.spec.metadata("text"))
+    use_erasure(exp, recognizer, audio, item.word_times if timed else None)
 
 
 def select(

@@ -54,11 +54,16 @@ def attribution_figure(exp: UtteranceExplanation) -> Figure | None:
     if values.size <= MAX_ANNOTATED_CELLS:
         _annotate(ax, values, signed=exp.attribution_method == "contribution")
     _mark_predicted(ax, exp)
-    ax.set_title(
+    title = (
         "Each word's contribution to each emotion's logit (* = predicted)"
         if exp.attribution_method == "contribution"
         else "Attribution: each emotion's attention over the words (* = predicted)"
     )
+    if _mark_rationale(ax, exp):
+        title += (
+            "\npurple words: marked by a person as carrying the emotion (not seen by the model)"
+        )
+    ax.set_title(title)
     fig.colorbar(image, ax=ax, fraction=0.03, pad=0.01)
     fig.tight_layout()
     return fig
@@ -211,6 +216,19 @@ def _annotate(ax, values: np.ndarray, signed: bool = False) -> None:
         else:
             colour = "black" if value > limit else "white"
         ax.text(col, row, f"{value:.2f}", ha="center", va="center", fontsize=7, color=colour)
+
+
+def _mark_rationale(ax, exp: UtteranceExplanation) -> bool:
+    """Colour the words of a human rationale (`metadata["rationale"]`, one flag per word, as
+    the demo corpus gives); False when the utterance has none."""
+    marks = exp.metadata.get("rationale")
+    if not isinstance(marks, list) or len(marks) != len(exp.words) or not any(marks):
+        return False
+    for label, marked in zip(ax.get_xticklabels(), marks):
+        if marked:
+            label.set_color("tab:purple")
+            label.set_fontweight("bold")
+    return True
 
 
 def _mark_predicted(ax, exp: UtteranceExplanation) -> None:

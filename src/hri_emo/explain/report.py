@@ -156,9 +156,12 @@ def _summary_section(summary: dict[str, Any], figures_dir: Path) -> str:
         if groups:
             parts.append(_stats_table(groups, column))
     if summary.get("top_words"):
-        rows = ["<tr><th>emotion</th><th>most attributed words (utterances)</th></tr>"]
+        rows = [
+            "<tr><th>emotion</th><th>words that raise it more than the other emotions "
+            "(selectivity, occurrences)</th></tr>"
+        ]
         for emotion, words in summary["top_words"].items():
-            listed = ", ".join(f"{w} ({n})" for w, n, _ in words)
+            listed = ", ".join(f"{w} ({score:+.2f}, {n})" for w, n, score in words)
             rows.append(f"<tr><td>{html.escape(emotion)}</td><td>{html.escape(listed)}</td></tr>")
         parts.append("<table>" + "".join(rows) + "</table>")
     figures = summary_figures(summary)

@@ -6,7 +6,7 @@ each emotion over the split. `summarize` returns a JSON-ready dict; `summary_fig
 from __future__ import annotations
 
 import re
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 
 from hri_emo.result import UtteranceExplanation
 
-TOP_PER_UTTERANCE = 3  # an utterance contributes its 3 most attributed words per emotion
+MIN_COUNT = 2  # a word must occur this often in the split to be ranked
 
 
 def summarize(
@@ -29,9 +29,9 @@ def summarize(
       labels counts once under each); stats are n, mean, std, quartiles and the values.
     - `beta_by_group`: {column: {value: stats}} for each `group_by` column found in the
       explanations' `metadata`.
-    - `top_words`: {emotion: [[word, count, mean attribution], ...]}: for every utterance that
-      predicts the emotion, its `TOP_PER_UTTERANCE` most attributed words are counted
-      (lower-cased, punctuation stripped); the `top_k` most frequent are kept.
+    - `top_words`: {emotion: [[word, count, selectivity], ...]}: the `top_k` words that raise
+      the emotion more than the other emotions, on average over every occurrence (see
+      `top_words`).
     """
     by_true: dict[str, list[float]] = defaultdict(list)
     by_pred: dict[str, list[float]] = defaultdict(list)
@@ -74,25 +74,37 @@ def stats(values: Sequence[float]) -> dict[str, Any]:
 
 
 def top_words(explanations: Sequence[UtteranceExplanation], top_k: int = 10) -> dict[str, list]:
-    """{emotion: [[word, count, mean attribution], ...]} (see `summarize`)."""
-    counts: dict[str, Counter[str]] = defaultdict(Counter)
-    weights: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    """{emotion: [[word, count, selectivity], ...]}, the most selective words first.
+
+    A word's selectivity for emotion e is its attribution to e minus its mean attribution to
+    the other emotions, averaged over *every* occurrence in the split (lower-cased, punctuation
+    stripped; words seen fewer than `MIN_COUNT` times are left out). No stop-word list: a word
+    such as "the" or "am" scores near 0 because the model lets it raise every emotion alike
+    (or one emotion in one sentence and another in the next), while "overjoyed" raises happy
+    wherever it occurs. Only words with a positive selectivity are listed.
+    """
+    scores: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     for exp in explanations:
-        if exp.attribution is None:
+        if exp.attribution is None or len(exp.emotions) < 2:
             continue
-        for emotion in exp.predicted:
-            for word, weight in exp.top_words(emotion, TOP_PER_UTTERANCE):
-                word = normalise_word(word)
-                if word:
-                    counts[emotion][word] += 1
-                    weights[emotion][word].append(weight)
-    return {
-        emotion: [
-            [w, n, round(float(np.mean(weights[emotion][w])), 4)]
-            for w, n in counts[emotion].most_common(top_k)
+        rows = np.asarray(exp.attribution, dtype=np.float64)  # (E, L)
+        others = (rows.sum(axis=0, keepdims=True) - rows) / (len(exp.emotions) - 1)
+        selectivity = rows - others  # (E, L)
+        for position, word in enumerate(exp.words[: rows.shape[1]]):
+            word = normalise_word(word)
+            if word:
+                for index, emotion in enumerate(exp.emotions):
+                    scores[emotion][word].append(float(selectivity[index, position]))
+    result = {}
+    for emotion in sorted(scores):
+        ranked = [
+            [word, len(values), round(float(np.mean(values)), 4)]
+            for word, values in scores[emotion].items()
+            if len(values) >= MIN_COUNT and np.mean(values) > 0
         ]
-        for emotion in sorted(counts)
-    }
+        ranked.sort(key=lambda entry: -entry[2])
+        result[emotion] = ranked[:top_k]
+    return result
 
 
 def normalise_word(word: str) -> str:
@@ -143,9 +155,9 @@ def _top_word_bars(top: dict[str, list]) -> Figure:
     axes = np.atleast_1d(fig.subplots(rows, cols)).ravel()
     for ax, emotion in zip(axes, emotions):
         words = [w for w, _, _ in top[emotion]][::-1]
-        ax.barh(words, [n for _, n, _ in top[emotion]][::-1], color="tab:green")
-        ax.set_title(f"{emotion}: most attributed words")
-        ax.set_xlabel("utterances (top-3 word)")
+        ax.barh(words, [score for _, _, score in top[emotion]][::-1], color="tab:green")
+        ax.set_title(f"{emotion}: words that raise it most")
+        ax.set_xlabel("attribution to it minus to the others (mean)")
     for ax in axes[len(emotions) :]:
         ax.set_visible(False)
     fig.tight_layout()

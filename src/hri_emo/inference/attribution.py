@@ -77,7 +77,7 @@ class IntegratedGradientsExplainer:
         return attributions[0].sum(dim=-1).detach().double().numpy()
 
 
-ATTRIBUTIONS = ("attention", "integrated-gradients")
+ATTRIBUTIONS = ("attention", "integrated-gradients", "erasure")  # erasure: inference/erasure.py
 GRADIENT_NOTE = (
     "Attribution maps: Integrated Gradients (Captum), the positive part normalised per emotion; "
     "in the deletion test they were more faithful than attention (docs/explanations.md)."

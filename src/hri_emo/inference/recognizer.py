@@ -51,6 +51,7 @@ from hri_emo.inference.features import (
     check_features,
     check_words,
 )
+from hri_emo.inference.timing import uses_time_prior
 from hri_emo.model import load_model
 from hri_emo.result import UtteranceExplanation
 
@@ -425,7 +426,9 @@ class EmotionRecognizer:
         [exp] = explain_items(
             self, [text_in], [audio_in], timings, [context or {}], [heard], [wave], [past]
         )
-        if attribution != "attention":
+        if attribution == "erasure":
+            self._use_erasure(exp, text_in, audio_in, timings)
+        elif attribution != "attention":
             from hri_emo.inference.attribution import (
                 ModelInputs,
                 check_attribution,
@@ -436,6 +439,18 @@ class EmotionRecognizer:
             features = [None if x is None else x.features for x in (text_in, audio_in)]
             use_gradient_attribution(exp, self.model, ModelInputs(*features))
         return exp
+
+    def _use_erasure(self, exp, text_in, audio_in, timings: dict[str, float]) -> None:
+        """Replace the word map by word erasure (inference/erasure.py)."""
+        from hri_emo.inference.erasure import use_erasure
+
+        if text_in is None:
+            return
+        times = None
+        trained_with_times = uses_time_prior(self.model, self.spec.metadata("text"))
+        if exp.word_times is not None and self.backend == "torch" and trained_with_times:
+            times = np.array([(np.nan, np.nan) if t is None else t for t in exp.word_times])
+        use_erasure(exp, self, audio_in, times, timings)
 
     # recognizer.explain_output(out, index, words, frame_times, **context): one item's result
     explain_output = explain_output

@@ -67,6 +67,10 @@ class HriEmoConfig:
     # spoken span (model/time_prior.py), so the alignment map locates words. Needs word times
     # (`text_times`) and frame times (`audio_times`); without them the prior is off. hriemo only.
     time_prior_s: float = 0.0
+    # The prior's width as a fraction of the word's half-width (plus time_prior_s): 0.5 reaches
+    # -2 at the span's edges (the content attention can pick any frame of the span), 0.25 -8
+    # (it stays in the word's central half, where the aligner's span is most often right).
+    time_prior_width: float = 0.5
     # hriemo only: logit_i = sum_j a_ij * (w_i . h_j) + b_i, where a_ij is emotion i's decoder
     # attention on fused position j: each logit decomposes exactly over words and, through the
     # alignment, over audio frames (the attribution maps are the computation, not a proxy).
@@ -123,6 +127,7 @@ class HriEmoConfig:
             (self.beta_cost >= 0, "beta_cost", ">= 0"),
             (self.context_turns >= 0, "context_turns", ">= 0"),
             (self.time_prior_s >= 0, "time_prior_s", ">= 0 seconds (0 = off)"),
+            (self.time_prior_width >= 0, "time_prior_width", ">= 0 (a fraction of half a word)"),
             (self.gate_supervision >= 0, "gate_supervision", ">= 0 (0 = off)"),
         ]
         for rate_name in ("dropout", "attention_dropout", "input_dropout", "pooled_dropout"):

@@ -190,7 +190,7 @@ class HriEmoModel(HriEmoPreTrainedModel):
         device = text_states.device
         text = prior_input(text_times, batch, lt, device)
         audio = prior_input(audio_times, batch, la, device)
-        return time_prior_bias(text, audio, sigma)
+        return time_prior_bias(text, audio, sigma, self.config.time_prior_width)
 
     def _with_pooled_parts(
         self,
