@@ -85,8 +85,11 @@ def use_erasure(
     exp.attribution = recognizer_erasure(recognizer, exp.words, audio_in, times)
     exp.attribution_method = "erasure"
     exp.notes.append(ERASURE_NOTE)
+    elapsed = 1000 * (time.perf_counter() - start)
     if timings is not None:
-        timings["word_erasure"] = 1000 * (time.perf_counter() - start)
+        timings["word_erasure"] = elapsed
+    if isinstance(getattr(exp, "timings_ms", None), dict):
+        exp.timings_ms["word_erasure"] = elapsed
 
 
 def recognizer_erasure(
