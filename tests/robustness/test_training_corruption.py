@@ -3,13 +3,14 @@ trained with a noisy copy of the audio store."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
 from hri_emo.cli.main import main
 from hri_emo.data.batch import Batch
 from hri_emo.data.feature_store import FeatureStore
-from hri_emo.data.mixed_source import MixedSource
+from hri_emo.data.mixed_source import MixedSource, read_snr
 from hri_emo.data.records import UtteranceRecord
 from hri_emo.errors import ConfigError
 from hri_emo.training.config import load_config
@@ -105,7 +106,8 @@ def test_extract_noisy_then_train_with_it(recorded_runs, tmp_path, capsys):
     folder = recorded_runs.folder
     noisy = tmp_path / "audio_noisy.h5"
     args = ["extract-noisy", str(recorded_runs.manifest), "--like", str(folder / "audio.h5")]
-    assert main([*args, "--out", str(noisy), "--snr", "0:10", "--no-progress"]) == 0
+    only = ["--noise-only", "0.3"]
+    assert main([*args, "--out", str(noisy), "--snr", "0:10", *only, "--no-progress"]) == 0
     with FeatureStore.open(noisy) as store, FeatureStore.open(folder / "audio.h5") as clean:
         assert store.metadata.encoder == clean.metadata.encoder
         train_ids = [i for i in clean.ids() if i.startswith("train_")]
@@ -114,10 +116,29 @@ def test_extract_noisy_then_train_with_it(recorded_runs, tmp_path, capsys):
         assert store.read(first).features.shape == clean.read(first).features.shape
         assert (store.read(first).features != clean.read(first).features).any()
     assert not (tmp_path / "audio_noisy.h5.wavs").exists()
+    snr = read_snr(noisy)  # what each item got, beside the store: the reliability targets
+    assert sorted(snr) == sorted(train_ids)
+    replaced = [v for v in snr.values() if v == float("-inf")]
+    assert 0 < len(replaced) < len(snr)  # some recordings replaced by noise alone
+    assert all(0 <= v <= 10 for v in snr.values() if v != float("-inf"))
     extra = [f"data.noisy_audio_features={noisy}", "train.corruption.fraction=0.5"]
-    run = recorded_runs.train("augmented", "hriemo-v2", *extra, "data.bucket_by_length=true")
+    run = recorded_runs.train(
+        "augmented", "hriemo-v2", *extra, "data.bucket_by_length=true",
+        "model.params.audio_reliability=1.0",
+    )  # fmt: skip
     assert (run / "checkpoints" / "best" / "model.safetensors").is_file()
     assert main(["evaluate", str(run), "--no-plots"]) == 0
+
+
+def test_the_mixed_source_gives_each_item_its_snr():
+    records = [UtteranceRecord(id=f"u{i}", corpus="c", split="train") for i in range(200)]
+    snr = {r.id: float(i % 7) for i, r in enumerate(records)}
+    mixed = MixedSource(_Source("clean"), _Source("noisy"), 0.5, seed=0, snr=snr)
+    for record in records:
+        noisy = mixed.get(record) == "noisy"
+        assert mixed.snr_of(record) == (snr[record.id] if noisy else float("inf"))
+    unrecorded = MixedSource(_Source("clean"), _Source("noisy"), 1.0, seed=0)
+    assert np.isnan(unrecorded.snr_of(records[0]))  # a store made before SNRs were recorded
 
 
 def test_extract_noisy_refuses_a_bad_snr(recorded_runs, tmp_path, capsys):

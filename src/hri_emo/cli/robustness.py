@@ -83,6 +83,12 @@ def register_extract_noisy(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", required=True, help="noisy store to create or resume (.h5)")
     parser.add_argument("--noise", default="white,babble", help="white, babble or both")
     parser.add_argument("--snr", default="0:20", help="SNR range in dB, MIN:MAX (default 0:20)")
+    parser.add_argument(
+        "--noise-only",
+        type=float,
+        default=0.0,
+        help="share of recordings replaced by white noise alone (default 0)",
+    )
     parser.add_argument("--split", default="train", help="split to copy (default: train)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-progress", action="store_true")
@@ -104,6 +110,7 @@ def run_extract_noisy(args: argparse.Namespace) -> int:
         args.out,
         kinds=tuple(k.strip() for k in args.noise.split(",")),
         snr_range=(low, high),
+        noise_only=args.noise_only,
         split=args.split,
         seed=args.seed,
         progress=not args.no_progress,

@@ -34,6 +34,7 @@ class Batch:
     context_ids: list[list[str]] | None = None  # utterance ids of the past turns
     text_times: Tensor | None = None  # (B, Lt, 2) seconds each word was spoken, NaN unknown
     audio_times: Tensor | None = None  # (B, La, 2) seconds of each audio frame, NaN unknown
+    audio_snr: Tensor | None = None  # (B,) SNR of each item's audio, dB (+inf clean, NaN unknown)
 
     def __len__(self) -> int:
         return len(self.ids)

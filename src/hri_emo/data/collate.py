@@ -51,7 +51,15 @@ def collate_batch(items: Sequence[EmotionItem]) -> Batch:
         context_ids=_list_or_none([item.context_ids for item in items], []),
         text_times=pad_times([item.word_times for item in items], text_mask),
         audio_times=pad_times([item.frame_times for item in items], audio_mask),
+        audio_snr=_snr([item.audio_snr for item in items]),
     )
+
+
+def _snr(values: Sequence[float | None]) -> torch.Tensor | None:
+    """(B,) SNR of each item's audio in dB (+inf clean, NaN unknown); None when no item says."""
+    if all(v is None for v in values):
+        return None
+    return torch.tensor([float("nan") if v is None else v for v in values], dtype=torch.float32)
 
 
 def pad_times(times: Sequence[np.ndarray | None], mask: Tensor | None) -> Tensor | None:

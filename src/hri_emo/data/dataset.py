@@ -96,6 +96,7 @@ class EmotionItem:
     context_same_speaker: np.ndarray | None = None  # (K,) bool: past turn by the same speaker
     context_ids: list[str] | None = None  # the K past turns' utterance ids
     word_times: np.ndarray | None = None  # (Lt, 2) seconds each word was spoken (NaN: unknown)
+    audio_snr: float | None = None  # dB: +inf as recorded, finite or -inf from a noisy copy
 
 
 def encode_target(record: UtteranceRecord, emotions: Sequence[str], task: TaskKind) -> np.ndarray:
@@ -208,6 +209,7 @@ class EmotionDataset(Dataset):
             tokens=None if text is None else text.tokens,
             frame_times=None if audio is None else audio.frame_times,
             word_times=None if text is None else text.frame_times,
+            audio_snr=None if audio is None else self._audio_snr(record),
             **self._context(record, self._past[index]),
         )
 
@@ -306,6 +308,12 @@ class EmotionDataset(Dataset):
                     f"{modality} features of utterance {record.id!r} have dim {dim}, but "
                     f"utterance {first[0]!r} has dim {first[1]}"
                 )
+
+    def _audio_snr(self, record: UtteranceRecord) -> float:
+        """The SNR the item's audio was read at: +inf (as recorded) unless a noisy copy says
+        otherwise (data/mixed_source.py)."""
+        snr = getattr(self.sources["audio"], "snr_of", None)
+        return float("inf") if snr is None else snr(record)
 
     def _fetch(self, modality: str, record: UtteranceRecord) -> UtteranceFeatures | None:
         source = self.sources[modality]

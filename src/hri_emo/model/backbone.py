@@ -21,6 +21,7 @@ from hri_emo.model.config import HriEmoConfig
 from hri_emo.model.cross_modal import build_fusion_stack
 from hri_emo.model.decoder import EmotionDecoder
 from hri_emo.model.heads import EmotionHeads
+from hri_emo.model.reliability import word_reliability
 
 
 @dataclass
@@ -64,11 +65,14 @@ class FusionWithEmotionDecoder(nn.Module):
         context_mask: Tensor | None = None,
         time_bias: Tensor | None = None,
         force_beta: float | None = None,
+        frame_reliability: Tensor | None = None,
     ) -> BackboneOutput:
         """`context` (B, K, d): past-turn positions the emotion queries read beside the fused
         utterance (ContextEncoder output), with its (B, K) mask. `time_bias` (B, Lt, La): the
         time prior of the text->audio attention (model/time_prior.py). `force_beta`: the gate's
-        value fixed (gate supervision's forced branches)."""
+        value fixed (gate supervision's forced branches). `frame_reliability` (B, La): how clean
+        each audio frame is (model/reliability.py); each word's beta is scaled by the
+        reliability of the frames it attends to (no gradient: only its own loss trains it)."""
         last = len(self.fusion) - 1
         wanted = "heads" if self.additive else True
         for index, block in enumerate(self.fusion):
@@ -78,7 +82,12 @@ class FusionWithEmotionDecoder(nn.Module):
         head_alignment = alignment if self.additive else None  # (B, H, Lt, La)
         if self.additive:
             alignment = alignment.mean(dim=1)
-        fused, beta = self.gate(audio_context, text, text_mask, has_text, has_audio, force_beta)
+        reliability = None
+        if frame_reliability is not None:
+            reliability = word_reliability(alignment, frame_reliability).detach()  # (B, Lt)
+        fused, beta = self.gate(
+            audio_context, text, text_mask, has_text, has_audio, force_beta, reliability
+        )
         memory, memory_mask = fused, text_mask
         if context is not None:
             memory = torch.cat([fused, context], dim=1)  # (B, Lt + K, d)

@@ -27,11 +27,15 @@ class BetaGate(nn.Module):
         has_text: Tensor,
         has_audio: Tensor,
         force: float | None = None,
+        reliability: Tensor | None = None,
     ) -> tuple[Tensor, Tensor]:
         """Return (fused h (B, L, d), beta (B, L, d)); masks: (B, L), has_*: (B,) bool.
         `force`: beta = this value wherever both modalities are present (training's forced
-        branches, model/gate_supervision.py)."""
+        branches, model/gate_supervision.py). `reliability` (B, L) in [0, 1]: how far each
+        position's audio may be trusted (model/reliability.py); beta is scaled by it."""
         beta = torch.sigmoid(self.gate(torch.cat([audio_context, text], dim=-1)))  # (B, L, d)
+        if reliability is not None:
+            beta = beta * reliability[..., None]
         if force is not None:
             beta = torch.full_like(beta, force)
         beta = torch.where(~has_text[:, None, None], torch.ones_like(beta), beta)

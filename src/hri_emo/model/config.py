@@ -79,6 +79,10 @@ class HriEmoConfig:
     # text-only and audio-only branches are trained too, and each utterance's mean beta is
     # pulled toward the modality whose branch explains its label better.
     gate_supervision: float = 0.0
+    # hriemo only, > 0: weight of the audio-reliability loss (model/reliability.py): a head on the
+    # audio frames learns how clean they are from training items of known SNR, and each word's
+    # beta is scaled by the reliability of the frames it listens to. 0 = off.
+    audio_reliability: float = 0.0
 
     @property
     def num_emotions(self) -> int:
@@ -129,6 +133,7 @@ class HriEmoConfig:
             (self.time_prior_s >= 0, "time_prior_s", ">= 0 seconds (0 = off)"),
             (self.time_prior_width >= 0, "time_prior_width", ">= 0 (a fraction of half a word)"),
             (self.gate_supervision >= 0, "gate_supervision", ">= 0 (0 = off)"),
+            (self.audio_reliability >= 0, "audio_reliability", ">= 0 (0 = off)"),
         ]
         for rate_name in ("dropout", "attention_dropout", "input_dropout", "pooled_dropout"):
             rate = getattr(self, rate_name)

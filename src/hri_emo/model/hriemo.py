@@ -19,6 +19,10 @@ Time prior (config.time_prior_s > 0): with `text_times` (B, Lt, 2) word spans an
 carries each logit's exact split over words, frames, context turns and a bias
 (`word_contributions` ... `bias_contribution`, pooled read-out shares included; model/additive.py).
 
+Audio reliability (config.audio_reliability > 0): a head on the raw audio frames says how clean
+each is (trained from items of known SNR, `audio_snr` (B,) dB); each word's beta is scaled by
+the reliability of the frames it attends to (model/reliability.py); `frame_reliability` reports it.
+
 Conversation context (config.context_turns > 0): `context` (B, K, Dt) holds pooled text features
 of up to K preceding turns (newest first); a ContextEncoder turns them into K extra positions
 that the emotion queries attend to (see model/context.py). Without `context` the model runs on
@@ -41,6 +45,7 @@ from hri_emo.model.layers import ModalityProjection, masked_mean
 from hri_emo.model.output import HriEmoOutput
 from hri_emo.model.pooled import PooledReadout
 from hri_emo.model.pretrained import HriEmoPreTrainedModel
+from hri_emo.model.reliability import AudioReliability
 from hri_emo.model.time_prior import prior_input, time_prior_bias
 
 
@@ -49,6 +54,7 @@ class HriEmoModel(HriEmoPreTrainedModel):
 
     architecture = "hriemo"
     accepts_times = True  # forward() takes text_times / audio_times (the time prior)
+    accepts_audio_snr = True  # forward() takes audio_snr (training's reliability targets)
 
     def __init__(self, config: HriEmoConfig) -> None:
         super().__init__(config)
@@ -72,6 +78,9 @@ class HriEmoModel(HriEmoPreTrainedModel):
             e, drop = config.num_emotions, config.pooled_dropout
             self.text_readout = PooledReadout(config.text_dim, config.text_layers, e, drop)
             self.audio_readout = PooledReadout(config.audio_dim, config.audio_layers, e, drop)
+        self.reliability = None
+        if config.audio_reliability > 0:
+            self.reliability = AudioReliability(config.audio_dim, config.audio_layers, d)
 
     def forward(
         self,
@@ -87,6 +96,7 @@ class HriEmoModel(HriEmoPreTrainedModel):
         text_times: Tensor | None = None,
         audio_times: Tensor | None = None,
         pooled_logits: Tensor | None = None,
+        audio_snr: Tensor | None = None,
     ) -> HriEmoOutput:
         text_in, audio_in, batch = prepare_inputs(self.config, text, text_mask, audio, audio_mask)
         require_any_modality(text_in, audio_in, batch)
@@ -99,6 +109,10 @@ class HriEmoModel(HriEmoPreTrainedModel):
         )
         context_states, context_mask = self._context(context, context_mask, context_same_speaker)
         time_bias = self._time_bias(text_times, audio_times, text_states, audio_states)
+        frame_reliability = None
+        if self.reliability is not None and audio_in is not None:
+            audio_mask_in = audio_in.mask.to(audio_states.device)
+            frame_reliability = self.reliability(audio_in.features.to(audio_states), audio_mask_in)
         result = self.backbone(
             text_states,
             text_valid,
@@ -109,6 +123,7 @@ class HriEmoModel(HriEmoPreTrainedModel):
             context_states,
             context_mask,
             time_bias,
+            frame_reliability=frame_reliability,
         )
         beta_mean = masked_mean(result.beta, text_valid).mean(dim=-1)  # (B,)
         logits, pooled_share = result.logits, None
@@ -135,6 +150,12 @@ class HriEmoModel(HriEmoPreTrainedModel):
         if parts is not None:
             output.word_contributions, output.frame_contributions = parts.words, parts.frames
             output.context_contributions, output.bias_contribution = parts.context, parts.bias
+        output.frame_reliability = frame_reliability
+        if output.loss is not None and frame_reliability is not None and audio_snr is not None:
+            present = audio_in.present.to(frame_reliability.device)
+            mask = audio_in.mask.to(frame_reliability.device)
+            aux = self.reliability.loss(frame_reliability, mask, present, audio_snr)
+            output.loss = output.loss + self.config.audio_reliability * aux
         both = has_text & has_audio
         if output.loss is not None and self.config.beta_cost > 0 and both.any():
             output.loss = output.loss + self.config.beta_cost * beta_mean[both].mean()

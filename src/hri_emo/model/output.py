@@ -43,6 +43,9 @@ class HriEmoOutput:
     frame_contributions: Tensor | None = None
     context_contributions: Tensor | None = None
     bias_contribution: Tensor | None = None
+    # (B, La) how clean each audio frame is, in [0, 1] (config.audio_reliability > 0 only):
+    # each word's beta was scaled by the reliability of the frames it attends to.
+    frame_reliability: Tensor | None = None
 
 
 # A pytree node, so torch.export / torch.compile can return it (as HF does for ModelOutput).

@@ -7,8 +7,8 @@ A condition corrupts one channel of the evaluated split:
 - "missing": a whole modality left out; "clean": nothing.
 
 Names are `<kind>-<level>`, e.g. `white-10db`, `babble-0db`, `feature-noise-20db`, `gain--20db`,
-`clip-20pct`, `word-dropout-30pct`, `asr-like-20pct`, `telephone`, `whisper-asr`, `no-audio`,
-`no-text`, `clean`.
+`clip-20pct`, `word-dropout-30pct`, `asr-like-20pct`, `telephone`, `noise-only` (the recording
+replaced by white noise of its power), `whisper-asr`, `no-audio`, `no-text`, `clean`.
 """
 
 from __future__ import annotations
@@ -58,6 +58,7 @@ def parse_condition(name: str) -> Condition:
     fixed = {
         "clean": Condition("clean", "clean", "clean", "none"),
         "telephone": Condition("telephone", "wave", "audio degradation", "telephone"),
+        "noise-only": Condition("noise-only", "wave", "audio noise", "noise-only"),
         "whisper-asr": Condition("whisper-asr", "text", "text", "whisper-asr"),
         "no-audio": Condition("no-audio", "missing", "missing", "audio"),
         "no-text": Condition("no-text", "missing", "missing", "text"),
@@ -67,8 +68,8 @@ def parse_condition(name: str) -> Condition:
     match = PATTERN.match(name)
     if not match or UNITS[match["what"]] != match["unit"]:
         raise ConfigError(
-            f"unknown robustness condition {name!r}; expected clean, telephone, whisper-asr, "
-            "no-audio, no-text, white-<SNR>db, babble-<SNR>db, feature-noise-<SNR>db, "
+            f"unknown robustness condition {name!r}; expected clean, telephone, noise-only, "
+            "whisper-asr, no-audio, no-text, white-<SNR>db, babble-<SNR>db, feature-noise-<SNR>db, "
             "gain-<dB>db, clip-<percentile>pct, word-dropout-<pct>pct or asr-like-<pct>pct"
         )
     what, level = match["what"], float(match["level"])

@@ -50,6 +50,15 @@ def white_noise(wave: np.ndarray, snr_db: float, rng: np.random.Generator) -> np
     return transform(samples=np.asarray(wave, dtype=np.float32), sample_rate=SAMPLE_RATE)
 
 
+NOISE_ONLY_RMS = 0.05  # about -26 dBFS, a fixed level: the recording's loudness must not leak
+
+
+def noise_only(wave: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The recording replaced by Gaussian white noise of the same length at a fixed level: no
+    speech left, and nothing of the voice (not even its loudness) in what replaces it."""
+    return (rng.standard_normal(len(wave)) * NOISE_ONLY_RMS).astype(np.float32)
+
+
 def babble(
     wave: np.ndarray,
     others: Sequence[np.ndarray],

@@ -95,6 +95,8 @@ def corrupt_wave(
         return C.white_noise(wave, level, rng)
     if kind == "babble":
         return C.babble(wave, others, level, rng)
+    if kind == "noise-only":
+        return C.noise_only(wave, rng)
     if kind == "telephone":
         return C.telephone(wave, rng)
     if kind == "clip":

@@ -17,7 +17,7 @@ from torch.utils.data import DataLoader
 from hri_emo.data.dataset import EmotionDataset, RecordFeatureSource, encode_target
 from hri_emo.data.dialogues import past_turns
 from hri_emo.data.feature_store import FeatureStore
-from hri_emo.data.mixed_source import MixedSource
+from hri_emo.data.mixed_source import MixedSource, read_snr
 from hri_emo.data.normalization import FeatureStandardizer, StandardizedSource
 from hri_emo.data.records import Corpus, UtteranceRecord
 from hri_emo.data.sampler import make_dataloader
@@ -99,7 +99,8 @@ class EmotionDataModule(L.LightningDataModule):
             audio = self.sources.get("audio")
             if stage == "train" and self.noisy_audio is not None:
                 fraction = self.config.noisy_audio_fraction
-                audio = MixedSource(audio, self.noisy_audio, fraction, self.seed)
+                snr = read_snr(self.config.noisy_audio_features)
+                audio = MixedSource(audio, self.noisy_audio, fraction, self.seed, snr)
             self._datasets[stage] = EmotionDataset(
                 self.stage_records(stage),
                 self.emotions,

@@ -253,7 +253,10 @@ class EmotionLightningModule(L.LightningModule):
         collector.reset()
 
     def _model_inputs(self, batch: Batch) -> dict[str, Tensor | None]:
-        return batch.model_inputs(times=getattr(self.model, "accepts_times", False))
+        inputs = batch.model_inputs(times=getattr(self.model, "accepts_times", False))
+        if getattr(self.model, "accepts_audio_snr", False):
+            inputs["audio_snr"] = batch.audio_snr  # the audio-reliability targets
+        return inputs
 
     def _encode_raw_text(self, batch: Batch) -> Batch:
         """Replace precomputed text features by the fine-tuned encoder's output."""
