@@ -43,6 +43,7 @@ ARRAY_FIELDS = (
     "beta_per_dim",
     "envelope",
     "context_attribution",
+    "audio_reliability",
 )
 ENVELOPE_HOP_S = 0.01  # one RMS value per 10 ms of audio
 TRANSCRIPT_SOURCES = ("given", "asr", "corpus")  # where `transcript` came from
@@ -66,6 +67,9 @@ class UtteranceExplanation:
     beta_per_word: np.ndarray | None = None  # (Lt,)
     beta_std_per_word: np.ndarray | None = None  # (Lt,)
     beta_per_dim: np.ndarray | None = None  # (d,)
+    # (La,) how clean each audio frame was judged, 0..1 (models with audio reliability): each
+    # word's beta was scaled by the reliability of the frames it attends to
+    audio_reliability: np.ndarray | None = None
     transcript: str | None = None
     transcript_source: str | None = None  # one of TRANSCRIPT_SOURCES
     word_times: list[tuple[float, float] | None] | None = None  # spoken span of each word (s)
@@ -240,6 +244,9 @@ def _maps(
             maps["frame_attribution"] = attribution[:, :n_frames]
         elif attribution_over == "words" and n_words:
             maps["attribution"] = attribution[:, :n_words]
+    reliability = numpy(getattr(out, "frame_reliability", None))
+    if reliability is not None and n_frames:
+        maps["audio_reliability"] = reliability[:n_frames]
     if beta is not None and n_words:
         per_word = beta[:n_words]  # (Lt, d)
         maps["beta_per_word"] = per_word.mean(axis=-1)

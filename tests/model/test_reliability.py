@@ -6,10 +6,10 @@ from __future__ import annotations
 import math
 
 import torch
-
-from hri_emo.model.reliability import reliability_target
 from tests.model.conftest import random_inputs, tiny_model
 from tests.model.test_model_explained import _randomised, _times
+
+from hri_emo.model.reliability import reliability_target
 
 INF = float("inf")
 

@@ -49,6 +49,7 @@ def headline(summary: dict, out) -> str:
         "  accuracy   " + "   ".join(f"{m} {v:.3f}" for m, v in acc.items()),
         f"  beta (audio trust): voice carries the emotion {beta['voice']:.2f}, "
         f"words carry it {beta['words']:.2f}",
+        *_noise_line(summary),
         f"  alignment: {align['accuracy']:.0%} of words attend inside their own spoken span "
         f"(chance {align['chance']:.0%})",
         *_attribution_lines(summary),
@@ -56,6 +57,17 @@ def headline(summary: dict, out) -> str:
         f"  summary  : {out / 'demo.json'}  (took {summary['seconds']:.0f} s)",
     ]
     return "\n".join(lines)
+
+
+def _noise_line(summary: dict) -> list[str]:
+    """Mean beta on clean test recordings, at 0 dB white noise and on noise alone."""
+    noise = summary.get("beta_under_noise")
+    if not noise:
+        return []
+    return [
+        f"  beta under noise: clean {noise['clean']:.2f}, white noise 0 dB "
+        f"{noise['white-0db']:.2f}, recording replaced by noise {noise['noise-only']:.2f}"
+    ]
 
 
 def _attribution_lines(summary: dict) -> list[str]:

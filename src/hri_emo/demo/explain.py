@@ -88,6 +88,7 @@ def explain_test_split(
     )
     return {
         "beta_by_carrier": {c: by_carrier[c]["mean"] for c in CARRIERS if c in by_carrier},
+        "beta_under_noise": beta_under_noise(runs[models[0]], rows, manifest.parent),
         "accuracy_by_carrier": {
             m: accuracy_by_carrier(run / "eval" / "best-test" / "predictions.csv", rows)
             for m, run in runs.items()
@@ -120,3 +121,31 @@ def attribution_checks(explanations: list[UtteranceExplanation], rows: dict[str,
         "map_separation": map_separation(explanations),
         "audio_share_by_carrier": {c: float(np.mean(v)) for c, v in shares.items() if v},
     }
+
+
+def beta_under_noise(run: Path, rows: dict[str, dict], folder: Path) -> dict[str, float]:
+    """Mean beta over the test recordings as given, under white noise at 0 dB, and replaced by
+    noise alone (the corpus transcripts; through the recognizer, as a user's input would go)."""
+    from hri_emo.encoders import load_audio
+    from hri_emo.inference import EmotionRecognizer
+    from hri_emo.robustness.corruptions import noise_only, white_noise
+
+    recognizer = EmotionRecognizer.from_pretrained(run)
+    rng = np.random.default_rng(0)
+    conditions = {
+        "clean": lambda wave: wave,
+        "white-0db": lambda wave: white_noise(wave, 0.0, rng),
+        "noise-only": lambda wave: noise_only(wave, rng),
+    }
+    betas: dict[str, list[float]] = {name: [] for name in conditions}
+    for row in rows.values():
+        wave = load_audio(folder / row["wav"])
+        for name, corrupt in conditions.items():
+            noisy = corrupt(wave)
+            noisy = noisy / max(
+                1.0, float(np.abs(noisy).max())
+            )  # a peak over 1 scaled, not clipped
+            result = recognizer.classify(noisy, row["text"])
+            if result.beta_mean is not None:
+                betas[name].append(result.beta_mean)
+    return {name: float(np.mean(values)) for name, values in betas.items() if values}

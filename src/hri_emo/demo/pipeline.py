@@ -36,6 +36,11 @@ def demo_config(manifest: Path, features: dict[str, Path], overrides: list[str] 
                 f"data.corpus={manifest}",
                 f"data.text_features={features['text']}",
                 f"data.audio_features={features['audio']}",
+                *(
+                    [f"data.noisy_audio_features={features['noisy_audio']}"]
+                    if "noisy_audio" in features
+                    else []
+                ),
                 *overrides,
             ],
         )
@@ -72,7 +77,23 @@ def extract_demo_features(manifest: Path, out: Path) -> dict[str, Path]:
             corpus, create(), stores[modality], batch_size=16, word_timer=timers[modality]
         )
         print(f"  {modality} features: {report.summary()}", flush=True)
+    stores["noisy_audio"] = noisy_audio_copy(corpus, stores["audio"], folder / "audio-noisy.h5")
     return stores
+
+
+def noisy_audio_copy(corpus, clean: Path, out: Path) -> Path:
+    """A noisy copy of the training recordings' audio features (white or babble at -5..25 dB;
+    15 % replaced by noise alone), each item's SNR recorded beside it: what teaches the gate's
+    audio reliability (model/reliability.py). Made once; a second run reuses it."""
+    from hri_emo.data.mixed_source import conditions_path
+    from hri_emo.robustness.augment import extract_noisy_copy
+
+    if not conditions_path(out).is_file():
+        report = extract_noisy_copy(
+            corpus, clean, out, snr_range=(-5.0, 25.0), noise_only=0.15, progress=False
+        )
+        print(f"  noisy audio copy (training): {report.summary()}", flush=True)
+    return out
 
 
 def run_demo(out: Path, seed: int = 0, overrides: list[str] = ()) -> dict[str, Any]:

@@ -130,6 +130,9 @@ def hriemo_v2() -> HriEmoConfig:
         pooled_readout=True,
         time_prior_s=0.005,  # chosen on the demo's validation voices: 0.86 vs 0.82 at 0.02
         time_prior_width=0.25,  # same voices: 0.91 vs 0.86 at 0.5 (model/time_prior.py)
+        # learns how clean the audio is where training has a noisy copy with recorded SNRs
+        # (hri-emo extract-noisy); without one it learns "as recorded = reliable" (r ~ 1)
+        audio_reliability=1.0,
         additive_readout=True,
     )
 
