@@ -4,6 +4,11 @@
 or pooled (D,) float32, with word tokens and (T, 2) frame times. Layered encoder output "all",
 (L+1, T, D), is kept as (T, (L+1)*D), layer-major (`flatten_layers` / `split_layers`).
 
+    >>> layers = np.arange(24.0).reshape(2, 3, 4)  # (L+1, T, D): 2 layers, 3 words, 4 dims
+    >>> flat = flatten_layers(layers, "all")  # (T, (L+1)*D)
+    >>> flat.shape, bool((split_layers(flat, 2) == layers).all())
+    ((3, 8), True)
+
 `FeatureSpec` is the training-time recipe of a model's input features: where each modality came
 from (features.json), the standardisation statistics, the reader's text preprocessing and the
 truncation limits. `prepare` turns encoder output (or user-given arrays) into exactly what
