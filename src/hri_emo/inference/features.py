@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from hri_emo.data.features import RECORD_SOURCE, FeatureSpec
+from hri_emo.data.features import RECORD_SOURCE, FeatureSpec, UtteranceFeatures
 from hri_emo.encoders import DEFAULT_ENCODERS, create_audio_encoder, create_text_encoder
 from hri_emo.encoders.base import parse_layer
 from hri_emo.errors import ConfigError, DataError, FeatureMismatchError
@@ -141,3 +141,23 @@ def check_words(words: list[str] | None, features: np.ndarray) -> list[str]:
     if len(words) != length:
         raise DataError(f"words: {len(words)} given for {length} text feature positions")
     return [str(w) for w in words]
+
+
+def given_features(
+    spec: FeatureSpec,
+    config: Any,
+    modality: str,
+    array: Any,
+    words: list[str] | None = None,
+    frame_times: Any = None,
+) -> UtteranceFeatures:
+    """User-given features (`classify_features`) checked against the model's `config`, then
+    standardised and truncated by `spec`; `words` name the text positions."""
+    if not spec.is_used(modality):
+        message = f"{modality}_features given, but the model was trained without {modality}"
+        raise FeatureMismatchError(message)
+    features = check_features(modality, array, getattr(config, f"{modality}_dim"), spec)
+    if frame_times is not None:
+        frame_times = np.asarray(frame_times, dtype=np.float64).reshape(-1, 2)
+    tokens = check_words(words, features) if modality == "text" else None
+    return spec.prepare(modality, features, tokens, frame_times)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import inspect
 import logging
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +28,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from hri_emo.checkpoint import Checkpoint, read_checkpoint, resolve_checkpoint
-from hri_emo.checkpoint.folder import FEATURES
+from hri_emo.checkpoint import Checkpoint
+from hri_emo.checkpoint.folder import model_folder, read_model_folder
 from hri_emo.data.dialogues import pool_turn
 from hri_emo.data.features import MODALITIES, FeatureSpec, UtteranceFeatures, flatten_layers
 from hri_emo.encoders import load_audio
@@ -36,9 +37,8 @@ from hri_emo.errors import ConfigError, DataError, FeatureMismatchError
 from hri_emo.inference import batch
 from hri_emo.inference.asr import Transcript, WhisperASR, create_asr
 from hri_emo.inference.dialogue import Dialogue, PastTurns
-from hri_emo.inference.features import build_encoder, check_encoder, check_features, check_words
+from hri_emo.inference.features import build_encoder, check_encoder, given_features
 from hri_emo.inference.many import predict_batch
-from hri_emo.model import load_model
 from hri_emo.result import UtteranceExplanation
 
 log = logging.getLogger(__name__)
@@ -74,13 +74,8 @@ class EmotionRecognizer:
         self.task: str = model.config.task
         self._encoders: dict[str, Any] = {"text": text_encoder, "audio": audio_encoder}
         for modality, encoder in self._encoders.items():
-            entry = self.spec.metadata(modality)
-            if (
-                encoder is not None
-                and entry
-                and "encoder" in entry
-                and hasattr(encoder, "metadata")
-            ):
+            entry = self.spec.metadata(modality) or {}
+            if encoder is not None and "encoder" in entry and hasattr(encoder, "metadata"):
                 check_encoder(modality, encoder, entry)
         transcribes = self.spec.is_used("text") and not self.spec.is_record("text")
         self.asr: WhisperASR | None = create_asr(asr) if transcribes else None
@@ -100,27 +95,10 @@ class EmotionRecognizer:
         `asr`: transcribe recordings given without a transcript ("auto": embedded Whisper
         tiny.en; "none"; a CTranslate2 Whisper folder or size name). `backend`: "torch" or
         "onnxruntime" (the fusion model from `onnx_path`, default the folder's model.onnx)."""
-        path = Path(path)
-        try:
-            directory = resolve_checkpoint(path)
-        except FileNotFoundError:
-            raise ConfigError(
-                f"{path} is not a trained model: expected a run folder (with checkpoints/best/), "
-                "a checkpoint folder (model.safetensors, config.json, features.json, ...) or a "
-                "save_pretrained folder (model.safetensors, config.json)"
-                + ("" if path.exists() else "; the path does not exist")
-            ) from None
+        directory = model_folder(path)
         if backend not in BACKENDS:
             raise ConfigError(f"backend {backend!r}: choose one of {', '.join(BACKENDS)}")
-        try:
-            if not (directory / FEATURES).is_file():
-                model = load_model(directory)
-                ckpt = None
-            else:
-                ckpt = read_checkpoint(directory)
-                model = ckpt.model
-        except FileNotFoundError as err:
-            raise ConfigError(f"{directory}: incomplete model or checkpoint folder: {err}") from err
+        model, ckpt = read_model_folder(directory)
         onnx_model = None
         if backend == "onnxruntime":
             from hri_emo.inference.onnx_backend import ONNX_NAME, OnnxFusionModel
@@ -256,7 +234,7 @@ class EmotionRecognizer:
         text_in = self._encode_text(text, timings) if use["text"] else None
         audio_in = self._encode_audio(wave, timings) if use["audio"] else None
         if audio_features is not None:
-            audio_in = self._given("audio", audio_features)
+            audio_in = given_features(self.spec, self.model.config, "audio", audio_features)
         context = batch.input_context(wave, text if has_text else None, heard)
         context["notes"] = [*notes, *context.get("notes", [])]
         result = self._run(text_in, audio_in, timings, attribution, context, heard, wave, past)
@@ -306,29 +284,12 @@ class EmotionRecognizer:
         `words`: one per text position (default "<0>", "<1>", ...); `frame_times`: (La, 2) s."""
         if text_features is None and audio_features is None:
             raise DataError("classify_features needs text_features, audio_features, or both")
-        text_in = None if text_features is None else self._given("text", text_features, words)
+        given = partial(given_features, self.spec, self.model.config)
+        text_in = None if text_features is None else given("text", text_features, words)
         audio_in = None
         if audio_features is not None:
-            audio_in = self._given("audio", audio_features, frame_times=frame_times)
+            audio_in = given("audio", audio_features, frame_times=frame_times)
         return self._run(text_in, audio_in, {})
-
-    def _given(
-        self,
-        modality: str,
-        array: np.ndarray,
-        words: list[str] | None = None,
-        frame_times: np.ndarray | None = None,
-    ) -> UtteranceFeatures:
-        """User-given features, checked, standardised and truncated."""
-        if not self.spec.is_used(modality):
-            message = f"{modality}_features given, but the model was trained without {modality}"
-            raise FeatureMismatchError(message)
-        dim = getattr(self.model.config, f"{modality}_dim")
-        features = check_features(modality, array, dim, self.spec)
-        if frame_times is not None:
-            frame_times = np.asarray(frame_times, dtype=np.float64).reshape(-1, 2)
-        tokens = check_words(words, features) if modality == "text" else None
-        return self.spec.prepare(modality, features, tokens, frame_times)
 
     def _encoder(self, modality: str) -> Any:
         if self._encoders[modality] is None:
