@@ -1,4 +1,6 @@
-"""Data layer: corpus readers, utterance records, feature store, datasets and batches."""
+"""Data layer: `readers/` (one module per corpus format), `store/` (the HDF5 feature store) and
+the core: records, features (one utterance's features and the FeatureSpec recipe), dataset,
+batch, collate and sampler."""
 
 from hri_emo.data.batch import Batch
 from hri_emo.data.collate import collate_batch
