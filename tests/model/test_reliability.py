@@ -56,7 +56,7 @@ def test_unreliable_frames_lower_the_beta_of_the_words_spoken_over_them():
         last.weight[0, 0] = -20.0
         last.bias.fill_(3.0)
     out = model(**kwargs, **times)
-    plain = tiny_model("hriemo-v2", time_prior_s=0.02).eval()  # the same weights, no reliability
+    plain = tiny_model("hriemo-v2", time_prior_s=0.02, audio_reliability=0.0).eval()  # no head
     plain.load_state_dict(model.state_dict(), strict=False)
     r = out.frame_reliability
     assert r[:, :24].min() > 0.9 and r[:, 24:].max() < 0.01
