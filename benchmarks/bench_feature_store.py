@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hri_emo.data.feature_store import FeatureMetadata, FeatureStore
+from hri_emo.data.store.feature_store import FeatureMetadata, FeatureStore
 
 
 def bench(directory: Path, utterances: int, length: int, dim: int, dtype: str) -> dict[str, float]:

@@ -27,8 +27,8 @@ import lightning as L
 import numpy as np
 import torch
 
-from hri_emo.data.feature_store import FeatureMetadata, FeatureStore
 from hri_emo.data.records import Corpus, UtteranceRecord
+from hri_emo.data.store.feature_store import FeatureMetadata, FeatureStore
 from hri_emo.model.config import MOSEI_EMOTIONS
 from hri_emo.training.config import load_config
 from hri_emo.training.datamodule import EmotionDataModule

@@ -16,7 +16,7 @@ import time
 import numpy as np
 
 from hri_emo.inference.vad import VAD_SAMPLE_RATE, create_vad
-from hri_emo.serve.segmenter import SegmenterConfig, Utterance, UtteranceSegmenter
+from hri_emo.serve.segmenter import SegmenterConfig, SpeechSegment, UtteranceSegmenter
 from hri_emo.synth import synthesize
 
 SENTENCES = [
@@ -59,13 +59,13 @@ def mix(speech: np.ndarray, kind: str, snr_db: float, rng: np.random.Generator) 
     return np.clip(speech + n, -1, 1).astype(np.float32)
 
 
-def run(name: str, wave: np.ndarray) -> tuple[list[Utterance], float, list[bool]]:
+def run(name: str, wave: np.ndarray) -> tuple[list[SpeechSegment], float, list[bool]]:
     vad = create_vad(name)
     segmenter = UtteranceSegmenter(vad, SegmenterConfig())
     pcm = (wave * 32767).astype(np.int16)
     frames = len(pcm) // vad.frame_samples
     start = time.process_time()
-    utterances = [e for e in segmenter.push(pcm) if isinstance(e, Utterance)]
+    utterances = [e for e in segmenter.push(pcm) if isinstance(e, SpeechSegment)]
     cpu_us = 1e6 * (time.process_time() - start) / frames
     decisions = []
     vad.reset()

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hri_emo.data.feature_store import FeatureMetadata, FeatureStore
+from hri_emo.data.store.feature_store import FeatureMetadata, FeatureStore
 from hri_emo.training.benchmark import run_benchmark
 from hri_emo.training.config import load_config
 

@@ -139,7 +139,7 @@ def probe_metrics(cfg, audio: Path) -> dict[str, dict[str, float]]:
     from emodb_probe import make_probe
     from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score
 
-    from hri_emo.data.feature_store import FeatureStore
+    from hri_emo.data.store.feature_store import FeatureStore
     from hri_emo.training.datamodule import EmotionDataModule
 
     datamodule = EmotionDataModule(cfg.data, seed=cfg.train.seed)

@@ -22,9 +22,9 @@ from sklearn.metrics import accuracy_score, balanced_accuracy_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from hri_emo.data.feature_store import FeatureStore
 from hri_emo.data.readers import read_corpus
 from hri_emo.data.records import Corpus
+from hri_emo.data.store.feature_store import FeatureStore
 from hri_emo.encoders import create_audio_encoder, extract_features
 
 REPO_ROOT = Path(__file__).resolve().parents[1]

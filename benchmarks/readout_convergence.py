@@ -18,8 +18,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from hri_emo.data.feature_store import FeatureStore
 from hri_emo.data.readers import read_corpus
+from hri_emo.data.store.feature_store import FeatureStore
 
 REPO = Path(__file__).resolve().parents[1]
 FOLDS = [("03", "08"), ("09", "10"), ("11", "12"), ("13", "14"), ("15", "16")]

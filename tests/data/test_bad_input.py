@@ -11,9 +11,9 @@ import pytest
 import soundfile as sf
 
 from hri_emo.cli.main import main
-from hri_emo.data.feature_store import FeatureMetadata, FeatureStore
 from hri_emo.data.readers import read_corpus
-from hri_emo.data.store_layout import escape_id
+from hri_emo.data.store.feature_store import FeatureMetadata, FeatureStore
+from hri_emo.data.store.layout import escape_id
 
 LATIN1_CSV = "id,split,text,label\nu1,train,hi,happy\nu2,train,café au lait,sad\nu3,test,ok,sad\n"
 LATIN1_JSONL = (

@@ -5,14 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hri_emo.data.dataset import (
-    EmotionDataset,
-    RecordFeatureSource,
-    encode_target,
-    pool_audio,
-)
-from hri_emo.data.feature_store import FeatureMetadata, FeatureStore, UtteranceFeatures
+from hri_emo.data.dataset import EmotionDataset, RecordFeatureSource, encode_target
+from hri_emo.data.features import UtteranceFeatures, pool_audio
 from hri_emo.data.records import UtteranceRecord, WordTiming
+from hri_emo.data.store.feature_store import FeatureMetadata, FeatureStore
 from hri_emo.errors import ConfigError, DataError, FeatureMismatchError
 
 EMOTIONS = ["happy", "sad", "anger"]

@@ -13,8 +13,8 @@ import h5py
 import numpy as np
 import pytest
 
-from hri_emo.data.feature_store import FeatureMetadata, FeatureStore
-from hri_emo.data.store_journal import journal_dir
+from hri_emo.data.store.feature_store import FeatureMetadata, FeatureStore
+from hri_emo.data.store.journal import journal_dir
 from hri_emo.errors import ConfigError, DataError, FeatureMismatchError
 
 TEXT = FeatureMetadata(encoder="minilm", revision="r1", modality="text", level="sequence", dim=8)

@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 from hri_emo.data.dataset import EmotionDataset
-from hri_emo.data.feature_store import FeatureMetadata, FeatureStore
 from hri_emo.data.normalization import (
     FeatureStandardizer,
     StandardizedSource,
@@ -14,6 +13,7 @@ from hri_emo.data.normalization import (
     save_standardizers,
 )
 from hri_emo.data.records import UtteranceRecord
+from hri_emo.data.store.feature_store import FeatureMetadata, FeatureStore
 
 
 @pytest.fixture

@@ -16,9 +16,9 @@ from torch.utils.data import DistributedSampler, SequentialSampler
 
 from hri_emo.data.batch import Batch
 from hri_emo.data.dataset import EmotionDataset
-from hri_emo.data.feature_store import FeatureMetadata, FeatureStore
 from hri_emo.data.records import UtteranceRecord
 from hri_emo.data.sampler import LengthBucketSampler, SeededRandomSampler, make_dataloader
+from hri_emo.data.store.feature_store import FeatureMetadata, FeatureStore
 from hri_emo.errors import ConfigError
 
 EMOTIONS = ["happy", "sad"]

@@ -104,7 +104,7 @@ TOLERANCE = 1e-6
 def assert_same_store(path: Path, reference: Path) -> None:
     """Same ids in the same order, metadata (but the creation time), and per utterance the same
     features (max abs difference <= 1e-6), tokens and frame times."""
-    from hri_emo.data.feature_store import FeatureStore
+    from hri_emo.data.store.feature_store import FeatureStore
 
     with FeatureStore.open(path) as got, FeatureStore.open(reference) as want:
         assert got.ids() == want.ids()

@@ -10,7 +10,7 @@ import re
 import numpy as np
 import pytest
 
-from hri_emo.data.feature_store import FeatureMetadata, FeatureStore
+from hri_emo.data.store.feature_store import FeatureMetadata, FeatureStore
 from hri_emo.distributed.store_merge import merge_shard_stores, shard_dir, shard_path
 from hri_emo.errors import FeatureMismatchError
 

@@ -8,7 +8,7 @@ import re
 import signal
 import time
 
-from hri_emo.data.feature_store import FeatureStore
+from hri_emo.data.store.feature_store import FeatureStore
 from hri_emo.distributed.store_merge import shard_path
 
 COUNT = 400  # 200 per rank, one durable commit each: seconds of work to kill in the middle of

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from hri_emo.cli.main import main
-from hri_emo.data.feature_store import FeatureMetadata, FeatureStore
+from hri_emo.data.store.feature_store import FeatureMetadata, FeatureStore
 
 SRC = Path(__file__).parents[2] / "src"
 
@@ -60,7 +60,7 @@ WRITER = textwrap.dedent(
     """
     import os, signal, sys, time
     import numpy as np
-    from hri_emo.data.feature_store import FeatureMetadata, FeatureStore
+    from hri_emo.data.store.feature_store import FeatureMetadata, FeatureStore
     meta = FeatureMetadata(encoder="toy", revision="1", modality="audio", level="pooled", dim=4)
     store = FeatureStore.create(sys.argv[1], meta, commit_seconds=float(sys.argv[2]))
     store.write("u0", np.ones(4, np.float32))

@@ -10,7 +10,7 @@ import pytest
 
 from hri_emo.cli.extract import parse_options
 from hri_emo.cli.main import main
-from hri_emo.data.feature_store import FeatureStore
+from hri_emo.data.store.feature_store import FeatureStore
 from hri_emo.errors import ConfigError
 
 

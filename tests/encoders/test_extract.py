@@ -7,10 +7,10 @@ import json
 import numpy as np
 import pytest
 
-from hri_emo.data.feature_store import FeatureStore
+from hri_emo.data.features import split_layers
 from hri_emo.data.records import Corpus, UtteranceRecord
+from hri_emo.data.store.feature_store import FeatureStore
 from hri_emo.encoders import create_audio_encoder, create_text_encoder, extract_features
-from hri_emo.encoders.base import split_layers
 from hri_emo.errors import AudioError, FeatureMismatchError
 
 

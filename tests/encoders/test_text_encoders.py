@@ -7,8 +7,8 @@ import pytest
 import torch
 from transformers import AutoModel, AutoTokenizer
 
+from hri_emo.data.features import flatten_layers
 from hri_emo.encoders import TrainableTextEncoder, create_text_encoder, split_layers
-from hri_emo.encoders.base import flatten_layers
 from hri_emo.errors import ConfigError, DataError
 
 SENTENCE = "I am unbelievably happy, don't you see!"

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hri_emo.data.feature_store import FeatureMetadata, FeatureStore
+from hri_emo.data.store.feature_store import FeatureMetadata, FeatureStore
 
 TEXT_DIM, AUDIO_DIM, FRAMES = 8, 4, 12
 FILLER = ["the", "robot", "said", "that", "it", "was", "here", "today", "and", "then", "we", "go"]

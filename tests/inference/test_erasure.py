@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hri_emo.data.store_layout import UtteranceFeatures
+from hri_emo.data.features import UtteranceFeatures
 from hri_emo.inference.erasure import without_each_word, word_erasure
 
 

@@ -14,7 +14,7 @@ import soundfile as sf
 
 from hri_emo.cli.main import main
 from hri_emo.errors import AudioError
-from hri_emo.inference.admission import MIN_SPEECH_S
+from hri_emo.inference.batch import MIN_SPEECH_S
 from hri_emo.inference.vad import speech_seconds
 from hri_emo.synth import synthesize
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from hri_emo.data.features import FeatureSpec
 from hri_emo.errors import DataError, FeatureMismatchError
 from hri_emo.inference.batch import usable_modalities
-from hri_emo.inference.features import FeatureSpec
 
 TEXT = {"encoder": "minilm", "dim": 384, "level": "sequence", "layer": "last"}
 TEXT_ONLY = FeatureSpec(features={"text": TEXT, "audio": None})

@@ -10,9 +10,9 @@ import pytest
 import soundfile as sf
 import torch
 
+from hri_emo.data.features import flatten_layers
 from hri_emo.data.normalization import FeatureStandardizer
 from hri_emo.encoders import TrainableTextEncoder, create_audio_encoder, create_text_encoder
-from hri_emo.encoders.base import flatten_layers
 from hri_emo.errors import DataError, FeatureMismatchError
 from hri_emo.inference import EmotionRecognizer
 from hri_emo.inference.features import encoder_arguments

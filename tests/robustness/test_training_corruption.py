@@ -9,9 +9,9 @@ import torch
 
 from hri_emo.cli.main import main
 from hri_emo.data.batch import Batch
-from hri_emo.data.feature_store import FeatureStore
-from hri_emo.data.mixed_source import MixedSource, read_snr
 from hri_emo.data.records import UtteranceRecord
+from hri_emo.data.store.feature_store import FeatureStore
+from hri_emo.data.store.mixed_source import MixedSource, read_snr
 from hri_emo.errors import ConfigError
 from hri_emo.training.config import load_config
 from hri_emo.training.corruption import corrupt_batch

@@ -41,7 +41,7 @@ ADMISSION_NOTES = (
 
 def unreliable(result: dict) -> bool:
     """The answer carries a note that part of the input was too little to judge, or that
-    nothing usable was heard (hri_emo.inference.admission)."""
+    nothing usable was heard (hri_emo.inference.batch)."""
     return any(marker in note for note in result["notes"] for marker in ADMISSION_NOTES)
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hri_emo.data.feature_store import FeatureMetadata, FeatureStore
+from hri_emo.data.store.feature_store import FeatureMetadata, FeatureStore
 
 TEXT_DIM, AUDIO_DIM = 8, 6
 WORDS = ["i", "am", "so", "happy", "sad", "today", "the", "robot", "is", "here", "you"]

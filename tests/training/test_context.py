@@ -16,8 +16,8 @@ import torch
 from hri_emo.cli.main import main
 from hri_emo.data.collate import collate_batch
 from hri_emo.data.dataset import EmotionDataset
-from hri_emo.data.feature_store import FeatureMetadata, FeatureStore
 from hri_emo.data.readers import read_corpus
+from hri_emo.data.store.feature_store import FeatureMetadata, FeatureStore
 from hri_emo.errors import InputShapeError
 from hri_emo.explain.corpus import explain_corpus
 from hri_emo.model import create_model

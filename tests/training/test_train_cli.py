@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from hri_emo.cli.main import main
-from hri_emo.data.feature_store import FeatureMetadata, FeatureStore
+from hri_emo.data.store.feature_store import FeatureMetadata, FeatureStore
 from hri_emo.training.metrics import compute_metrics
 
 CHECKPOINT_FILES = {"model.safetensors", "config.json", "experiment.yaml", "labels.json",

@@ -98,6 +98,33 @@ def resolve_checkpoint(path: str | Path) -> Path:
     )
 
 
+def model_folder(path: str | Path) -> Path:
+    """The folder of a trained model given as a run folder (its best checkpoint), a checkpoint
+    folder or a bare save_pretrained folder; ConfigError saying what was expected."""
+    path = Path(path)
+    try:
+        return resolve_checkpoint(path)
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{path} is not a trained model: expected a run folder (with checkpoints/best/), "
+            "a checkpoint folder (model.safetensors, config.json, features.json, ...) or a "
+            "save_pretrained folder (model.safetensors, config.json)"
+            + ("" if path.exists() else "; the path does not exist")
+        ) from None
+
+
+def read_model_folder(directory: Path) -> tuple[nn.Module, Checkpoint | None]:
+    """(model, checkpoint) of a `model_folder`; checkpoint None for a bare save_pretrained
+    folder (no features.json). A missing file is a ConfigError naming the folder."""
+    try:
+        if not (directory / FEATURES).is_file():
+            return load_model(directory), None
+        ckpt = read_checkpoint(directory)
+        return ckpt.model, ckpt
+    except FileNotFoundError as err:
+        raise ConfigError(f"{directory}: incomplete model or checkpoint folder: {err}") from err
+
+
 def read_experiment(path: Path) -> dict[str, Any]:
     """experiment.yaml as a plain mapping (the typed schema is `training.config.load_config`)."""
     if not path.is_file():

@@ -50,14 +50,14 @@ def _read(args: argparse.Namespace):
 
 
 def _is_store(args: argparse.Namespace) -> bool:
-    from hri_emo.data.inspect_store import is_feature_store
+    from hri_emo.data.store.inspect_store import is_feature_store
 
     return args.format is None and is_feature_store(args.path)
 
 
 def run_inspect(args: argparse.Namespace) -> int:
     from hri_emo.data.corpus_summary import summarize_corpus
-    from hri_emo.data.inspect_store import summarize_store
+    from hri_emo.data.store.inspect_store import summarize_store
 
     if _is_store(args):
         summary = summarize_store(args.path, check_values=not args.no_values)
@@ -68,7 +68,7 @@ def run_inspect(args: argparse.Namespace) -> int:
 
 
 def run_validate(args: argparse.Namespace) -> int:
-    from hri_emo.data.inspect_store import summarize_store
+    from hri_emo.data.store.inspect_store import summarize_store
     from hri_emo.data.validation import validate_corpus
 
     if _is_store(args):

@@ -118,12 +118,10 @@ def run_sharded(args: argparse.Namespace, ctx) -> int:
     """One rank of `torchrun ... -m hri_emo.cli extract`: rank 0 prints the summary, and the
     error that every rank raises alike (the others exit 2 quietly)."""
     from hri_emo.distributed.extract import extract_sharded
-    from hri_emo.errors import HriEmoError
 
-    ctx.start()
-    try:
+    def work():
         corpus, encoder = _corpus_and_encoder(args, ctx)
-        report = extract_sharded(
+        return extract_sharded(
             corpus,
             encoder,
             args.out,
@@ -134,12 +132,10 @@ def run_sharded(args: argparse.Namespace, ctx) -> int:
             progress=not args.no_progress,
             commit_every=args.commit_every,
         )
-    except HriEmoError:
-        if ctx.is_main:
-            raise
+
+    done, report = ctx.run(work)
+    if not done:
         return 2
-    finally:
-        ctx.stop()
     if ctx.is_main:
         _print_report(report, f" [{ctx.world_size} workers]")
     return 0

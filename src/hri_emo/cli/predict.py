@@ -4,6 +4,10 @@ One utterance (`--audio x.wav` and/or `--text "..."`) prints a table, or its Utt
 as JSON with `--json`. Many (`--input manifest.csv|.jsonl|folder`) are classified in batches and
 written one row per utterance (CSV, or JSONL holding each UtteranceExplanation); a file that
 cannot be used gets its error in the `error` column and the run goes on.
+
+`load_item` reads an item's recording and transcript; each problem is an error naming the file.
+The table shows a transcript through `terminal_safe`: control characters, ANSI escapes and
+bidirectional overrides are shown escaped (`\\x1b[31m`), never sent to the terminal raw.
 """
 
 from __future__ import annotations
@@ -14,11 +18,14 @@ import csv
 import json
 import sys
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from hri_emo.cli.predict_io import atomic_output, check_options, output_format, terminal_safe
-from hri_emo.errors import HriEmoError
+from hri_emo.cli.predict_io import PredictItem, atomic_output, check_options, output_format
+from hri_emo.errors import AudioError, DataError, HriEmoError
 from hri_emo.paths import AUDIO_SUFFIXES
+
+if TYPE_CHECKING:
+    import numpy as np
 
 ITEM_ERRORS = (HriEmoError, OSError, RuntimeError, ValueError)
 
@@ -98,8 +105,6 @@ def cache_fast_text_route(recognizer: Any) -> None:
 
 
 def predict_one(recognizer: Any, args: argparse.Namespace) -> int:
-    from hri_emo.inference.items import PredictItem, load_item
-
     audio = Path(args.audio) if args.audio else None
     wave, text = load_item(PredictItem("input", audio, args.text), args.max_seconds)
     try:
@@ -136,8 +141,8 @@ def print_table(result: Any) -> None:
 def predict_many(recognizer: Any, args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    from hri_emo.cli.predict_io import items_from_path
     from hri_emo.distributed import DistContext
-    from hri_emo.inference.items import items_from_path
 
     ctx = DistContext.from_env()
     if ctx.distributed:  # under torchrun: the ranks share the items, rank 0 writes the output
@@ -168,8 +173,6 @@ def predict_many(recognizer: Any, args: argparse.Namespace) -> int:
 
 def classify_items(recognizer: Any, batch: list, args: argparse.Namespace) -> list[Any]:
     """Per item: its UtteranceExplanation, or the error message (a string)."""
-    from hri_emo.inference.items import load_item
-
     outcomes: list[Any] = [None] * len(batch)
     loaded = []
     for i, item in enumerate(batch):
@@ -236,3 +239,62 @@ class RowWriter:
                 )
             self.csv.writerow(row)
         self.handle.flush()
+
+
+def load_item(
+    item: PredictItem, max_seconds: float = 120.0
+) -> tuple[np.ndarray | None, str | None]:
+    """(16 kHz mono wave or None, transcript or None) of an item; errors name the file."""
+    if item.error is not None:
+        raise DataError(item.error)
+    text = item.text.strip() if item.text is not None and item.text.strip() else None
+    if item.text_file is not None:
+        text = read_transcript(item.text_file)
+    if text is not None and "\x00" in text:
+        raise DataError(f"item {item.id}: the transcript contains NUL characters")
+    wave = None
+    if item.audio is not None:
+        from hri_emo.encoders import load_audio
+
+        check_duration(item.audio, max_seconds)
+        wave = load_audio(item.audio)
+    if wave is None and text is None:
+        raise DataError(f"item {item.id}: no recording and no transcript")
+    return wave, text
+
+
+def read_transcript(path: Path) -> str:
+    """A UTF-8 transcript file's text; an empty or undecodable file is a DataError."""
+    try:
+        text = path.read_bytes().decode("utf-8").strip()
+    except UnicodeDecodeError as err:
+        raise DataError(
+            f"transcript {path} is not UTF-8 text ({err.reason} at byte {err.start})"
+        ) from None
+    if not text:
+        raise DataError(f"transcript {path} is empty")
+    return text
+
+
+def check_duration(path: Path, max_seconds: float) -> None:
+    """Refuse a recording longer than `max_seconds` before reading it."""
+    import soundfile as sf
+
+    try:
+        info = sf.info(str(path))
+    except (sf.LibsndfileError, RuntimeError):
+        return  # load_audio names the problem
+    seconds = info.frames / info.samplerate if info.samplerate else 0.0
+    if seconds > max_seconds:
+        raise AudioError(
+            f"audio file {path} lasts {seconds:.1f} s, over the {max_seconds:g} s limit of one "
+            "utterance (--max-seconds); cut it into utterances first"
+        )
+
+
+def terminal_safe(text: object) -> str:
+    """`text` with every non-printable character (C0/C1 controls, ESC, DEL, bidi overrides,
+    NUL) shown as its escape: a transcript cannot drive the terminal."""
+    return "".join(
+        c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in str(text)
+    )

@@ -4,18 +4,25 @@
   or loaded, so a mistake costs well under a second and one line (rc 2), and never an output.
 - `atomic_output(path)`: outputs are written to a temporary file beside the target and renamed
   over it only when the run finished; a failed run leaves an existing file as it was.
-- `terminal_safe(text)`: control characters, ANSI escapes and bidirectional overrides in a
-  transcript are shown escaped (`\\x1b[31m`), never sent to the terminal raw.
+- `items_from_path(path)`: the utterances of `--input`: a manifest (.csv or .jsonl; one row an
+  utterance; columns `id` (optional), `audio` (or `wav`/`path`: relative to the manifest's
+  folder or absolute) and/or `text`) or a folder (every recording in a supported format,
+  `AUDIO_SUFFIXES`, sorted, with `NAME.txt` beside `NAME.wav` as its transcript). A JSONL line
+  that is not a JSON object becomes an item carrying its error (the run goes on and writes it
+  as an error row).
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import csv
+import json
 import math
 import os
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
@@ -95,9 +102,100 @@ def atomic_output(path: str | Path) -> Iterator[TextIO]:
         raise
 
 
-def terminal_safe(text: object) -> str:
-    """`text` with every non-printable character (C0/C1 controls, ESC, DEL, bidi overrides,
-    NUL) shown as its escape: a transcript cannot drive the terminal."""
-    return "".join(
-        c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in str(text)
-    )
+AUDIO_COLUMNS = ("audio", "wav", "path")
+
+
+@dataclass
+class PredictItem:
+    """One utterance to classify: a recording, a transcript (inline or a file), or both."""
+
+    id: str
+    audio: Path | None = None
+    text: str | None = None
+    text_file: Path | None = None
+    error: str | None = None  # why the manifest row itself is unusable
+
+
+def items_from_path(path: str | Path) -> list[PredictItem]:
+    """The items of a manifest file or a folder of wavs."""
+    path = Path(path)
+    if path.is_dir():
+        return items_from_folder(path)
+    if not path.is_file():
+        raise DataError(
+            f"input {path} does not exist (expected a manifest or a folder of recordings)"
+        )
+    if path.suffix.lower() not in (".csv", ".jsonl"):
+        raise DataError(
+            f"input {path}: expected a .csv or .jsonl manifest, or a folder of recordings"
+        )
+    return items_from_manifest(path)
+
+
+def items_from_folder(folder: Path) -> list[PredictItem]:
+    wavs = sorted(p for p in folder.iterdir() if p.suffix.lower() in AUDIO_SUFFIXES)
+    if not wavs:
+        raise DataError(
+            f"folder {folder} has no recordings (looked for {', '.join(AUDIO_SUFFIXES)})"
+        )
+    items = []
+    for wav in wavs:
+        transcript = wav.with_suffix(".txt")
+        items.append(
+            PredictItem(wav.stem, wav, text_file=transcript if transcript.is_file() else None)
+        )
+    return items
+
+
+def items_from_manifest(path: Path) -> list[PredictItem]:
+    rows = _read_rows(path)
+    if not rows:
+        raise DataError(f"manifest {path} has no rows")
+    columns = set().union(*(row.keys() for row in rows if isinstance(row, dict)))
+    audio_column = next((c for c in AUDIO_COLUMNS if c in columns), None)
+    if columns and audio_column is None and "text" not in columns:
+        raise DataError(
+            f"manifest {path} has neither an audio column ({', '.join(AUDIO_COLUMNS)}) nor a "
+            f"text column; its columns are {sorted(columns)}"
+        )
+    items = []
+    for number, row in enumerate(rows, start=1):
+        if isinstance(row, str):  # the reason a JSONL line is unusable
+            items.append(PredictItem(id=f"row{number}", error=row))
+            continue
+        audio = str(row.get(audio_column) or "").strip() if audio_column else ""
+        text = row.get("text")
+        items.append(
+            PredictItem(
+                id=str(row.get("id") or f"row{number}"),
+                audio=(path.parent / audio) if audio else None,
+                text=None if text is None else str(text),
+            )
+        )
+    return items
+
+
+def _read_rows(path: Path) -> list[dict | str]:
+    """The manifest's rows; a JSONL line that is not a JSON object is kept as its error (a
+    string naming the line), so one bad line costs one error row, not the run."""
+    try:
+        if path.suffix.lower() == ".csv":
+            with path.open(newline="", encoding="utf-8") as handle:
+                return list(csv.DictReader(handle))
+        rows: list[dict | str] = []
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if line.strip():
+                rows.append(_jsonl_row(path, number, line))
+        return rows
+    except UnicodeDecodeError as err:
+        raise DataError(f"manifest {path} is not UTF-8 text: {err}") from err
+
+
+def _jsonl_row(path: Path, number: int, line: str) -> dict | str:
+    try:
+        row = json.loads(line)
+    except json.JSONDecodeError as err:
+        return f"manifest {path} line {number}: invalid JSON ({err.msg} at column {err.colno})"
+    if not isinstance(row, dict):
+        return f"manifest {path} line {number}: expected a JSON object, got {type(row).__name__}"
+    return row

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from hri_emo.errors import DataError, HriEmoError
+from hri_emo.errors import DataError
 
 
 def predict_many_sharded(
@@ -21,17 +21,16 @@ def predict_many_sharded(
     """One rank of a sharded `predict --input`; rank 0 prints the summary and any error (every
     rank raises it alike, the others exit 2 quietly). `classify_items(recognizer, batch, args)`
     and `row_writer` are predict's own (passed in: this module does not import it back)."""
+    from hri_emo.cli.predict_io import items_from_path
     from hri_emo.distributed.predict import RowRenderer, predict_sharded, run_header
-    from hri_emo.inference.items import items_from_path
 
-    ctx.start()
-    try:
+    def work() -> tuple[Path, tuple[int, int, int]]:
         if not args.output:
             raise DataError("under torchrun, predict needs --output FILE (one file for all ranks)")
         items = items_from_path(args.input)
         output = Path(args.output)
         fmt = "csv" if output.suffix.lower() == ".csv" else "jsonl"
-        rows, errors, resumed = predict_sharded(
+        counts = predict_sharded(
             items,
             lambda batch: classify_items(recognizer, batch, args),
             RowRenderer(row_writer, fmt, recognizer.emotions, args.maps),
@@ -40,12 +39,12 @@ def predict_many_sharded(
             ctx,
             args.batch_size,
         )
-    except HriEmoError:
-        if ctx.is_main:
-            raise
+        return output, counts
+
+    done, value = ctx.run(work)
+    if not done:
         return 2
-    finally:
-        ctx.stop()
+    output, (rows, errors, resumed) = value
     if ctx.is_main:
         note = f"; {errors} with errors (see the error column)" if errors else ""
         again = f"; {resumed} resumed from an earlier run" if resumed else ""

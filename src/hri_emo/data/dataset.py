@@ -28,11 +28,9 @@ import numpy as np
 from torch.utils.data import Dataset
 
 from hri_emo.data.dialogues import past_turns, pool_turn, same_speaker
+from hri_emo.data.features import MODALITIES, UtteranceFeatures, pool_audio, truncate_text
 from hri_emo.data.records import TaskKind, UtteranceRecord
-from hri_emo.data.store_layout import UtteranceFeatures
 from hri_emo.errors import ConfigError, DataError, FeatureMismatchError
-
-MODALITIES = ("text", "audio")
 
 
 class FeatureSource(Protocol):
@@ -126,31 +124,6 @@ def _intensities(record: UtteranceRecord, emotions: Sequence[str]) -> np.ndarray
     if not np.isfinite(scores).all():
         raise DataError(f"utterance {record.id!r} ({record.corpus}) has NaN/Inf label scores")
     return scores
-
-
-def truncate_text(stored: UtteranceFeatures, max_len: int | None) -> UtteranceFeatures:
-    """Keep the first `max_len` positions (and tokens, frame times) of a (T, D) sequence."""
-    if max_len is None or stored.length <= max_len:
-        return stored
-    return UtteranceFeatures(
-        stored.features[:max_len],
-        None if stored.tokens is None else stored.tokens[:max_len],
-        None if stored.frame_times is None else stored.frame_times[:max_len],
-    )
-
-
-def pool_audio(stored: UtteranceFeatures, max_len: int | None) -> UtteranceFeatures:
-    """Average-pool a (T, D) sequence in time to `max_len` chunks when T > max_len."""
-    if max_len is None or stored.length <= max_len:
-        return stored
-    starts = np.linspace(0, stored.length, max_len + 1).astype(np.int64)[:-1]  # (max_len,)
-    counts = np.diff(np.append(starts, stored.length))[:, None]  # (max_len, 1), all >= 1
-    features = np.add.reduceat(stored.features, starts, axis=0) / counts  # (max_len, D)
-    times = None
-    if stored.frame_times is not None:
-        ends = starts + counts[:, 0] - 1
-        times = np.stack([stored.frame_times[starts, 0], stored.frame_times[ends, 1]], axis=1)
-    return UtteranceFeatures(features.astype(np.float32), stored.tokens, times)
 
 
 class EmotionDataset(Dataset):
@@ -311,7 +284,7 @@ class EmotionDataset(Dataset):
 
     def _audio_snr(self, record: UtteranceRecord) -> float:
         """The SNR the item's audio was read at: +inf (as recorded) unless a noisy copy says
-        otherwise (data/mixed_source.py)."""
+        otherwise (data/store/mixed_source.py)."""
         snr = getattr(self.sources["audio"], "snr_of", None)
         return float("inf") if snr is None else snr(record)
 

@@ -85,7 +85,7 @@ def noisy_audio_copy(corpus, clean: Path, out: Path) -> Path:
     """A noisy copy of the training recordings' audio features (white or babble at -5..25 dB;
     15 % replaced by noise alone), each item's SNR recorded beside it: what teaches the gate's
     audio reliability (model/reliability.py). Made once; a second run reuses it."""
-    from hri_emo.data.mixed_source import conditions_path
+    from hri_emo.data.store.mixed_source import conditions_path
     from hri_emo.robustness.augment import extract_noisy_copy
 
     if not conditions_path(out).is_file():

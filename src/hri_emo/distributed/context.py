@@ -8,11 +8,14 @@ group stays off the GPU (no NCCL device pinning, no GPU memory for collectives).
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import torch
+
+from hri_emo.errors import HriEmoError
 
 # A rank that finishes its shard waits at the meeting point for the slowest one; with resumed
 # runs that can be hours, so the collective timeout is long. A crashed rank does not make the
@@ -58,6 +61,20 @@ class DistContext:
 
         if dist.is_initialized():
             dist.destroy_process_group()
+
+    def run(self, work: Callable[[], Any]) -> tuple[bool, Any]:
+        """(done, its value) of `work()` run between `start()` and `stop()`. An HriEmoError,
+        which every rank raises alike, propagates on rank 0; the other ranks get (False, None)
+        and exit 2 quietly."""
+        self.start()
+        try:
+            return True, work()
+        except HriEmoError:
+            if self.is_main:
+                raise
+            return False, None
+        finally:
+            self.stop()
 
     def gather(self, value: Any) -> list[Any]:
         """Every rank's `value`, in rank order, on every rank (a meeting point for all)."""

@@ -19,8 +19,8 @@ import json
 import time
 from pathlib import Path
 
-from hri_emo.data.feature_store import FeatureStore
 from hri_emo.data.records import Corpus, UtteranceRecord
+from hri_emo.data.store.feature_store import FeatureStore
 from hri_emo.distributed.context import DistContext, shard_indices
 from hri_emo.distributed.store_merge import merge_shard_stores, shard_path, shard_stores
 from hri_emo.encoders.extract import (

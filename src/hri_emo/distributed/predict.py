@@ -19,7 +19,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from hri_emo.data.store_journal import fsync_dir, fsync_file
+from hri_emo.data.store.journal import fsync_dir, fsync_file
 from hri_emo.distributed.context import DistContext, shard_indices
 from hri_emo.errors import DataError, HriEmoError
 

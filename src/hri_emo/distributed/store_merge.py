@@ -12,8 +12,8 @@ import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
-from hri_emo.data.feature_store import FeatureMetadata, FeatureStore
-from hri_emo.data.store_journal import journal_dir
+from hri_emo.data.store.feature_store import FeatureMetadata, FeatureStore
+from hri_emo.data.store.journal import journal_dir
 from hri_emo.encoders.extract import report_path_for
 from hri_emo.errors import FeatureMismatchError
 

@@ -21,13 +21,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from hri_emo.data.features import split_layers
 from hri_emo.encoders.audio_io import TARGET_SAMPLE_RATE, load_audio
 from hri_emo.encoders.base import (
     AudioEncoder,
     EncodedAudio,
     EncodedText,
     TextEncoder,
-    split_layers,
 )
 from hri_emo.encoders.extract import ExtractionReport, extract_features
 

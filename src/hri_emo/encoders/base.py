@@ -6,7 +6,7 @@ Layer choice (`layer=`): "last" (the final hidden state), an int index into the 
 states (0 = embeddings, -1 = last; negative counts from the end), or "all": every hidden state
 stacked, (L+1, T, D) per utterance, for a learned weighted sum of layers downstream (s3prl style).
 In a feature store "all" is kept as (T, (L+1)*D), layer-major, with `extra["num_layers"] = L+1`;
-`split_layers` turns it back into (L+1, T, D).
+`hri_emo.data.features.split_layers` turns it back into (L+1, T, D).
 """
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 import numpy as np
 import torch
 
-from hri_emo.errors import ConfigError, FeatureMismatchError
+from hri_emo.errors import ConfigError
 
 if TYPE_CHECKING:
-    from hri_emo.data.feature_store import FeatureMetadata
+    from hri_emo.data.store.feature_store import FeatureMetadata
 
 LayerChoice = Literal["last", "all"] | int
 Pooling = Literal["none", "mean", "cls"]
@@ -125,26 +125,6 @@ def layer_count(features: np.ndarray, layer: LayerChoice) -> int:
     return int(features.shape[0]) if layer == "all" else 1
 
 
-def flatten_layers(features: np.ndarray, layer: LayerChoice) -> np.ndarray:
-    """Store layout: (L+1, T, D) -> (T, (L+1)*D) and (L+1, D) -> ((L+1)*D,); others unchanged."""
-    if layer != "all":
-        return features
-    if features.ndim == 2:  # pooled (L+1, D)
-        return features.reshape(-1)
-    return np.ascontiguousarray(features.transpose(1, 0, 2).reshape(features.shape[1], -1))
-
-
-def split_layers(features: np.ndarray, num_layers: int) -> np.ndarray:
-    """Inverse of `flatten_layers`: (T, (L+1)*D) -> (L+1, T, D), ((L+1)*D,) -> (L+1, D)."""
-    if features.shape[-1] % num_layers:
-        raise FeatureMismatchError(
-            f"feature size {features.shape[-1]} is not a multiple of num_layers={num_layers}"
-        )
-    if features.ndim == 1:
-        return features.reshape(num_layers, -1)
-    return features.reshape(features.shape[0], num_layers, -1).transpose(1, 0, 2)
-
-
 def frame_spans(num_frames: int, hop_s: float, window_s: float, duration_s: float) -> np.ndarray:
     """(T, 2) start/end seconds of frames spaced `hop_s` apart, each `window_s` long, clipped."""
     starts = np.arange(num_frames, dtype=np.float64) * hop_s
@@ -165,7 +145,7 @@ def build_metadata(
     extra: dict | None = None,
 ) -> FeatureMetadata:
     """FeatureMetadata describing what `extract` writes (dim = stored row size)."""
-    from hri_emo.data.feature_store import FeatureMetadata
+    from hri_emo.data.store.feature_store import FeatureMetadata
 
     stored_layers = num_layers if layer == "all" else 1
     return FeatureMetadata(

@@ -28,9 +28,10 @@ from typing import Literal
 import numpy as np
 from tqdm.auto import tqdm
 
+from hri_emo.data.features import flatten_layers
 from hri_emo.data.records import Corpus, UtteranceRecord
 from hri_emo.encoders.audio_io import load_audio
-from hri_emo.encoders.base import AudioEncoder, TextEncoder, flatten_layers
+from hri_emo.encoders.base import AudioEncoder, TextEncoder
 from hri_emo.errors import ConfigError, DataError, FeatureMismatchError, HriEmoError
 
 logger = logging.getLogger(__name__)
@@ -98,7 +99,7 @@ def extract_features(
     `check_inputs=False`: the caller checked ids and inputs on the whole corpus (a shard of it
     may lack every input without the corpus lacking them). `commit_every`: utterances per journal
     commit of the store (a kill loses at most these, or `commit_seconds` of work)."""
-    from hri_emo.data.feature_store import FeatureStore
+    from hri_emo.data.store.feature_store import FeatureStore
 
     if on_error not in ("fail", "skip"):
         raise ConfigError(f"on_error must be 'fail' or 'skip', got {on_error!r}")

@@ -51,10 +51,16 @@ def alignment_accuracy(
             start, end = span
             hits.append(start <= peak <= end)
             chances.append(float(((centres >= start) & (centres <= end)).mean()))
+    return hit_rate(hits, chances, counted="words", rate="accuracy")
+
+
+def hit_rate(hits: list[bool], chances: list[float], *, counted: str, rate: str) -> dict[str, Any]:
+    """{counted: how many were scored, "hits", rate: the share of hits, "chance": the mean
+    chance level}; the shares are NaN when nothing was scored."""
     count = len(hits)
     return {
-        "words": count,
+        counted: count,
         "hits": int(np.sum(hits)),
-        "accuracy": float(np.mean(hits)) if count else float("nan"),
+        rate: float(np.mean(hits)) if count else float("nan"),
         "chance": float(np.mean(chances)) if count else float("nan"),
     }

@@ -81,9 +81,9 @@ def explain_corpus(
 
 def _use_erasure(recognizer, exp: UtteranceExplanation, item) -> None:
     """Word erasure (inference/erasure.py) with the item's stored audio and word times."""
-    from hri_emo.data.store_layout import UtteranceFeatures
+    from hri_emo.data.features import UtteranceFeatures
+    from hri_emo.inference.batch import uses_time_prior
     from hri_emo.inference.erasure import use_erasure
-    from hri_emo.inference.timing import uses_time_prior
 
     audio = None if item.audio is None else UtteranceFeatures(item.audio, None, item.frame_times)
     timed = uses_time_prior(recognizer.model, recognizer.spec.metadata("text"))

@@ -48,11 +48,10 @@ __all__ = [
 FRACTIONS = (0.1, 0.2, 0.3, 0.4, 0.5)
 
 
-class AttentionExplainer:
-    """The model's attention maps: emotion->word attribution, or for frames the attribution
-    rolled out through the alignment (attribution @ alignment), as `ModelInputsExplanation` has."""
+class _OutputMapExplainer:
+    """An explainer that reads a map from the model's output on one axis ("words"/"frames")."""
 
-    name = "attention"
+    name = ""
 
     def __init__(self, axis: str) -> None:
         self.axis = axis
@@ -60,9 +59,21 @@ class AttentionExplainer:
     @torch.no_grad()
     def attribute(self, model: nn.Module, utterance: ModelInputs, target: int) -> np.ndarray:
         out = model(**utterance.tensors())
+        return self.read(out, target, input_length(utterance, self.axis), type(model).__name__)
+
+    def read(self, out: Any, target: int, length: int, model_name: str) -> np.ndarray:
+        raise NotImplementedError
+
+
+class AttentionExplainer(_OutputMapExplainer):
+    """The model's attention maps: emotion->word attribution, or for frames the attribution
+    rolled out through the alignment (attribution @ alignment), as `ModelInputsExplanation` has."""
+
+    name = "attention"
+
+    def read(self, out: Any, target: int, length: int, model_name: str) -> np.ndarray:
         if out.attribution is None:
-            raise ConfigError(f"{type(model).__name__} gives no attribution map")
-        length = input_length(utterance, self.axis)
+            raise ConfigError(f"{model_name} gives no attribution map")
         attribution = out.attribution[0, target]  # (L fused,)
         if self.axis == "words" or out.alignment is None:
             return attribution[:length].double().numpy()
@@ -70,22 +81,17 @@ class AttentionExplainer:
         return (attribution[:rows] @ out.alignment[0, :rows, :length]).double().numpy()
 
 
-class ContributionExplainer:
+class ContributionExplainer(_OutputMapExplainer):
     """The additive read-out's exact maps (hriemo-v2): each word's or frame's signed
     contribution to the target's logit (model/additive.py); the default map where it exists."""
 
     name = "contribution"
 
-    def __init__(self, axis: str) -> None:
-        self.axis = axis
-
-    @torch.no_grad()
-    def attribute(self, model: nn.Module, utterance: ModelInputs, target: int) -> np.ndarray:
-        out = model(**utterance.tensors())
+    def read(self, out: Any, target: int, length: int, model_name: str) -> np.ndarray:
         maps = out.word_contributions if self.axis == "words" else out.frame_contributions
         if maps is None:
-            raise ConfigError(f"{type(model).__name__} gives no contribution maps")
-        return maps[0, target, : input_length(utterance, self.axis)].double().numpy()
+            raise ConfigError(f"{model_name} gives no contribution maps")
+        return maps[0, target, :length].double().numpy()
 
 
 class RandomExplainer:

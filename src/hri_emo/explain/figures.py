@@ -1,5 +1,14 @@
-"""Matplotlib figures of one `UtteranceExplanation`: each function returns a Figure, or None
-when the explanation lacks the map it draws (the report then says why, from `notes`).
+"""Matplotlib figures of one `UtteranceExplanation`, drawn onto a given Axes or a new Figure.
+
+Each `*_figure(exp, ax=None)` follows scikit-learn's Display pattern: given `ax` (a matplotlib
+Axes) it draws its map there and returns that Axes, so figures compose on one Figure's
+subplots; without it, it builds its own Figure (with the recording's energy above a time map,
+the histogram beside the beta bars) and returns it. Both return None when the explanation
+lacks the map it draws (the report then says why, from `notes`).
+
+    fig = Figure(figsize=(12, 4))
+    words, probs = fig.subplots(1, 2)
+    attribution_figure(exp, ax=words); probability_figure(exp, ax=probs)
 
 Figures are built with `matplotlib.figure.Figure` (no pyplot state), so they can be made from
 any thread and closed by dropping them. Dimension letters: E emotions, W words, F audio frames.
@@ -8,6 +17,7 @@ any thread and closed by dropping them. Dimension letters: E emotions, W words, 
 from __future__ import annotations
 
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from hri_emo.result import ENVELOPE_HOP_S, UtteranceExplanation
@@ -41,13 +51,13 @@ def emotion_labels(exp: UtteranceExplanation) -> list[str]:
     return labels
 
 
-def attribution_figure(exp: UtteranceExplanation) -> Figure | None:
+def attribution_figure(exp: UtteranceExplanation, ax: Axes | None = None) -> Figure | Axes | None:
     """Heatmap emotions × words: which words drove each emotion (rows sum to 1)."""
     if exp.attribution is None or not exp.words:
         return None
     values = exp.attribution  # (E, W)
-    fig = Figure(figsize=(max(6.0, 0.55 * len(exp.words) + 3.5), 0.45 * len(exp.emotions) + 1.8))
-    ax = fig.add_subplot()
+    size = (max(6.0, 0.55 * len(exp.words) + 3.5), 0.45 * len(exp.emotions) + 1.8)
+    fig, ax = _canvas(ax, size)
     image = ax.imshow(values, aspect="auto", **_colour_scale(exp, values))
     ax.set_xticks(range(len(exp.words)), exp.words, rotation=60, ha="right")
     ax.set_yticks(range(len(exp.emotions)), emotion_labels(exp))
@@ -64,18 +74,17 @@ def attribution_figure(exp: UtteranceExplanation) -> Figure | None:
             "\npurple words: marked by a person as carrying the emotion (not seen by the model)"
         )
     ax.set_title(title)
-    fig.colorbar(image, ax=ax, fraction=0.03, pad=0.01)
-    fig.tight_layout()
-    return fig
+    ax.figure.colorbar(image, ax=ax, fraction=0.03, pad=0.01)
+    return _finished(fig, ax)
 
 
-def frame_attribution_figure(exp: UtteranceExplanation) -> Figure | None:
+def frame_attribution_figure(
+    exp: UtteranceExplanation, ax: Axes | None = None
+) -> Figure | Axes | None:
     """Heatmap emotions × time (s), the energy above it: which audio drove each emotion."""
     if exp.frame_attribution is None or exp.frame_times is None:
         return None
-    fig = Figure(figsize=(9.5, 0.45 * len(exp.emotions) + 2.8), layout="constrained")
-    energy, ax = fig.subplots(2, 1, sharex=True, height_ratios=[1, 3])
-    _draw_energy(energy, exp)
+    fig, energy, ax = _with_energy(exp, ax, (9.5, 0.45 * len(exp.emotions) + 2.8), 3)
     mesh = ax.pcolormesh(
         _time_edges(exp.frame_times),
         np.arange(len(exp.emotions) + 1) - 0.5,
@@ -86,13 +95,13 @@ def frame_attribution_figure(exp: UtteranceExplanation) -> Figure | None:
     ax.set_yticks(range(len(exp.emotions)), emotion_labels(exp))
     ax.invert_yaxis()
     ax.set_xlabel("time (s)")
-    energy.set_title(
+    (energy or ax).set_title(
         "Each audio frame's contribution to each emotion's logit (* = predicted)"
         if exp.attribution_method == "contribution"
         else "Frame attribution: which audio drove each emotion (* = predicted)"
     )
-    fig.colorbar(mesh, ax=[energy, ax], fraction=0.03, pad=0.01)
-    return fig
+    ax.figure.colorbar(mesh, ax=[energy, ax] if energy else ax, fraction=0.03, pad=0.01)
+    return fig or ax
 
 
 def _colour_scale(exp: UtteranceExplanation, values: np.ndarray) -> dict:
@@ -103,15 +112,14 @@ def _colour_scale(exp: UtteranceExplanation, values: np.ndarray) -> dict:
     return {"cmap": CMAP, "vmin": 0}
 
 
-def alignment_figure(exp: UtteranceExplanation) -> Figure | None:
+def alignment_figure(exp: UtteranceExplanation, ax: Axes | None = None) -> Figure | Axes | None:
     """Heatmap words × time (s) with the energy on the same axis: the audio each word attended
     to; a white dot marks each word's peak, a red bar its spoken span when known."""
     if exp.alignment is None or exp.frame_times is None or not exp.words:
         return None
     words = exp.words
-    fig = Figure(figsize=(9.5, 0.32 * len(words) + 2.6), layout="constrained")
-    energy, ax = fig.subplots(2, 1, sharex=True, height_ratios=[1, max(2, len(words) / 4)])
-    _draw_energy(energy, exp)
+    size = (9.5, 0.32 * len(words) + 2.6)
+    fig, energy, ax = _with_energy(exp, ax, size, max(2, len(words) / 4))
     mesh = ax.pcolormesh(
         _time_edges(exp.frame_times),
         np.arange(len(words) + 1) - 0.5,
@@ -130,17 +138,20 @@ def alignment_figure(exp: UtteranceExplanation) -> Figure | None:
     ax.invert_yaxis()
     ax.set_xlabel("time (s)")
     title = "Alignment: audio frames each word attended to"
-    energy.set_title(title + (" (red: spoken span)" if exp.word_times else ""))
-    fig.colorbar(mesh, ax=[energy, ax], fraction=0.03, pad=0.01)
-    return fig
+    (energy or ax).set_title(title + (" (red: spoken span)" if exp.word_times else ""))
+    ax.figure.colorbar(mesh, ax=[energy, ax] if energy else ax, fraction=0.03, pad=0.01)
+    return fig or ax
 
 
-def beta_figure(exp: UtteranceExplanation) -> Figure | None:
-    """Beta per word (mean over dimensions, bar = its spread) and its histogram over dims."""
+def beta_figure(exp: UtteranceExplanation, ax: Axes | None = None) -> Figure | Axes | None:
+    """Beta per word (mean over dimensions, bar = its spread) and, on its own Figure, its
+    histogram over dims beside it."""
     if exp.beta_per_word is None or not exp.words:
         return None
-    fig = Figure(figsize=(max(7.0, 0.45 * len(exp.words) + 4.5), 3.4))
-    bars, hist = fig.subplots(1, 2, width_ratios=[3, 1])
+    fig, bars, hist = None, ax, None
+    if ax is None:
+        fig = Figure(figsize=(max(7.0, 0.45 * len(exp.words) + 4.5), 3.4))
+        bars, hist = fig.subplots(1, 2, width_ratios=[3, 1])
     positions = np.arange(len(exp.words))
     bars.bar(
         positions,
@@ -155,18 +166,16 @@ def beta_figure(exp: UtteranceExplanation) -> Figure | None:
     bars.set_xticks(positions, exp.words, rotation=60, ha="right")
     bars.set_ylabel("beta (1 = audio, 0 = text)")
     bars.set_title(f"Beta per word (mean {exp.beta_mean:.2f}; bars: ±1 std over dims)")
-    if exp.beta_per_dim is not None:
+    if exp.beta_per_dim is not None and hist is not None:
         hist.hist(exp.beta_per_dim, bins=20, range=(0, 1), color="tab:orange")
         hist.set_xlabel("beta per hidden dimension")
         hist.set_title("Over dimensions")
-    fig.tight_layout()
-    return fig
+    return _finished(fig, bars)
 
 
-def probability_figure(exp: UtteranceExplanation) -> Figure:
+def probability_figure(exp: UtteranceExplanation, ax: Axes | None = None) -> Figure | Axes:
     """Bars of the probabilities, with the decision thresholds as ticks."""
-    fig = Figure(figsize=(6.0, 0.35 * len(exp.emotions) + 1.2))
-    ax = fig.add_subplot()
+    fig, ax = _canvas(ax, (6.0, 0.35 * len(exp.emotions) + 1.2))
     probs = [exp.probabilities[e] for e in exp.emotions]
     colours = ["tab:blue" if e in exp.predicted else "lightsteelblue" for e in exp.emotions]
     ax.barh(range(len(probs)), probs, color=colours)
@@ -179,8 +188,36 @@ def probability_figure(exp: UtteranceExplanation) -> Figure:
     ax.set_xlim(0, 1)
     ax.set_xlabel("probability")
     ax.set_title("Prediction (dark = decided)")
+    return _finished(fig, ax)
+
+
+def _canvas(ax: Axes | None, size: tuple[float, float]) -> tuple[Figure | None, Axes]:
+    """(None, `ax`) to draw on a given Axes, or (a new Figure of `size`, its one Axes)."""
+    if ax is not None:
+        return None, ax
+    fig = Figure(figsize=size)
+    return fig, fig.add_subplot()
+
+
+def _finished(fig: Figure | None, ax: Axes) -> Figure | Axes:
+    """The Figure this function made (laid out tightly), or the Axes it was given."""
+    if fig is None:
+        return ax
     fig.tight_layout()
     return fig
+
+
+def _with_energy(
+    exp: UtteranceExplanation, ax: Axes | None, size: tuple[float, float], ratio: float
+) -> tuple[Figure | None, Axes | None, Axes]:
+    """(Figure, energy Axes, map Axes): a new Figure with the recording's energy above the time
+    map (`ratio`: the map's height against the energy's), or (None, None, `ax`)."""
+    if ax is not None:
+        return None, None, ax
+    fig = Figure(figsize=size, layout="constrained")
+    energy, ax = fig.subplots(2, 1, sharex=True, height_ratios=[1, ratio])
+    _draw_energy(energy, exp)
+    return fig, energy, ax
 
 
 def _time_edges(frame_times: np.ndarray) -> np.ndarray:

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from hri_emo.explain.alignment import hit_rate
 from hri_emo.explain.result import UtteranceExplanation
 
 
@@ -43,13 +44,7 @@ def keyword_top1(
         top = int(np.argmax(exp.attribution[row]))
         hits.append(bool(marks[top]))
         chances.append(float(np.mean(marks)))
-    count = len(hits)
-    return {
-        "utterances": count,
-        "hits": int(np.sum(hits)),
-        "top1": float(np.mean(hits)) if count else float("nan"),
-        "chance": float(np.mean(chances)) if count else float("nan"),
-    }
+    return hit_rate(hits, chances, counted="utterances", rate="top1")
 
 
 def _distribution(values: np.ndarray) -> np.ndarray:

@@ -1,7 +1,7 @@
 """Inference: turn a transcript and/or a wav into emotion probabilities with explanations.
 
 The names below are imported on first use (they import torch), so that the light modules of
-this package (`asr`, `admission`, `items`) can be imported cheaply, e.g. to check options."""
+this package (`asr`, `vad`) can be imported cheaply, e.g. to check options."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ __all__ = ["Dialogue", "EmotionRecognizer", "FeatureSpec", "UtteranceExplanation
 _HOMES = {
     "Dialogue": "hri_emo.inference.dialogue",
     "EmotionRecognizer": "hri_emo.inference.recognizer",
-    "FeatureSpec": "hri_emo.inference.features",
+    "FeatureSpec": "hri_emo.data.features",
     "UtteranceExplanation": "hri_emo.result",
 }
 

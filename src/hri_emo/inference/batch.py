@@ -1,11 +1,22 @@
-"""Many utterances at once: ASR per recording, then each encoder and the fusion model per batch.
+"""The steps every utterance takes, alone (`classify`) or in a batch (`predict_batch`).
 
-`EmotionRecognizer.predict_batch` calls `predict_batch` here, and `classify` (one utterance)
-shares its two rules: `usable_modalities` (what to do with a modality the model cannot use) and
-`explain_items` (padded features -> the fusion model -> one UtteranceExplanation per item).
-Items are padded to the longest in their batch with masks (the model gives each item what it
-gives it alone); an item without one modality gets an all-False mask for it. Timings of a batch
-are shared out equally to its items.
+1. Admission (issue 21: no silent guesses): what the recognizer accepts, refuses, or answers
+   with a note.
+   - `check_text`, `prepare_wave`: the Python API's arguments are type-checked, a recording at
+     another rate is resampled to 16 kHz (`sample_rate`), and samples outside [-1, 1]
+     (int16-range floats) are refused with a hint.
+   - `check_encoder_dims`: each encoder's features have the model's dimension (predict, serve).
+   - `admit`: an input too small to judge is refused when it is all there is, or dropped with a
+     note when the other modality remains: a recording shorter than `MIN_AUDIO_S`, one with
+     less than `MIN_SPEECH_S` of speech in it (noise, hum, music, a tone: silero-vad, with or
+     without ASR), a transcript with no word in it (emoji, punctuation only). An ASR transcript
+     with no words, or one the ASR is unsure of, is not read as a transcript; the answer says
+     so in its notes.
+2. `usable_modalities`: the one rule for a modality the model cannot use.
+3. `explain_items`: padded features (masks; an item without a modality gets an all-False row)
+   -> one fusion-model call -> one UtteranceExplanation per item (`explain_output`: the
+   decision per emotion, model/decision.py). Items are padded to the longest in their batch
+   (the model gives each item what it gives it alone); timings are shared out equally.
 """
 
 from __future__ import annotations
@@ -18,20 +29,13 @@ import numpy as np
 import torch
 
 from hri_emo.data.collate import pad_times
-from hri_emo.data.store_layout import UtteranceFeatures
-from hri_emo.encoders.audio_io import TARGET_SAMPLE_RATE
-from hri_emo.errors import DataError
-from hri_emo.inference.admission import (
-    admit,
-    check_text,
-    heard_notes,
-    prepare_wave,
-    reads_recordings,
-)
+from hri_emo.data.features import MODALITIES, FeatureSpec, UtteranceFeatures
+from hri_emo.encoders.audio_io import TARGET_SAMPLE_RATE, check_waveform
+from hri_emo.errors import AudioError, DataError, InputTypeError
 from hri_emo.inference.asr import Transcript, align_word_times
-from hri_emo.inference.dialogue import PastTurns
-from hri_emo.inference.features import MODALITIES, FeatureSpec
-from hri_emo.inference.timing import spans, time_words, uses_time_prior
+from hri_emo.inference.dialogue import PastTurns, pad_context
+from hri_emo.inference.timing import spans, time_words
+from hri_emo.inference.vad import speech_seconds
 from hri_emo.model.decision import predictions
 from hri_emo.result import (
     UtteranceExplanation,
@@ -43,67 +47,142 @@ from hri_emo.result import (
 EmotionRecognizer = Any  # the recognizer calls in: no import back (that would be a cycle)
 log = logging.getLogger(__name__)
 
-
-def predict_batch(
-    recognizer: EmotionRecognizer,
-    waves: list[np.ndarray | None],
-    texts: list[str | None],
-    *,
-    transcribe: bool = True,
-    batch_size: int = 16,
-) -> list[UtteranceExplanation]:
-    """One UtteranceExplanation per (wave, text) pair; a bad item raises a DataError naming it."""
-    if len(waves) != len(texts):
-        raise DataError(f"predict_batch: {len(waves)} recordings but {len(texts)} transcripts")
-    if batch_size < 1:
-        raise DataError(f"batch_size must be >= 1, got {batch_size}")
-    results: list[UtteranceExplanation] = []
-    for first in range(0, len(waves), batch_size):
-        chunk = slice(first, first + batch_size)
-        results += _predict_chunk(recognizer, waves[chunk], texts[chunk], transcribe, first)
-    return results
+MIN_AUDIO_S = 0.25  # shorter recordings hold too little speech to judge an emotion
+MIN_SPEECH_S = 0.25  # less speech than this (silero-vad): refused alone, ignored beside text
+MIN_ASR_CONFIDENCE = 0.15  # below this an ASR transcript is not used as the transcript
+MIN_SAMPLE_RATE, MAX_SAMPLE_RATE = 8_000, 192_000
+UNRELIABLE = "unreliable"  # in the notes of an answer read from the sound alone
 
 
-def _predict_chunk(
-    recognizer: EmotionRecognizer,
-    waves: list[np.ndarray | None],
-    texts: list[str | None],
-    transcribe: bool,
-    offset: int,
-) -> list[UtteranceExplanation]:
-    spec, timings = recognizer.spec, {}
-    waves, texts = list(waves), list(texts)
-    heard: list[Transcript | None] = [None] * len(waves)
-    notes: list[list[str]] = [[] for _ in waves]
-    for i, (wave, text) in enumerate(zip(waves, texts)):
-        item = f"item {offset + i}"
-        text = check_text(text, f"{item}: text")
-        text = text if text and text.strip() else None
-        if wave is not None:
-            wave = prepare_wave(wave, TARGET_SAMPLE_RATE, f"{item}: the recording")
-        if wave is None and text is None:
-            raise DataError(f"{item}: need a transcript, a recording, or both")
-        wave, text, notes[i] = admit(wave, text, item, judge_speech=reads_recordings(spec))
-        if text is None and wave is not None and transcribe and recognizer.asr is not None:
-            heard[i] = recognizer._transcribe(wave, timings)
-            text = heard[i].text if heard_notes(heard[i])[0] else None
-        waves[i], texts[i] = wave, text
-    use: dict[str, list[bool]] = {"text": [], "audio": []}
-    ignored: set[str] = set()
-    for i, (wave, text) in enumerate(zip(waves, texts)):
-        given = {"text": text is not None, "audio": wave is not None}
-        item = usable_modalities(spec, **given, item=f"item {offset + i}")
-        ignored.update(m for m in MODALITIES if given[m] and not item[m])
-        for modality in MODALITIES:
-            use[modality].append(item[modality])
-    for modality in sorted(ignored):
-        log.warning("the model was trained without %s; ignoring the %s", modality, modality)
-    text_in = _encode(use["text"], texts, recognizer.encode_texts, timings)
-    audio_in = _encode(use["audio"], waves, recognizer.encode_waves, timings)
-    contexts = [input_context(wave, text, h) for wave, text, h in zip(waves, texts, heard)]
-    for context, more in zip(contexts, notes):
-        context["notes"] = [*more, *context.get("notes", [])]
-    return explain_items(recognizer, text_in, audio_in, timings, contexts, heard, waves)
+def check_text(text: object, what: str = "text") -> str | None:
+    """`text` as a str (None stays None); InputTypeError for anything else; NUL refused."""
+    if text is None or isinstance(text, str):
+        if text is not None and "\x00" in text:
+            raise DataError(f"{what} contains NUL characters")
+        return text
+    hint = " (decode bytes first: text.decode('utf-8'))" if isinstance(text, bytes) else ""
+    raise InputTypeError(f"{what} must be a str or None, got {type(text).__name__}{hint}")
+
+
+def prepare_wave(wave: object, sample_rate: object, what: str = "the waveform") -> np.ndarray:
+    """Float mono samples in [-1, 1] at `sample_rate` -> (N,) float32 at 16 kHz."""
+    if isinstance(sample_rate, bool) or not isinstance(sample_rate, (int, np.integer)):
+        raise InputTypeError(
+            f"sample_rate must be an integer number of Hz, got {sample_rate!r} "
+            f"({type(sample_rate).__name__})"
+        )
+    if not MIN_SAMPLE_RATE <= sample_rate <= MAX_SAMPLE_RATE:
+        raise DataError(
+            f"sample_rate {sample_rate} Hz is not a usable rate "
+            f"(expected {MIN_SAMPLE_RATE}..{MAX_SAMPLE_RATE})"
+        )
+    if not isinstance(wave, (np.ndarray, list, tuple)):
+        raise InputTypeError(
+            f"{what} must be a numpy array of float samples (or None), got {type(wave).__name__}"
+        )
+    samples = check_waveform(wave, what)
+    peak = float(np.abs(samples).max())
+    if peak > 1.0 + 1e-4:
+        hint = " (int16-range floats: divide by 32768)" if peak > 2.0 else " (clip or rescale it)"
+        raise AudioError(f"{what} has samples outside [-1, 1] (peak {peak:g}){hint}")
+    if sample_rate != TARGET_SAMPLE_RATE:
+        import soxr
+
+        samples = soxr.resample(samples, int(sample_rate), TARGET_SAMPLE_RATE).astype(np.float32)
+    return np.ascontiguousarray(samples, dtype=np.float32)
+
+
+def has_words(text: str | None) -> bool:
+    """True when `text` holds at least one letter or digit (emoji and punctuation are none)."""
+    return bool(text) and any(ch.isalnum() for ch in text)
+
+
+def admit(
+    wave: np.ndarray | None, text: str | None, item: str, *, judge_speech: bool = True
+) -> tuple[np.ndarray | None, str | None, list[str]]:
+    """(wave, text, notes) to classify: refuse what is too small to judge when it is all there
+    is; drop it with a note when the other modality remains. `item` names it in errors.
+    `judge_speech=False` (a model that does not read recordings) skips the speech check."""
+    notes: list[str] = []
+    if wave is not None and len(wave) < MIN_AUDIO_S * TARGET_SAMPLE_RATE:
+        seconds = len(wave) / TARGET_SAMPLE_RATE
+        if not has_words(text):
+            raise AudioError(
+                f"{item}: the recording lasts {seconds:.2f} s, too short to judge an emotion "
+                f"(at least {MIN_AUDIO_S:g} s); send a longer recording or a transcript"
+            )
+        wave = None
+        notes.append(
+            f"The recording ({seconds:.2f} s) is too short to judge (at least {MIN_AUDIO_S:g} s): "
+            "it was ignored, and the emotion read from the transcript alone."
+        )
+    if wave is not None and judge_speech:
+        wave, more = admit_speech(wave, text, item)
+        notes += more
+    if text is not None and text.strip() and not has_words(text):
+        if wave is None:
+            raise DataError(
+                f"{item}: the transcript {text[:40]!r} has no words (only symbols or emoji): "
+                "nothing to judge"
+            )
+        text = None
+        notes.append("The transcript has no words (only symbols or emoji): it was ignored.")
+    return wave, text, notes
+
+
+def admit_speech(
+    wave: np.ndarray, text: str | None, item: str
+) -> tuple[np.ndarray | None, list[str]]:
+    """(wave or None, notes): a recording with less than `MIN_SPEECH_S` of speech is refused
+    when it is all there is, and ignored with a note beside a transcript."""
+    speech = speech_seconds(wave, enough_s=MIN_SPEECH_S)
+    if speech >= MIN_SPEECH_S:
+        return wave, []
+    found = f"{speech:.2f} s of speech in {len(wave) / TARGET_SAMPLE_RATE:.2f} s"
+    if not has_words(text):
+        raise AudioError(
+            f"{item}: the recording holds no speech to judge ({found}; at least "
+            f"{MIN_SPEECH_S:g} s): send a recording of speech or a transcript"
+        )
+    return None, [
+        f"The recording holds no speech ({found}; at least {MIN_SPEECH_S:g} s): it was "
+        "ignored, and the emotion read from the transcript alone."
+    ]
+
+
+def heard_notes(heard: Any) -> tuple[bool, list[str]]:
+    """(use the ASR transcript?, notes) for what the ASR heard (`hri_emo.inference.asr.
+    Transcript`: words, text, confidence)."""
+    if not heard.words or not has_words(heard.text):
+        return False, [
+            "No speech recognised in the recording: the emotion is read from the sound alone "
+            f"and is {UNRELIABLE}."
+        ]
+    if heard.confidence is not None and heard.confidence < MIN_ASR_CONFIDENCE:
+        return False, [
+            f"The ASR is unsure of what it heard (confidence {heard.confidence:.2f}): its "
+            f"transcript was not used; the emotion is read from the sound alone and is "
+            f"{UNRELIABLE}."
+        ]
+    return True, []
+
+
+def reads_recordings(spec: Any) -> bool:
+    """Whether a model (its FeatureSpec) encodes recordings itself (not given audio records)."""
+    return spec.is_used("audio") and not spec.is_record("audio")
+
+
+def check_encoder_dims(recognizer: Any) -> None:
+    """Run each encoder the model uses on a tiny input: its `_check_dim` raises a
+    FeatureMismatchError when the features are not the model's dimension, so an audio-only
+    input cannot hide a wrong text encoder (and the other way round)."""
+    timings: dict[str, float] = {}
+    spec = recognizer.spec
+    if spec.is_used("text") and not spec.is_record("text"):
+        recognizer.encode_texts(["hello"], timings)
+    if reads_recordings(spec):
+        t = np.arange(TARGET_SAMPLE_RATE // 2, dtype=np.float32) / TARGET_SAMPLE_RATE
+        recognizer.encode_waves([0.1 * np.sin(2 * np.pi * 220 * t)], timings)
 
 
 def usable_modalities(
@@ -123,6 +202,15 @@ def usable_modalities(
                 where = f"{item}: " if item else ""
                 raise DataError(f"{where}the model was trained without {modality}; nothing to use")
     return use
+
+
+def uses_time_prior(model: Any, text_metadata: dict[str, Any] | None = None) -> bool:
+    """The model has a time prior and was trained with word times: its text store says so
+    (`extra.word_times`; a bare model folder without features.json is taken at its word).
+    A v2 model trained on a store without word times never saw the prior: it runs without."""
+    if getattr(getattr(model, "config", None), "time_prior_s", 0.0) <= 0:
+        return False
+    return text_metadata is None or bool(text_metadata.get("extra", {}).get("word_times"))
 
 
 def explain_items(
@@ -227,12 +315,6 @@ def _word_times(
     return result
 
 
-def _encode(flags, inputs, encode, timings) -> list[UtteranceFeatures | None]:
-    chosen = [x for x, flag in zip(inputs, flags) if flag]
-    encoded = iter(encode(chosen, timings) if chosen else [])
-    return [next(encoded) if flag else None for flag in flags]
-
-
 def pad_features(
     name: str, items: list[UtteranceFeatures | None], device: torch.device | str = "cpu"
 ) -> dict[str, torch.Tensor | None]:
@@ -252,22 +334,6 @@ def pad_features(
             mask[b, : len(array)] = True
     tensors = {name: torch.from_numpy(features), f"{name}_mask": torch.from_numpy(mask)}
     return {key: tensor.to(device) for key, tensor in tensors.items()}
-
-
-def pad_context(past: list[PastTurns | None], device: torch.device | str) -> dict[str, Any]:
-    """The model's (B, K, Dt) context, (B, K) mask and same-speaker flags (as collate_batch
-    pads them: an item without past turns gets an all-False mask)."""
-    present = [p for p in past if p is not None]
-    turns, dim = max(len(p.ids) for p in present), present[0].vectors.shape[-1]
-    vectors = np.zeros((len(past), turns, dim), dtype=np.float32)
-    mask = np.zeros((len(past), turns), dtype=bool)
-    same = np.zeros((len(past), turns), dtype=bool)
-    for b, item in enumerate(past):
-        if item is not None:
-            k = len(item.ids)
-            vectors[b, :k], mask[b, :k], same[b, :k] = item.vectors, True, item.same_speaker
-    arrays = {"context": vectors, "context_mask": mask, "context_same_speaker": same}
-    return {key: torch.from_numpy(array).to(device) for key, array in arrays.items()}
 
 
 def input_context(

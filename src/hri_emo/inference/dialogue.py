@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import torch
 
 from hri_emo.data.dialogues import same_speaker
 from hri_emo.errors import ConfigError
@@ -49,6 +50,22 @@ class Turn:
     id: str
     speaker: str | None
     vector: np.ndarray | None  # (Dt,); None: no usable transcript
+
+
+def pad_context(past: list[PastTurns | None], device: torch.device | str) -> dict[str, Any]:
+    """The model's (B, K, Dt) context, (B, K) mask and same-speaker flags (as collate_batch
+    pads them: an item without past turns gets an all-False mask)."""
+    present = [p for p in past if p is not None]
+    turns, dim = max(len(p.ids) for p in present), present[0].vectors.shape[-1]
+    vectors = np.zeros((len(past), turns, dim), dtype=np.float32)
+    mask = np.zeros((len(past), turns), dtype=bool)
+    same = np.zeros((len(past), turns), dtype=bool)
+    for b, item in enumerate(past):
+        if item is not None:
+            k = len(item.ids)
+            vectors[b, :k], mask[b, :k], same[b, :k] = item.vectors, True, item.same_speaker
+    arrays = {"context": vectors, "context_mask": mask, "context_same_speaker": same}
+    return {key: torch.from_numpy(array).to(device) for key, array in arrays.items()}
 
 
 def context_turns_of(recognizer: EmotionRecognizer) -> tuple[int, str | None]:

@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from hri_emo.data.store_layout import UtteranceFeatures
+from hri_emo.data.features import UtteranceFeatures
 
 ERASURE_NOTE = (
     "Word map: erasure, each word's effect on each emotion's logit when it is removed from the "

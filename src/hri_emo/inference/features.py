@@ -1,135 +1,44 @@
-"""How a model's input features are made at inference, as they were made in training.
+"""The encoders of a trained model at inference, and checks on features a user gives.
 
 A training checkpoint records, per modality, where its features came from (`features.json`:
 an encoder's FeatureMetadata, `{"source": "record", "dim": D}` for precomputed manifest columns,
-or null when the modality was not used), the standardisation statistics, the reader's text
-preprocessing and the truncation limits. `FeatureSpec` holds these and turns encoder output (or
-user-given arrays) into exactly what the evaluation pipeline would feed the model.
+or null when the modality was not used). `build_encoder` rebuilds the frozen encoder that made
+them (and checks it); the recipe that makes features model-ready, `FeatureSpec`, is in
+`hri_emo.data.features` (training's dataset applies the same).
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
 import numpy as np
 import torch
 
-from hri_emo.checkpoint import Checkpoint
-from hri_emo.data.dataset import pool_audio, truncate_text
-from hri_emo.data.normalization import FeatureStandardizer
-from hri_emo.data.store_layout import UtteranceFeatures
+from hri_emo.data.features import RECORD_SOURCE, FeatureSpec, UtteranceFeatures
 from hri_emo.encoders import DEFAULT_ENCODERS, create_audio_encoder, create_text_encoder
 from hri_emo.encoders.base import parse_layer
 from hri_emo.errors import ConfigError, DataError, FeatureMismatchError
 
 log = logging.getLogger(__name__)
 
-MODALITIES = ("text", "audio")
-RECORD_SOURCE = "record"
 CHECKED_KEYS = ("encoder", "dim", "level", "layer")
 CT2_AUDIO = ("whisper-tiny-en", "whisper-tiny-en-ct2")  # run by CTranslate2 for the last layer
 
 
-@dataclass
-class FeatureSpec:
-    """The training-time recipe of the model's input features.
-
-    `features`: the checkpoint's features.json, or None for a bare `save_pretrained` folder (the
-    embedded default encoders, no standardisation). `finetuned_text`: the checkpoint has its own
-    fine-tuned text encoder (text features come from it, not from features.json).
-    """
-
-    features: dict[str, Any] | None = None
-    standardizers: dict[str, FeatureStandardizer] = field(default_factory=dict)
-    lowercase_text: bool = False
-    max_text_len: int | None = None
-    max_audio_len: int | None = None
-    finetuned_text: bool = False
-
-    @classmethod
-    def from_checkpoint(cls, ckpt: Checkpoint) -> FeatureSpec:
-        """The spec of a checkpoint folder (`hri_emo.checkpoint.read_checkpoint`)."""
-        return cls(
-            features=dict(ckpt.features),
-            standardizers=dict(ckpt.standardizers),
-            lowercase_text=ckpt.inputs.lowercase_text,
-            max_text_len=ckpt.inputs.max_text_len,
-            max_audio_len=ckpt.inputs.max_audio_len,
-            finetuned_text=ckpt.text_encoder is not None,
-        )
-
-    def metadata(self, modality: str) -> dict[str, Any] | None:
-        """The features.json entry of `modality` (None: default encoder or unused modality)."""
-        return None if self.features is None else self.features.get(modality)
-
-    def is_used(self, modality: str) -> bool:
-        """False when the model was trained without this modality."""
-        if self.features is None or (modality == "text" and self.finetuned_text):
-            return True
-        return self.metadata(modality) is not None
-
-    def is_record(self, modality: str) -> bool:
-        """True when training read this modality from precomputed record (manifest) columns."""
-        entry = self.metadata(modality)
-        return entry is not None and entry.get("source") == RECORD_SOURCE
-
-    def describe(self, modality: str) -> str:
-        """Where the training features of `modality` came from, for messages."""
-        if modality == "text" and self.finetuned_text:
-            return "the checkpoint's fine-tuned text encoder"
-        entry = self.metadata(modality)
-        if entry is None:
-            if self.features is None:
-                return f"the embedded encoder {DEFAULT_ENCODERS[modality]!r}"
-            return "nothing (the model was trained without it)"
-        if entry.get("source") == RECORD_SOURCE:
-            return f"precomputed {entry.get('dim')}-d columns of the training manifest"
-        return (
-            f"encoder {entry.get('encoder')!r} (layer {entry.get('layer')}, {entry.get('level')})"
-        )
-
-    def preprocess_text(self, text: str) -> str:
-        """The reader's transcript preprocessing (`data.reader_options.lowercase_text`)."""
-        return text.lower() if self.lowercase_text else text
-
-    def record_error(self, modality: str) -> FeatureMismatchError:
-        dim = (self.metadata(modality) or {}).get("dim")
-        given = "a transcript" if modality == "text" else "a recording"
-        return FeatureMismatchError(
-            f"{modality}: this model was trained on precomputed per-utterance {modality} "
-            f"features ({dim}-d '{modality}_*' columns of the training manifest, data."
-            f"{modality}_features=record), which cannot be computed from {given}. Compute the "
-            f"same {dim} values for this utterance and call classify_features("
-            f"{modality}_features=...), or leave the {modality} input out"
-        )
-
-    def prepare(
-        self,
-        modality: str,
-        features: np.ndarray,
-        tokens: list[str] | None = None,
-        frame_times: np.ndarray | None = None,
-        raw_text: str | None = None,
-    ) -> UtteranceFeatures:
-        """Standardise, make pooled (D,) a (1, D) sequence and truncate, as EmotionDataset does
-        (its one text token is the transcript)."""
-        standardizer = self.standardizers.get(modality)
-        if standardizer is not None:
-            features = standardizer.apply(features)
-        features = np.asarray(features, dtype=np.float32)
-        if features.ndim == 1:
-            text = " ".join(tokens) if tokens else raw_text
-            tokens = None if text is None else [text]
-            if frame_times is not None and frame_times.shape[0] != 1:
-                frame_times = np.array([[frame_times[0, 0], frame_times[-1, 1]]])
-            features = features[None, :]
-        stored = UtteranceFeatures(features, tokens, frame_times)
-        if modality == "text":
-            return truncate_text(stored, self.max_text_len)
-        return pool_audio(stored, self.max_audio_len)
+def describe(spec: FeatureSpec, modality: str) -> str:
+    """Where the training features of `modality` came from, for messages."""
+    if modality == "text" and spec.finetuned_text:
+        return "the checkpoint's fine-tuned text encoder"
+    entry = spec.metadata(modality)
+    if entry is None:
+        if spec.features is None:
+            return f"the embedded encoder {DEFAULT_ENCODERS[modality]!r}"
+        return "nothing (the model was trained without it)"
+    if entry.get("source") == RECORD_SOURCE:
+        return f"precomputed {entry.get('dim')}-d columns of the training manifest"
+    return f"encoder {entry.get('encoder')!r} (layer {entry.get('layer')}, {entry.get('level')})"
 
 
 def check_features(modality: str, array: Any, expected_dim: int, spec: FeatureSpec) -> np.ndarray:
@@ -143,7 +52,7 @@ def check_features(modality: str, array: Any, expected_dim: int, spec: FeatureSp
     if features.shape[-1] != expected_dim:
         raise FeatureMismatchError(
             f"{modality}_features have dimension {features.shape[-1]}, but the model expects "
-            f"{expected_dim} (its training features came from {spec.describe(modality)})"
+            f"{expected_dim} (its training features came from {describe(spec, modality)})"
         )
     if not np.isfinite(features).all():
         raise DataError(f"{modality}_features contain NaN or Inf values")
@@ -232,3 +141,23 @@ def check_words(words: list[str] | None, features: np.ndarray) -> list[str]:
     if len(words) != length:
         raise DataError(f"words: {len(words)} given for {length} text feature positions")
     return [str(w) for w in words]
+
+
+def given_features(
+    spec: FeatureSpec,
+    config: Any,
+    modality: str,
+    array: Any,
+    words: list[str] | None = None,
+    frame_times: Any = None,
+) -> UtteranceFeatures:
+    """User-given features (`classify_features`) checked against the model's `config`, then
+    standardised and truncated by `spec`; `words` name the text positions."""
+    if not spec.is_used(modality):
+        message = f"{modality}_features given, but the model was trained without {modality}"
+        raise FeatureMismatchError(message)
+    features = check_features(modality, array, getattr(config, f"{modality}_dim"), spec)
+    if frame_times is not None:
+        frame_times = np.asarray(frame_times, dtype=np.float64).reshape(-1, 2)
+    tokens = check_words(words, features) if modality == "text" else None
+    return spec.prepare(modality, features, tokens, frame_times)

@@ -17,8 +17,10 @@ Hugging Face text encoder's last layer (exported once into the cache) on onnxrun
 
 from __future__ import annotations
 
+import inspect
 import logging
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -26,33 +28,17 @@ import numpy as np
 import torch
 from torch import nn
 
-from hri_emo.checkpoint import Checkpoint, read_checkpoint, resolve_checkpoint
-from hri_emo.checkpoint.folder import FEATURES
+from hri_emo.checkpoint import Checkpoint
+from hri_emo.checkpoint.folder import model_folder, read_model_folder
 from hri_emo.data.dialogues import pool_turn
-from hri_emo.data.store_layout import UtteranceFeatures
+from hri_emo.data.features import MODALITIES, FeatureSpec, UtteranceFeatures, flatten_layers
 from hri_emo.encoders import load_audio
-from hri_emo.encoders.base import flatten_layers
 from hri_emo.errors import ConfigError, DataError, FeatureMismatchError
-from hri_emo.inference import admission
+from hri_emo.inference import batch
 from hri_emo.inference.asr import Transcript, WhisperASR, create_asr
-from hri_emo.inference.batch import (
-    explain_items,
-    explain_output,
-    input_context,
-    predict_batch,
-    usable_modalities,
-)
 from hri_emo.inference.dialogue import Dialogue, PastTurns
-from hri_emo.inference.features import (
-    MODALITIES,
-    FeatureSpec,
-    build_encoder,
-    check_encoder,
-    check_features,
-    check_words,
-)
-from hri_emo.inference.timing import uses_time_prior
-from hri_emo.model import load_model
+from hri_emo.inference.features import build_encoder, check_encoder, given_features
+from hri_emo.inference.many import predict_batch
 from hri_emo.result import UtteranceExplanation
 
 log = logging.getLogger(__name__)
@@ -88,13 +74,8 @@ class EmotionRecognizer:
         self.task: str = model.config.task
         self._encoders: dict[str, Any] = {"text": text_encoder, "audio": audio_encoder}
         for modality, encoder in self._encoders.items():
-            entry = self.spec.metadata(modality)
-            if (
-                encoder is not None
-                and entry
-                and "encoder" in entry
-                and hasattr(encoder, "metadata")
-            ):
+            entry = self.spec.metadata(modality) or {}
+            if encoder is not None and "encoder" in entry and hasattr(encoder, "metadata"):
                 check_encoder(modality, encoder, entry)
         transcribes = self.spec.is_used("text") and not self.spec.is_record("text")
         self.asr: WhisperASR | None = create_asr(asr) if transcribes else None
@@ -114,27 +95,10 @@ class EmotionRecognizer:
         `asr`: transcribe recordings given without a transcript ("auto": embedded Whisper
         tiny.en; "none"; a CTranslate2 Whisper folder or size name). `backend`: "torch" or
         "onnxruntime" (the fusion model from `onnx_path`, default the folder's model.onnx)."""
-        path = Path(path)
-        try:
-            directory = resolve_checkpoint(path)
-        except FileNotFoundError:
-            raise ConfigError(
-                f"{path} is not a trained model: expected a run folder (with checkpoints/best/), "
-                "a checkpoint folder (model.safetensors, config.json, features.json, ...) or a "
-                "save_pretrained folder (model.safetensors, config.json)"
-                + ("" if path.exists() else "; the path does not exist")
-            ) from None
+        directory = model_folder(path)
         if backend not in BACKENDS:
             raise ConfigError(f"backend {backend!r}: choose one of {', '.join(BACKENDS)}")
-        try:
-            if not (directory / FEATURES).is_file():
-                model = load_model(directory)
-                ckpt = None
-            else:
-                ckpt = read_checkpoint(directory)
-                model = ckpt.model
-        except FileNotFoundError as err:
-            raise ConfigError(f"{directory}: incomplete model or checkpoint folder: {err}") from err
+        model, ckpt = read_model_folder(directory)
         onnx_model = None
         if backend == "onnxruntime":
             from hri_emo.inference.onnx_backend import ONNX_NAME, OnnxFusionModel
@@ -199,7 +163,7 @@ class EmotionRecognizer:
         zeros), holds NaN/Inf or samples outside [-1, 1] is an AudioError, as the same samples
         read from a file are; arguments of the wrong type are an InputTypeError (a TypeError).
         Too little to judge (a recording under 0.25 s, a transcript without words) is refused
-        when it is all there is, and ignored with a note otherwise (`inference.admission`).
+        when it is all there is, and ignored with a note otherwise (`inference.batch`).
 
         A recording without a transcript is transcribed when the recognizer has an ASR and
         `transcribe` is True (the result's transcript_source is then "asr").
@@ -217,21 +181,14 @@ class EmotionRecognizer:
 
     @torch.no_grad()
     def classify_turn(
-        self,
-        wave: np.ndarray | None,
-        text: str | None,
-        sample_rate: int = 16000,
-        *,
-        audio_features: np.ndarray | None = None,
-        transcribe: bool = True,
-        attribution: str = "attention",
-        past: PastTurns | None = None,
+        self, *args: Any, past: PastTurns | None = None, **options: Any
     ) -> tuple[UtteranceExplanation, np.ndarray | None]:
-        """`classify` with a dialogue's `past` turns as the model's context; also returns this
-        turn's context vector (`pool_turn` of its text features; None without usable text)."""
-        result, text_in = self._turn(
-            wave, text, sample_rate, audio_features, transcribe, attribution, past
-        )
+        """`classify(*args, **options)` with a dialogue's `past` turns as the model's context;
+        also returns this turn's context vector (`pool_turn` of its text features; None without
+        usable text)."""
+        arguments = inspect.signature(self.classify).bind(*args, **options)  # classify's rules
+        arguments.apply_defaults()
+        result, text_in = self._turn(*arguments.arguments.values(), past)
         return result, None if text_in is None else pool_turn(text_in.features)
 
     def _turn(
@@ -247,38 +204,38 @@ class EmotionRecognizer:
         """One utterance through the pipeline: its result and its model-ready text features."""
         if wave is not None and audio_features is not None:
             raise DataError("give a recording or audio_features, not both")
-        text = admission.check_text(text)
+        text = batch.check_text(text)
         if wave is not None:  # refused like the same samples read from a file
-            wave = admission.prepare_wave(wave, sample_rate, "the waveform given to classify()")
+            wave = batch.prepare_wave(wave, sample_rate, "the waveform given to classify()")
         has_text = bool(text and text.strip())
         if wave is None and audio_features is None and not has_text:
             what = "the transcript is empty" if text is not None else "no transcript"
             raise DataError(f"need a transcript, a recording, or both; got {what} and no recording")
         notes: list[str] = []
         if audio_features is None:
-            wave, text, notes = admission.admit(
+            wave, text, notes = batch.admit(
                 wave,
                 text if has_text else None,
                 "classify()",
-                judge_speech=admission.reads_recordings(self.spec),
+                judge_speech=batch.reads_recordings(self.spec),
             )
             has_text = text is not None
         timings: dict[str, float] = {}
         heard = None
         if not has_text and wave is not None and transcribe and self.asr is not None:
             heard = self._transcribe(wave, timings)
-            has_text = admission.heard_notes(heard)[0]
+            has_text = batch.heard_notes(heard)[0]
             text = heard.text if has_text else None
         given = {"text": has_text, "audio": wave is not None}
-        use = usable_modalities(self.spec, **given, features=audio_features is not None)
+        use = batch.usable_modalities(self.spec, **given, features=audio_features is not None)
         for modality in MODALITIES:
             if given[modality] and not use[modality]:
                 log.warning("the model was trained without %s; ignoring the %s", modality, modality)
         text_in = self._encode_text(text, timings) if use["text"] else None
         audio_in = self._encode_audio(wave, timings) if use["audio"] else None
         if audio_features is not None:
-            audio_in = self._given("audio", audio_features)
-        context = input_context(wave, text if has_text else None, heard)
+            audio_in = given_features(self.spec, self.model.config, "audio", audio_features)
+        context = batch.input_context(wave, text if has_text else None, heard)
         context["notes"] = [*notes, *context.get("notes", [])]
         result = self._run(text_in, audio_in, timings, attribution, context, heard, wave, past)
         return result, text_in
@@ -293,7 +250,7 @@ class EmotionRecognizer:
     def check_compatible(self) -> None:
         """FeatureMismatchError when an encoder gives features of another dimension than the
         model takes; `predict` and `serve` check it before the first utterance."""
-        admission.check_encoder_dims(self)
+        batch.check_encoder_dims(self)
 
     def predict_batch(
         self,
@@ -327,29 +284,12 @@ class EmotionRecognizer:
         `words`: one per text position (default "<0>", "<1>", ...); `frame_times`: (La, 2) s."""
         if text_features is None and audio_features is None:
             raise DataError("classify_features needs text_features, audio_features, or both")
-        text_in = None if text_features is None else self._given("text", text_features, words)
+        given = partial(given_features, self.spec, self.model.config)
+        text_in = None if text_features is None else given("text", text_features, words)
         audio_in = None
         if audio_features is not None:
-            audio_in = self._given("audio", audio_features, frame_times=frame_times)
+            audio_in = given("audio", audio_features, frame_times=frame_times)
         return self._run(text_in, audio_in, {})
-
-    def _given(
-        self,
-        modality: str,
-        array: np.ndarray,
-        words: list[str] | None = None,
-        frame_times: np.ndarray | None = None,
-    ) -> UtteranceFeatures:
-        """User-given features, checked, standardised and truncated."""
-        if not self.spec.is_used(modality):
-            message = f"{modality}_features given, but the model was trained without {modality}"
-            raise FeatureMismatchError(message)
-        dim = getattr(self.model.config, f"{modality}_dim")
-        features = check_features(modality, array, dim, self.spec)
-        if frame_times is not None:
-            frame_times = np.asarray(frame_times, dtype=np.float64).reshape(-1, 2)
-        tokens = check_words(words, features) if modality == "text" else None
-        return self.spec.prepare(modality, features, tokens, frame_times)
 
     def _encoder(self, modality: str) -> Any:
         if self._encoders[modality] is None:
@@ -423,7 +363,7 @@ class EmotionRecognizer:
         past: PastTurns | None = None,
     ) -> UtteranceExplanation:
         """One item through the batch path (`explain_items`), then its gradient attribution."""
-        [exp] = explain_items(
+        [exp] = batch.explain_items(
             self, [text_in], [audio_in], timings, [context or {}], [heard], [wave], [past]
         )
         if attribution == "erasure":
@@ -447,10 +387,10 @@ class EmotionRecognizer:
         if text_in is None:
             return
         times = None
-        trained_with_times = uses_time_prior(self.model, self.spec.metadata("text"))
+        trained_with_times = batch.uses_time_prior(self.model, self.spec.metadata("text"))
         if exp.word_times is not None and self.backend == "torch" and trained_with_times:
             times = np.array([(np.nan, np.nan) if t is None else t for t in exp.word_times])
         use_erasure(exp, self, audio_in, times, timings)
 
     # recognizer.explain_output(out, index, words, frame_times, **context): one item's result
-    explain_output = explain_output
+    explain_output = batch.explain_output

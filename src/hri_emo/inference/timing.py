@@ -15,22 +15,11 @@ score 0.54 or more in 90 % of cases (minimum 0.28), another utterance's sentence
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from hri_emo.inference.asr import WhisperASR, align_words
 
 MIN_CONFIDENCE = 0.3
-
-
-def uses_time_prior(model: Any, text_metadata: dict[str, Any] | None = None) -> bool:
-    """The model has a time prior and was trained with word times: its text store says so
-    (`extra.word_times`; a bare model folder without features.json is taken at its word).
-    A v2 model trained on a store without word times never saw the prior: it runs without."""
-    if getattr(getattr(model, "config", None), "time_prior_s", 0.0) <= 0:
-        return False
-    return text_metadata is None or bool(text_metadata.get("extra", {}).get("word_times"))
 
 
 def time_words(

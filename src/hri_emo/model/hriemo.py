@@ -151,9 +151,11 @@ class HriEmoModel(HriEmoPreTrainedModel):
             output.word_contributions, output.frame_contributions = parts.words, parts.frames
             output.context_contributions, output.bias_contribution = parts.context, parts.bias
         output.frame_reliability = frame_reliability
-        if output.loss is not None and frame_reliability is not None and audio_snr is not None:
+        if output.loss is not None and frame_reliability is not None:
             present = audio_in.present.to(frame_reliability.device)
             mask = audio_in.mask.to(frame_reliability.device)
+            if audio_snr is None:  # no noisy copies: the audio as recorded is the reliable kind
+                audio_snr = torch.full((batch,), float("inf"))
             aux = self.reliability.loss(frame_reliability, mask, present, audio_snr)
             output.loss = output.loss + self.config.audio_reliability * aux
         both = has_text & has_audio

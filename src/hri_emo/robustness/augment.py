@@ -17,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from hri_emo.data.feature_store import FeatureStore
-from hri_emo.data.mixed_source import conditions_path
 from hri_emo.data.records import Corpus
+from hri_emo.data.store.feature_store import FeatureStore
+from hri_emo.data.store.mixed_source import conditions_path
 from hri_emo.encoders import create_audio_encoder
 from hri_emo.encoders.extract import ExtractionReport, extract_features
 from hri_emo.errors import ConfigError

@@ -18,12 +18,13 @@ import numpy as np
 import torch
 
 from hri_emo.data.dataset import EmotionDataset, RecordFeatureSource
-from hri_emo.data.feature_store import FeatureStore
+from hri_emo.data.features import FeatureSpec
 from hri_emo.data.normalization import StandardizedSource
 from hri_emo.data.records import UtteranceRecord
 from hri_emo.data.sampler import make_dataloader
+from hri_emo.data.store.feature_store import FeatureStore
 from hri_emo.errors import ConfigError, HriEmoError
-from hri_emo.inference.features import FeatureSpec, build_encoder
+from hri_emo.inference.features import build_encoder
 from hri_emo.robustness import corruptions as C
 from hri_emo.robustness.conditions import Condition, default_conditions, parse_condition
 from hri_emo.robustness.inputs import (

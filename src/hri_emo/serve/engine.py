@@ -19,6 +19,7 @@ import torch
 from hri_emo.errors import ConfigError
 from hri_emo.inference import EmotionRecognizer
 from hri_emo.inference.dialogue import Dialogue
+from hri_emo.inference.features import describe
 from hri_emo.serve.http_errors import ApiError
 from hri_emo.serve.limits import InferenceGate, QueueFullError
 from hri_emo.serve.settings import ServeSettings
@@ -131,7 +132,7 @@ class InferenceEngine:
                 "audio_dim": config.audio_dim,
                 "folder": self.settings.model.name if self.settings.model else None,
             },
-            "encoders": {m: recognizer.spec.describe(m) for m in ("text", "audio")},
+            "encoders": {m: describe(recognizer.spec, m) for m in ("text", "audio")},
             "backend": self.recognizer.backend,
             "asr": self.settings.asr if self.has_asr else "unavailable",
             "vad": self.settings.vad,

@@ -16,12 +16,12 @@ from torch.utils.data import DataLoader
 
 from hri_emo.data.dataset import EmotionDataset, RecordFeatureSource, encode_target
 from hri_emo.data.dialogues import past_turns
-from hri_emo.data.feature_store import FeatureStore
-from hri_emo.data.mixed_source import MixedSource, read_snr
 from hri_emo.data.normalization import FeatureStandardizer, StandardizedSource
 from hri_emo.data.records import Corpus, UtteranceRecord
 from hri_emo.data.sampler import make_dataloader
 from hri_emo.data.splits import carve_validation
+from hri_emo.data.store.feature_store import FeatureStore
+from hri_emo.data.store.mixed_source import MixedSource, read_snr
 from hri_emo.data.validation import check_unseen_labels
 from hri_emo.errors import ConfigError, DataError
 from hri_emo.training.config import DataConfig

@@ -24,7 +24,7 @@ from hri_emo.data.readers.manifest_rows import (
     class_value,
     iter_rows,
 )
-from hri_emo.data.readers.registry import register_reader
+from hri_emo.data.readers.registry import file_with_suffix, register_reader
 from hri_emo.data.records import Corpus, UtteranceRecord
 from hri_emo.data.splits import assign_splits_by_group
 from hri_emo.errors import ConfigError, DataError
@@ -97,7 +97,7 @@ def resolve_columns(header: Sequence[str], source: str, options: ManifestOptions
 
 @register_reader(
     "manifest",
-    detect=lambda path: path.is_file() and path.suffix.lower() in SUFFIXES,
+    detect=file_with_suffix(SUFFIXES),
     description="a .csv or .jsonl manifest, one utterance per row",
 )
 def read_manifest(

@@ -39,7 +39,7 @@ from hri_emo.data.readers.common import (
     sentiment_label,
     text_of,
 )
-from hri_emo.data.readers.registry import register_reader
+from hri_emo.data.readers.registry import file_with_suffix, register_reader
 from hri_emo.data.records import Corpus, UtteranceRecord
 from hri_emo.errors import ConfigError, DataError
 
@@ -289,7 +289,7 @@ def _read_split(
 
 @register_reader(
     "mult_pickle",
-    detect=lambda path: path.is_file() and path.suffix.lower() in SUFFIXES,
+    detect=file_with_suffix(SUFFIXES),
     description="a MulT (*_data.pkl) or MMSA (aligned_50.pkl / unaligned_50.pkl) pickle",
 )
 def read_mult_pickle(

@@ -32,6 +32,11 @@ class ReaderSpec:
 _READERS: dict[str, ReaderSpec] = {}
 
 
+def file_with_suffix(suffixes: tuple[str, ...]) -> Callable[[Path], bool]:
+    """A detector: True for a file whose suffix (any case) is one of `suffixes`."""
+    return lambda path: path.is_file() and path.suffix.lower() in suffixes
+
+
 def register_reader(
     name: str, detect: Callable[[Path], bool], description: str
 ) -> Callable[[ReadFn], ReadFn]:

@@ -29,9 +29,9 @@ from pathlib import Path
 
 import h5py
 
-from hri_emo.data.store_layout import (
+from hri_emo.data.features import UtteranceFeatures
+from hri_emo.data.store.layout import (
     FORMAT_NAME,
-    UtteranceFeatures,
     append_index,
     escape_id,
     init_layout,

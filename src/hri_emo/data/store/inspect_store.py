@@ -11,8 +11,8 @@ import h5py
 import numpy as np
 
 from hri_emo.data.corpus_summary import describe
-from hri_emo.data.feature_store import FeatureStore
-from hri_emo.data.store_layout import FORMAT_NAME
+from hri_emo.data.store.feature_store import FeatureStore
+from hri_emo.data.store.layout import FORMAT_NAME
 from hri_emo.errors import HriEmoError
 
 STORE_SUFFIXES = (".h5", ".hdf5")

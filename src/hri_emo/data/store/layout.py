@@ -26,6 +26,7 @@ import h5py
 import numpy as np
 
 from hri_emo import __version__
+from hri_emo.data.features import UtteranceFeatures
 from hri_emo.errors import ConfigError, DataError, FeatureMismatchError
 
 FORMAT_NAME = "hri-emo-feature-store"
@@ -97,24 +98,6 @@ class FeatureMetadata:
         return (
             f"{self.modality} {self.level} features, dim {self.dim}, from encoder {self.encoder!r}"
         )
-
-
-@dataclass
-class UtteranceFeatures:
-    """One utterance's features: (T, D) or (D,) float32, word tokens and (T, 2) frame times."""
-
-    features: np.ndarray
-    tokens: list[str] | None = None
-    frame_times: np.ndarray | None = None
-
-    @property
-    def length(self) -> int:
-        """Number of positions (1 for a pooled vector)."""
-        return 1 if self.features.ndim == 1 else int(self.features.shape[0])
-
-    def nbytes(self) -> int:
-        extra = 0 if self.frame_times is None else self.frame_times.nbytes
-        return int(self.features.nbytes) + extra + sum(len(t) for t in self.tokens or [])
 
 
 def escape_id(utt_id: str) -> str:

@@ -2,9 +2,9 @@
 
 Writes are buffered in memory, committed in batches to immutable journal shards (published with
 an atomic rename) and merged into a fresh copy of the main file that atomically replaces it
-(see `hri_emo.data.store_journal`). A writer killed with SIGKILL at any moment leaves a store
+(see `hri_emo.data.store.journal`). A writer killed with SIGKILL at any moment leaves a store
 that opens, holds every committed utterance completely, and no partial one: `ids()` after a
-reopen tells which utterances to redo. The file layout is in `hri_emo.data.store_layout` and
+reopen tells which utterances to redo. The file layout is in `hri_emo.data.store.layout` and
 docs/feature-store.md.
 
     with FeatureStore.create("mosei_minilm.h5", encoder.metadata) as store:
@@ -28,8 +28,9 @@ import h5py
 import numpy as np
 
 from hri_emo import __version__
+from hri_emo.data.features import UtteranceFeatures
 from hri_emo.data.records import UtteranceRecord
-from hri_emo.data.store_journal import (
+from hri_emo.data.store.journal import (
     JournalChanged,
     Shard,
     WriterLock,
@@ -39,12 +40,11 @@ from hri_emo.data.store_journal import (
     scan_shards,
     write_shard,
 )
-from hri_emo.data.store_layout import (
+from hri_emo.data.store.layout import (
     FORMAT_NAME,
     FORMAT_VERSION,
     STORAGE_DTYPES,
     FeatureMetadata,
-    UtteranceFeatures,
     check_format,
     escape_id,
     init_layout,
@@ -54,7 +54,7 @@ from hri_emo.data.store_layout import (
 )
 from hri_emo.errors import ConfigError, DataError, FeatureMismatchError
 
-__all__ = ["FeatureMetadata", "FeatureStore", "UtteranceFeatures"]
+__all__ = ["FeatureMetadata", "FeatureStore"]
 
 _FLOAT16_MAX = float(np.finfo(np.float16).max)
 
