@@ -10,6 +10,7 @@ from hri_emo.explain.figures import (
     alignment_figure,
     attribution_figure,
     beta_figure,
+    beta_over_time_figure,
     probability_figure,
 )
 
@@ -67,3 +68,19 @@ def test_without_an_axes_each_function_makes_its_figure_as_before():
     assert beta_figure(exp, ax=ax) is ax and len(ax.patches) == 3  # the bars only
     exp.attribution = None
     assert attribution_figure(exp, ax=ax) is None  # nothing to draw: None, as without ax
+
+
+def test_beta_over_time_puts_each_word_at_its_spoken_span():
+    exp = _explained()
+    assert beta_over_time_figure(exp) is None  # no word times: nothing to place
+    exp.word_times = [(0.0, 0.4), None, (1.2, 1.8)]  # "am" could not be placed
+    exp.audio_reliability = np.asarray([1.0, 0.9, 0.2, 0.1])
+    ax = Figure().add_subplot()
+    assert beta_over_time_figure(exp, ax=ax) is ax
+    segments = ax.collections  # one horizontal segment per placed word
+    placed = [seg.get_segments()[0] for seg in segments]
+    assert len(placed) == 2
+    np.testing.assert_allclose(placed[1], [[1.2, 0.9], [1.8, 0.9]])  # "glad" at its span
+    assert [t.get_text() for t in ax.texts] == ["I", "glad"]
+    np.testing.assert_allclose(ax.lines[0].get_ydata(), exp.audio_reliability)
+

@@ -72,9 +72,10 @@ def test_report_is_self_contained_and_holds_figures_words_and_numbers(tmp_path):
     assert report.name == "report.html" and "Three inputs" in text
     assert page.links == []  # nothing to fetch: no scripts, stylesheets or links
     assert page.images and all(src.startswith("data:image/png;base64,") for src in page.images)
-    # both: attribution, frame attribution, alignment, beta, probabilities; audio only: frame
-    # attribution, probabilities; text only: attribution, beta, probabilities
-    assert len(page.images) == 5 + 2 + 3
+    # both: attribution, frame attribution, alignment, beta, beta over time (it has word
+    # times), probabilities; audio only: frame attribution, probabilities; text only:
+    # attribution, beta, probabilities
+    assert len(page.images) == 6 + 2 + 3
     assert all(word in text for word in WORDS)
     assert f"{exps[0].probabilities['happy']:.3f}" in text
     assert "No transcript" in text and "No audio" in text  # what is missing, in a sentence

@@ -33,6 +33,7 @@ def figures_for(exp: UtteranceExplanation) -> dict[str, Figure]:
         "frame_attribution": frame_attribution_figure,
         "alignment": alignment_figure,
         "beta": beta_figure,
+        "beta_over_time": beta_over_time_figure,
         "probabilities": probability_figure,
     }
     built = {name: make(exp) for name, make in makers.items()}
@@ -171,6 +172,32 @@ def beta_figure(exp: UtteranceExplanation, ax: Axes | None = None) -> Figure | A
         hist.set_xlabel("beta per hidden dimension")
         hist.set_title("Over dimensions")
     return _finished(fig, bars)
+
+
+def beta_over_time_figure(
+    exp: UtteranceExplanation, ax: Axes | None = None
+) -> Figure | Axes | None:
+    """Each word's beta drawn over the time it was spoken, with how clean each audio frame was
+    judged (`audio_reliability`, models with it); None without word times."""
+    spans = exp.word_times or []
+    if exp.beta_per_word is None or not any(span is not None for span in spans):
+        return None
+    fig, ax = _canvas(ax, (max(7.0, 0.45 * len(exp.words) + 4.5), 3.0))
+    for word, span, beta in zip(exp.words, spans, exp.beta_per_word):
+        if span is None:  # a word the aligner could not place: not drawn at a made-up time
+            continue
+        ax.hlines(beta, span[0], span[1], color="tab:orange", linewidth=4)
+        ax.text((span[0] + span[1]) / 2, min(beta + 0.04, 0.97), word, ha="center", fontsize=7)
+    if exp.audio_reliability is not None and exp.frame_times is not None:
+        centres = exp.frame_times.mean(axis=1)[: len(exp.audio_reliability)]
+        ax.plot(centres, exp.audio_reliability[: len(centres)], color="tab:green", linewidth=1,
+                label="audio reliability (how clean each frame was judged)")  # fmt: skip
+        ax.legend(loc="lower right", fontsize=7)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("beta (1 = audio, 0 = text)")
+    ax.set_title("Beta of each word over the time it was spoken")
+    return _finished(fig, ax)
 
 
 def probability_figure(exp: UtteranceExplanation, ax: Axes | None = None) -> Figure | Axes:

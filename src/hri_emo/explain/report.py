@@ -41,6 +41,9 @@ FIGURE_CAPTIONS = {
     "span of the word.",
     "beta": "How much each word's fused state took from audio (1) rather than text (0): mean "
     "over hidden dimensions with its spread, and the distribution over dimensions.",
+    "beta_over_time": "Each word's beta (orange) over the time it was spoken and, for models "
+    "that judge it, how clean each audio frame was (green): where the voice is noisy, the words "
+    "spoken over it turn to the text.",
     "probabilities": "Probabilities with the decision thresholds.",
 }
 # hriemo-v2's exact maps (attribution_method "contribution") read differently
