@@ -83,4 +83,3 @@ def test_beta_over_time_puts_each_word_at_its_spoken_span():
     np.testing.assert_allclose(placed[1], [[1.2, 0.9], [1.8, 0.9]])  # "glad" at its span
     assert [t.get_text() for t in ax.texts] == ["I", "glad"]
     np.testing.assert_allclose(ax.lines[0].get_ydata(), exp.audio_reliability)
-
