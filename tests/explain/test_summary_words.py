@@ -49,5 +49,5 @@ def test_the_attribution_figure_colours_the_words_a_person_marked():
     marked = attribution_figure(exp)
     colours = [to_hex(t.get_color()) for t in marked.axes[0].get_xticklabels()]
     assert colours[2] == to_hex("tab:purple") and colours[0] != colours[2]
-    assert "marked by a person" in marked.axes[0].get_title()
+    assert "a person marked" in marked.axes[0].get_title()
     assert "marked" not in plain.axes[0].get_title()

@@ -78,10 +78,11 @@ def explain_test_split(
     erased = explain_corpus(runs[models[0]], "test", attribution="erasure")
     attach_corpus_truth(erased, rows)
     plausibility["keyword_top1_erasure"] = attribution_checks(erased, rows)["keyword_top1"]
-    summary = summarize(explanations, group_by=("carrier", "speaker"))
+    # the report draws the word erasure maps (they find the emotional words: docs/explanations.md)
+    summary = summarize(erased, group_by=("carrier", "speaker"))
     by_carrier = summary["beta_by_group"]["carrier"]
     report = write_report(
-        report_choice(explanations),
+        report_choice(erased),
         out,
         summary=summary,
         title=f"HRI-EMO demo: {models[0]} on voices and sentences it never heard",

@@ -63,17 +63,17 @@ def attribution_figure(exp: UtteranceExplanation, ax: Axes | None = None) -> Fig
     ax.set_xticks(range(len(exp.words)), exp.words, rotation=60, ha="right")
     ax.set_yticks(range(len(exp.emotions)), emotion_labels(exp))
     if values.size <= MAX_ANNOTATED_CELLS:
-        _annotate(ax, values, signed=exp.attribution_method == "contribution")
+        _annotate(ax, values, signed=_signed(exp))
     _mark_predicted(ax, exp)
-    title = (
-        "Each word's contribution to each emotion's logit (* = predicted)"
-        if exp.attribution_method == "contribution"
-        else "Attribution: each emotion's attention over the words (* = predicted)"
+    title = {
+        "contribution": "Each word's contribution to each emotion's logit (* = predicted)",
+        "erasure": "What removing each word does to each emotion's logit (* = predicted)",
+    }.get(
+        exp.attribution_method,
+        "Attribution: each emotion's attention over the words (* = predicted)",
     )
     if _mark_rationale(ax, exp):
-        title += (
-            "\npurple words: marked by a person as carrying the emotion (not seen by the model)"
-        )
+        title += "\npurple: words a person marked (never seen by the model)"
     ax.set_title(title)
     ax.figure.colorbar(image, ax=ax, fraction=0.03, pad=0.01)
     return _finished(fig, ax)
@@ -98,16 +98,22 @@ def frame_attribution_figure(
     ax.set_xlabel("time (s)")
     (energy or ax).set_title(
         "Each audio frame's contribution to each emotion's logit (* = predicted)"
-        if exp.attribution_method == "contribution"
+        if _signed(exp)
         else "Frame attribution: which audio drove each emotion (* = predicted)"
     )
     ax.figure.colorbar(mesh, ax=[energy, ax] if energy else ax, fraction=0.03, pad=0.01)
     return fig or ax
 
 
+def _signed(exp: UtteranceExplanation) -> bool:
+    """Maps in logit units, signed: the exact contributions, or word erasure (whose frame map is
+    the exact one)."""
+    return exp.attribution_method in ("contribution", "erasure")
+
+
 def _colour_scale(exp: UtteranceExplanation, values: np.ndarray) -> dict:
     """Signed contributions on a diverging scale centred at 0; attention weights from 0."""
-    if exp.attribution_method == "contribution":
+    if _signed(exp):
         limit = float(np.abs(values).max()) or 1.0
         return {"cmap": "RdBu_r", "vmin": -limit, "vmax": limit}
     return {"cmap": CMAP, "vmin": 0}

@@ -54,6 +54,14 @@ CONTRIBUTION_CAPTIONS = {
     "frame_attribution": "What each stretch of audio added to (red) or took from (blue) each "
     "emotion's logit, through the words that listened to it, under the recording's energy.",
 }
+# word erasure (inference/erasure.py): the word map is measured, the frame map stays exact
+ERASURE_CAPTIONS = {
+    **CONTRIBUTION_CAPTIONS,
+    "attribution": "What removing each word from the transcript does to each emotion's logit "
+    "(the rest encoded again, same recording): red words raised the emotion, blue ones lowered "
+    "it. A measurement of the model, not a part of its computation. The label gives the "
+    "probability, the decision threshold and * when predicted.",
+}
 
 CSS = """
 body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
@@ -123,6 +131,8 @@ def _utterance_section(exp: UtteranceExplanation, name: str, figures_dir: Path) 
     captions = FIGURE_CAPTIONS
     if exp.attribution_method == "contribution":
         captions = {**FIGURE_CAPTIONS, **CONTRIBUTION_CAPTIONS}
+    elif exp.attribution_method == "erasure":
+        captions = {**FIGURE_CAPTIONS, **ERASURE_CAPTIONS}
     for kind, fig in figures_for(exp).items():
         parts.append(_figure(fig, figures_dir / f"{name}_{kind}.png", captions[kind]))
     parts.append("</section>")
