@@ -61,6 +61,7 @@ class FusionWithEmotionDecoder(nn.Module):
         audio_mask: Tensor,
         has_text: Tensor,
         has_audio: Tensor,
+        *,
         context: Tensor | None = None,
         context_mask: Tensor | None = None,
         time_bias: Tensor | None = None,
@@ -86,8 +87,9 @@ class FusionWithEmotionDecoder(nn.Module):
         if frame_reliability is not None:
             reliability = word_reliability(alignment, frame_reliability).detach()  # (B, Lt)
         fused, beta = self.gate(
-            audio_context, text, text_mask, has_text, has_audio, force_beta, reliability
-        )
+            audio_context, text, text_mask, has_text, has_audio,
+            force=force_beta, reliability=reliability,
+        )  # fmt: skip
         memory, memory_mask = fused, text_mask
         if context is not None:
             memory = torch.cat([fused, context], dim=1)  # (B, Lt + K, d)

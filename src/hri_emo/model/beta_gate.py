@@ -26,6 +26,7 @@ class BetaGate(nn.Module):
         mask: Tensor,
         has_text: Tensor,
         has_audio: Tensor,
+        *,
         force: float | None = None,
         reliability: Tensor | None = None,
     ) -> tuple[Tensor, Tensor]:

@@ -120,9 +120,9 @@ class HriEmoModel(HriEmoPreTrainedModel):
             audio_valid,
             has_text,
             has_audio,
-            context_states,
-            context_mask,
-            time_bias,
+            context=context_states,
+            context_mask=context_mask,
+            time_bias=time_bias,
             frame_reliability=frame_reliability,
         )
         beta_mean = masked_mean(result.beta, text_valid).mean(dim=-1)  # (B,)
@@ -164,10 +164,14 @@ class HriEmoModel(HriEmoPreTrainedModel):
         supervise = self.training and self.config.gate_supervision > 0
         if output.loss is not None and supervise and both.any():
             states = (text_states, text_valid, audio_states, audio_valid, has_text, has_audio)
-            extra = (context_states, context_mask, time_bias)
+            extra = {
+                "context": context_states,
+                "context_mask": context_mask,
+                "time_bias": time_bias,
+            }
 
             def branch_logits(value: float) -> Tensor:
-                forced = self.backbone(*states, *extra, force_beta=value)
+                forced = self.backbone(*states, **extra, force_beta=value)
                 logits = forced.logits
                 if self.text_readout is not None:
                     mean = masked_mean(forced.beta, text_valid).mean(dim=-1)
