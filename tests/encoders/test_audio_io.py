@@ -29,6 +29,19 @@ def test_resamples_to_16k_keeping_pitch(tmp_path, write_wav, sr):
     assert abs(dominant_frequency(wave) - 440.0) < 2.0
 
 
+def test_a_full_scale_recording_stays_inside_the_unit_range_when_resampled(tmp_path, write_wav):
+    """Resampling rings past +-1 on a full-scale signal (a clipped square wave here, as EmoDB's
+    08a04Wc at 22.05 kHz): the loaded samples stay in [-1, 1], so the file is not refused."""
+    sr = 22050
+    square = np.sign(np.sin(2 * np.pi * 200 * np.arange(sr) / sr)).astype(np.float32) * 0.99997
+    path = write_wav(tmp_path / "loud.wav", square, sr)
+    wave = load_audio(path)
+    assert np.abs(wave).max() <= 1.0
+    from hri_emo.inference.batch import prepare_wave
+
+    prepare_wave(wave, 16000, "loud.wav")  # accepted, not "samples outside [-1, 1]"
+
+
 def test_stereo_is_down_mixed_to_mono(tmp_path, write_wav):
     left = tone(300.0, 1.0, 16000)
     stereo = np.stack([left, np.zeros_like(left)], axis=1)

@@ -72,6 +72,7 @@ def _read_mono_16k(path: Path, sample_rate: int, first: int, last: int) -> np.nd
     if sample_rate != TARGET_SAMPLE_RATE:
         resampler = soxr.ResampleStream(sample_rate, TARGET_SAMPLE_RATE, 1, dtype="float32")
     pieces: list[np.ndarray] = []
+    source_peak = 0.0
     try:
         with sf.SoundFile(str(path)) as handle:
             handle.seek(first)
@@ -82,6 +83,7 @@ def _read_mono_16k(path: Path, sample_rate: int, first: int, last: int) -> np.nd
                     break
                 remaining -= len(frames)
                 mono = frames.mean(axis=1, dtype=np.float32)  # (n,)
+                source_peak = max(source_peak, float(np.abs(mono).max(initial=0.0)))
                 if resampler is not None:
                     mono = resampler.resample_chunk(mono, last=remaining <= 0)
                 pieces.append(mono)
@@ -89,7 +91,12 @@ def _read_mono_16k(path: Path, sample_rate: int, first: int, last: int) -> np.nd
         raise AudioError(f"cannot decode {path} (corrupt audio data): {err}") from err
     if not pieces:
         return np.zeros(0, dtype=np.float32)
-    return np.ascontiguousarray(np.concatenate(pieces), dtype=np.float32)
+    wave = np.concatenate(pieces)
+    if resampler is not None and source_peak <= 1.0:
+        # a full-scale recording overshoots [-1, 1] a little when resampled (EmoDB 08a04Wc:
+        # 1.0007); that is the resampler's ringing, not the file's data, so it is clipped
+        wave = np.clip(wave, -1.0, 1.0)
+    return np.ascontiguousarray(wave, dtype=np.float32)
 
 
 def _check_samples(path: Path, wave: np.ndarray, start: float | None, end: float | None) -> None:
