@@ -4,20 +4,13 @@ the others over every occurrence, so a word the model lets raise everything does
 from __future__ import annotations
 
 import numpy as np
+from tests.explain.test_plausibility import _explanation
 
-from hri_emo.explain import UtteranceExplanation, summarize
+from hri_emo.explain import summarize
 
 
 def _explained(words, happy, sad, predicted):
-    return UtteranceExplanation(
-        emotions=["happy", "sad"],
-        task="singlelabel",
-        probabilities={"happy": 0.5, "sad": 0.5},
-        predicted=[predicted],
-        words=words,
-        attribution=np.asarray([happy, sad], dtype=float),
-        attribution_method="contribution",
-    )
+    return _explanation(words, [happy, sad], predicted=predicted)
 
 
 def test_words_that_raise_every_emotion_alike_do_not_lead():
