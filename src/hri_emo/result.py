@@ -70,6 +70,9 @@ class UtteranceExplanation:
     # (La,) how clean each audio frame was judged, 0..1 (models with audio reliability): each
     # word's beta was scaled by the reliability of the frames it attends to
     audio_reliability: np.ndarray | None = None
+    # how complete the transcript was judged from its word rate, 0..1 (models with transcript
+    # reliability): the text's share of beta was scaled by it
+    transcript_reliability: float | None = None
     transcript: str | None = None
     transcript_source: str | None = None  # one of TRANSCRIPT_SOURCES
     word_times: list[tuple[float, float] | None] | None = None  # spoken span of each word (s)
@@ -247,6 +250,9 @@ def _maps(
     reliability = numpy(getattr(out, "frame_reliability", None))
     if reliability is not None and n_frames:
         maps["audio_reliability"] = reliability[:n_frames]
+    completeness = numpy(getattr(out, "transcript_reliability", None))
+    if completeness is not None and n_words and n_frames:  # judged only with both
+        maps["transcript_reliability"] = float(completeness)
     if beta is not None and n_words:
         per_word = beta[:n_words]  # (Lt, d)
         maps["beta_per_word"] = per_word.mean(axis=-1)

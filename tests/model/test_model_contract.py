@@ -21,6 +21,11 @@ def _contract_inputs(model, make_inputs, task: str = "multilabel") -> dict:
     if not model.required_modalities:
         inputs["text_mask"][1] = False
         inputs["audio_mask"][2] = False
+    if getattr(model, "accepts_times", False):  # as a timed feature store gives them
+        for key, step in (("text", 0.3), ("audio", 0.2)):
+            length = inputs[key].shape[1]
+            start = torch.arange(length, dtype=torch.float32)[None, :, None] * step
+            inputs[f"{key}_times"] = torch.cat([start, start + step], dim=-1).repeat(4, 1, 1)
     return inputs
 
 

@@ -78,6 +78,24 @@ def test_asr_like_errors_reach_the_stated_word_error_rate():
     assert jiwer.wer(texts, noisy) == pytest.approx(0.2, abs=0.03)
 
 
+def test_word_swap_substitutes_the_stated_share_and_keeps_the_count():
+    rng = np.random.default_rng(0)
+    vocabulary = [f"word{i}" for i in range(50)]
+    texts = [" ".join(rng.choice(vocabulary, size=15)) for _ in range(300)]
+    swapped = [C.word_swap(t, 0.6, vocabulary, rng) for t in texts]
+    assert all(len(a.split()) == len(b.split()) for a, b in zip(texts, swapped))
+    assert jiwer.wer(texts, swapped) == pytest.approx(0.6, abs=0.03)
+
+
+def test_whisper_transcripts_of_a_noisy_copy_are_a_text_condition():
+    condition = parse_condition("whisper-asr-0db")
+    assert (condition.kind, condition.corruption, condition.level) == ("text", "whisper-asr", 0)
+    assert condition.needs_recordings
+    assert parse_condition("word-swap-60pct").kind == "text"
+    with pytest.raises(ConfigError, match="unknown robustness condition"):
+        parse_condition("whisper-asr-10pct")
+
+
 @pytest.mark.parametrize("snr", [20, 0])
 def test_feature_noise_is_scaled_to_each_dimension_std(snr):
     features = torch.zeros(64, 10, 4)

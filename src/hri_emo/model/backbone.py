@@ -67,13 +67,15 @@ class FusionWithEmotionDecoder(nn.Module):
         time_bias: Tensor | None = None,
         force_beta: float | None = None,
         frame_reliability: Tensor | None = None,
+        text_reliability: Tensor | None = None,
     ) -> BackboneOutput:
         """`context` (B, K, d): past-turn positions the emotion queries read beside the fused
         utterance (ContextEncoder output), with its (B, K) mask. `time_bias` (B, Lt, La): the
         time prior of the text->audio attention (model/time_prior.py). `force_beta`: the gate's
         value fixed (gate supervision's forced branches). `frame_reliability` (B, La): how clean
         each audio frame is (model/reliability.py); each word's beta is scaled by the
-        reliability of the frames it attends to (no gradient: only its own loss trains it)."""
+        reliability of the frames it attends to (no gradient: only its own loss trains it).
+        `text_reliability` (B,): how complete each transcript is; a low one lets the voice in."""
         last = len(self.fusion) - 1
         wanted = "heads" if self.additive else True
         for index, block in enumerate(self.fusion):
@@ -88,7 +90,7 @@ class FusionWithEmotionDecoder(nn.Module):
             reliability = word_reliability(alignment, frame_reliability).detach()  # (B, Lt)
         fused, beta = self.gate(
             audio_context, text, text_mask, has_text, has_audio,
-            force=force_beta, reliability=reliability,
+            force=force_beta, reliability=reliability, text_reliability=text_reliability,
         )  # fmt: skip
         memory, memory_mask = fused, text_mask
         if context is not None:

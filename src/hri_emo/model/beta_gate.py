@@ -29,12 +29,17 @@ class BetaGate(nn.Module):
         *,
         force: float | None = None,
         reliability: Tensor | None = None,
+        text_reliability: Tensor | None = None,
     ) -> tuple[Tensor, Tensor]:
         """Return (fused h (B, L, d), beta (B, L, d)); masks: (B, L), has_*: (B,) bool.
         `force`: beta = this value wherever both modalities are present (training's forced
         branches, model/gate_supervision.py). `reliability` (B, L) in [0, 1]: how far each
-        position's audio may be trusted (model/reliability.py); beta is scaled by it."""
+        position's audio may be trusted (model/reliability.py); beta is scaled by it.
+        `text_reliability` (B,) in [0, 1]: how complete each item's transcript is; the text's
+        share shrinks with it, 1 - beta -> tau * (1 - beta) (tau = 1: the gate as it is)."""
         beta = torch.sigmoid(self.gate(torch.cat([audio_context, text], dim=-1)))  # (B, L, d)
+        if text_reliability is not None:
+            beta = 1.0 - text_reliability[:, None, None] * (1.0 - beta)
         if reliability is not None:
             beta = beta * reliability[..., None]
         if force is not None:

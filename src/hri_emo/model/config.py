@@ -83,6 +83,10 @@ class HriEmoConfig:
     # audio frames learns how clean they are from training items of known SNR, and each word's
     # beta is scaled by the reliability of the frames it listens to. 0 = off.
     audio_reliability: float = 0.0
+    # hriemo only, > 0: weight of the transcript-reliability loss (model/reliability.py): a head
+    # on the word rate (words per second of the recording) learns how complete the transcript
+    # is, and the text's share of the gate shrinks with it. Needs frame times. 0 = off.
+    transcript_reliability: float = 0.0
 
     @property
     def num_emotions(self) -> int:
@@ -134,6 +138,7 @@ class HriEmoConfig:
             (self.time_prior_width >= 0, "time_prior_width", ">= 0 (a fraction of half a word)"),
             (self.gate_supervision >= 0, "gate_supervision", ">= 0 (0 = off)"),
             (self.audio_reliability >= 0, "audio_reliability", ">= 0 (0 = off)"),
+            (self.transcript_reliability >= 0, "transcript_reliability", ">= 0 (0 = off)"),
         ]
         for rate_name in ("dropout", "attention_dropout", "input_dropout", "pooled_dropout"):
             rate = getattr(self, rate_name)

@@ -45,7 +45,7 @@ from hri_emo.model.layers import ModalityProjection, masked_mean
 from hri_emo.model.output import HriEmoOutput
 from hri_emo.model.pooled import PooledReadout
 from hri_emo.model.pretrained import HriEmoPreTrainedModel
-from hri_emo.model.reliability import AudioReliability
+from hri_emo.model.reliability import AudioReliability, TextReliability, recorded_seconds
 from hri_emo.model.time_prior import prior_input, time_prior_bias
 
 
@@ -81,6 +81,7 @@ class HriEmoModel(HriEmoPreTrainedModel):
         self.reliability = None
         if config.audio_reliability > 0:
             self.reliability = AudioReliability(config.audio_dim, config.audio_layers, d)
+        self.transcript_check = TextReliability() if config.transcript_reliability > 0 else None
 
     def forward(
         self,
@@ -113,6 +114,9 @@ class HriEmoModel(HriEmoPreTrainedModel):
         if self.reliability is not None and audio_in is not None:
             audio_mask_in = audio_in.mask.to(audio_states.device)
             frame_reliability = self.reliability(audio_in.features.to(audio_states), audio_mask_in)
+        completeness = self._transcript_reliability(
+            text_in, audio_in, audio_times, has_text & has_audio
+        )
         result = self.backbone(
             text_states,
             text_valid,
@@ -124,6 +128,7 @@ class HriEmoModel(HriEmoPreTrainedModel):
             context_mask=context_mask,
             time_bias=time_bias,
             frame_reliability=frame_reliability,
+            text_reliability=None if completeness is None else completeness[0].detach(),
         )
         beta_mean = masked_mean(result.beta, text_valid).mean(dim=-1)  # (B,)
         logits, pooled_share = result.logits, None
@@ -151,6 +156,12 @@ class HriEmoModel(HriEmoPreTrainedModel):
             output.word_contributions, output.frame_contributions = parts.words, parts.frames
             output.context_contributions, output.bias_contribution = parts.context, parts.bias
         output.frame_reliability = frame_reliability
+        if completeness is not None:
+            tau, words, seconds, known = completeness
+            output.transcript_reliability = tau  # 1 where not judged: the gate unchanged
+            if output.loss is not None and self.training:
+                aux = self.transcript_check.loss(words, seconds, known)
+                output.loss = output.loss + self.config.transcript_reliability * aux
         if output.loss is not None and frame_reliability is not None:
             present = audio_in.present.to(frame_reliability.device)
             mask = audio_in.mask.to(frame_reliability.device)
@@ -201,6 +212,24 @@ class HriEmoModel(HriEmoPreTrainedModel):
         if same_speaker is not None:
             same_speaker = same_speaker.to(device)
         return self.context_encoder(context.to(device), mask, same_speaker), mask
+
+    def _transcript_reliability(
+        self,
+        text: ModalityInput | None,
+        audio: ModalityInput | None,
+        audio_times: Tensor | None,
+        both: Tensor,
+    ) -> tuple[Tensor, Tensor, Tensor, Tensor] | None:
+        """(tau (B,) 1 where unknown, words (B,), seconds (B,), known (B,) bool), or None when
+        the model has no transcript check or the batch lacks text, audio or frame times."""
+        if self.transcript_check is None or text is None or audio is None or audio_times is None:
+            return None
+        device = both.device
+        words = text.mask.to(device).sum(dim=1)
+        seconds = recorded_seconds(audio_times.to(device), audio.mask.to(device))
+        known = both & ~seconds.isnan() & (words > 0)
+        tau = self.transcript_check(words, seconds.nan_to_num(1.0))
+        return torch.where(known, tau, torch.ones_like(tau)), words, seconds, known
 
     def _time_bias(
         self,

@@ -46,6 +46,9 @@ class HriEmoOutput:
     # (B, La) how clean each audio frame is, in [0, 1] (config.audio_reliability > 0 only):
     # each word's beta was scaled by the reliability of the frames it attends to.
     frame_reliability: Tensor | None = None
+    # (B,) how complete each transcript is, judged by its word rate, in [0, 1] (1: not judged;
+    # config.transcript_reliability > 0 only): the text's share of beta was scaled by it.
+    transcript_reliability: Tensor | None = None
 
 
 # A pytree node, so torch.export / torch.compile can return it (as HF does for ModelOutput).

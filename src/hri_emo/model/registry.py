@@ -133,6 +133,9 @@ def hriemo_v2() -> HriEmoConfig:
         # learns how clean the audio is where training has a noisy copy with recorded SNRs
         # (hri-emo extract-noisy); without one it learns "as recorded = reliable" (r ~ 1)
         audio_reliability=1.0,
+        # learns each corpus's word rate from its own transcripts: fewer words per second than
+        # that (an ASR that missed words) lets the voice in (model/reliability.py)
+        transcript_reliability=1.0,
         additive_readout=True,
     )
 

@@ -75,6 +75,73 @@ class AudioReliability(nn.Module):
         return F.binary_cross_entropy(frames[use].clamp(1e-6, 1 - 1e-6), expanded[use])
 
 
+class TextReliability(nn.Module):
+    """How complete the transcript is, judged by its word rate against the recording:
+    (B,) words and (B,) seconds of audio -> (B,) reliability in (0, 1).
+
+    Dropped words (an ASR that missed them, a cut transcript) leave fewer words per second of
+    speech than the corpus's speakers say; nothing in the words alone shows it, since the text
+    encoder reads a shorter transcript as just another sentence. The head is a logistic curve
+    on the standardised log word rate, z = (log(words / s) - mean) / std, where mean and std are
+    running statistics of the training transcripts (buffers, as batch norm keeps them). `loss`
+    trains it on the batch's own transcripts (target 1) and on the same items with a random
+    fraction of their words removed (target: the fraction kept), so it needs no corrupted data
+    and learns each corpus's own speaking rate. It sees counts only: substituted words (same
+    count) are not detected, and a very slow speaker reads as a little less complete."""
+
+    def __init__(self, momentum: float = 0.05) -> None:
+        super().__init__()
+        self.momentum = momentum
+        self.slope = nn.Parameter(torch.tensor(1.5))
+        self.bias = nn.Parameter(torch.tensor(3.0))  # z = 0 -> 0.95: an average rate is trusted
+        self.register_buffer("rate_mean", torch.tensor(0.0))
+        self.register_buffer("rate_std", torch.tensor(1.0))
+        self.register_buffer("updates", torch.tensor(0))
+
+    @staticmethod
+    def log_rate(words: Tensor, seconds: Tensor) -> Tensor:
+        return torch.log(words.clamp(min=1).float() / seconds.float().clamp(min=1e-2))
+
+    def forward(self, words: Tensor, seconds: Tensor) -> Tensor:
+        z = (self.log_rate(words, seconds) - self.rate_mean) / self.rate_std
+        return torch.sigmoid(self.slope * z + self.bias)
+
+    @torch.no_grad()
+    def update_statistics(self, words: Tensor, seconds: Tensor) -> None:
+        """Running mean / std of the log word rate of complete training transcripts."""
+        if len(words) < 2:
+            return
+        rate = self.log_rate(words, seconds)
+        keep = 1.0 if int(self.updates) == 0 else self.momentum
+        self.rate_mean.lerp_(rate.mean().to(self.rate_mean), keep)
+        self.rate_std.lerp_(rate.std().clamp(min=1e-3).to(self.rate_std), keep)
+        self.updates += 1
+
+    def loss(self, words: Tensor, seconds: Tensor, use: Tensor) -> Tensor:
+        """BCE on the items `use` (B,) bool (text and audio present): as given (target 1) and
+        with a uniformly drawn fraction of their words kept (at least one; target: that
+        fraction); updates the running statistics first. 0 when no item has both."""
+        if not use.any():
+            return self.bias * 0.0
+        words, seconds = words[use].float(), seconds[use].float()
+        self.update_statistics(words, seconds)
+        keep = torch.rand(words.shape).to(words) * 0.9 + 0.1
+        kept = torch.maximum(torch.round(words * keep), torch.ones_like(words))
+        predicted = self(torch.cat([words, kept]), torch.cat([seconds, seconds]))
+        target = torch.cat([torch.ones_like(words), kept / words])
+        return F.binary_cross_entropy(predicted.clamp(1e-6, 1 - 1e-6), target)
+
+
+def recorded_seconds(times: Tensor, mask: Tensor) -> Tensor:
+    """(B, La, 2) frame spans in seconds + (B, La) mask -> (B,) seconds from the first valid
+    frame's start to the last one's end (NaN where the frames have no times)."""
+    valid = mask[..., None].to(times.device) & ~times.isnan()
+    start = times[..., 0].masked_fill(~valid[..., 0], float("inf")).amin(dim=1)
+    end = times[..., 1].masked_fill(~valid[..., 1], float("-inf")).amax(dim=1)
+    seconds = end - start
+    return torch.where(seconds.isfinite() & (seconds > 0), seconds, torch.nan)
+
+
 def word_reliability(alignment: Tensor, frames: Tensor) -> Tensor:
     """(B, Lt, La) text->audio attention and (B, La) frame reliability -> (B, Lt)."""
     return (alignment * frames[:, None, :]).sum(dim=-1)

@@ -7,8 +7,10 @@ A condition corrupts one channel of the evaluated split:
 - "missing": a whole modality left out; "clean": nothing.
 
 Names are `<kind>-<level>`, e.g. `white-10db`, `babble-0db`, `feature-noise-20db`, `gain--20db`,
-`clip-20pct`, `word-dropout-30pct`, `asr-like-20pct`, `telephone`, `noise-only` (the recording
-replaced by white noise of its power), `whisper-asr`, `no-audio`, `no-text`, `clean`.
+`clip-20pct`, `word-dropout-30pct`, `word-swap-30pct` (random substitution), `asr-like-20pct`,
+`telephone`, `noise-only` (the recording replaced by white noise of its power), `whisper-asr`,
+`whisper-asr-0db` (Whisper's transcript of the recording with white noise at 0 dB; the model
+still hears the clean recording), `no-audio`, `no-text`, `clean`.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ class Condition:
 
 
 PATTERN = re.compile(
-    r"^(?P<what>white|babble|feature-noise|gain|clip|word-dropout|asr-like)-"
+    r"^(?P<what>white|babble|feature-noise|gain|clip|word-dropout|word-swap|asr-like|whisper-asr)-"
     r"(?P<level>-?\d+(?:\.\d+)?)(?P<unit>db|pct)$"
 )
 UNITS = {
@@ -49,7 +51,9 @@ UNITS = {
     "gain": "db",
     "clip": "pct",
     "word-dropout": "pct",
+    "word-swap": "pct",
     "asr-like": "pct",
+    "whisper-asr": "db",
 }
 
 
@@ -70,7 +74,8 @@ def parse_condition(name: str) -> Condition:
         raise ConfigError(
             f"unknown robustness condition {name!r}; expected clean, telephone, noise-only, "
             "whisper-asr, no-audio, no-text, white-<SNR>db, babble-<SNR>db, feature-noise-<SNR>db, "
-            "gain-<dB>db, clip-<percentile>pct, word-dropout-<pct>pct or asr-like-<pct>pct"
+            "gain-<dB>db, clip-<percentile>pct, word-dropout-<pct>pct, word-swap-<pct>pct, "
+            "asr-like-<pct>pct or whisper-asr-<SNR>db"
         )
     what, level = match["what"], float(match["level"])
     if match["unit"] == "db":
@@ -80,6 +85,8 @@ def parse_condition(name: str) -> Condition:
         check_range(f"condition {name}", level, (0, 90), " %")
     if what in ("white", "babble"):
         return Condition(name, "wave", "audio noise", what, level)
+    if what == "whisper-asr":  # transcripts of a noisy copy; the model hears the clean one
+        return Condition(name, "text", "text", what, level)
     if what == "feature-noise":
         return Condition(name, "feature", "audio noise", what, level)
     if what in ("gain", "clip"):

@@ -126,6 +126,18 @@ def word_dropout(text: str, rate: float, rng: np.random.Generator) -> str:
     return " ".join(w for w, k in zip(words, keep) if k)
 
 
+def word_swap(text: str, rate: float, vocabulary: Sequence[str], rng: np.random.Generator) -> str:
+    """Each word replaced with probability `rate` by a different random vocabulary word (the
+    word count stays: random substitution without deletions or insertions)."""
+    check_range("word swap rate", rate, (0.0, 0.95))
+    out = []
+    for word in text.split():
+        others = [v for v in vocabulary if v != word.lower()]
+        swap = rng.random() < rate and others
+        out.append(str(others[int(rng.integers(len(others)))]) if swap else word)
+    return " ".join(out)
+
+
 def asr_like(text: str, rate: float, vocabulary: Sequence[str], rng: np.random.Generator) -> str:
     """Simulated recognition errors at word error rate ≈ `rate`: of the corrupted words, 60 %
     are substituted by a similar-looking vocabulary word, 20 % deleted, and 20 % get an extra

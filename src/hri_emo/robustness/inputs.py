@@ -44,10 +44,14 @@ def corrupt_texts(
         if text and text.strip():
             if condition.corruption == "word-dropout":
                 text = C.word_dropout(text, condition.level / 100, rng)
+            elif condition.corruption == "word-swap":
+                text = C.word_swap(text, condition.level / 100, vocabulary, rng)
             elif condition.corruption == "asr-like":
                 text = C.asr_like(text, condition.level / 100, vocabulary, rng)
             elif condition.corruption == "whisper-asr":
                 wave = load_audio(record.wav_path, record.start, record.end)
+                if condition.level is not None:  # what Whisper hears in a noisy room
+                    wave = C.white_noise(wave, condition.level, rng)
                 text = transcriber.transcribe(wave).text.strip() or None
         out.append(replace(record, text=text))
     return out

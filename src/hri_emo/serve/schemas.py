@@ -78,6 +78,9 @@ class ExplanationBody(BaseModel):
     alignment_confidence: float | None = Field(
         None, description="how well the words were placed in time (low: transcript mismatch)"
     )
+    transcript_reliability: float | None = Field(
+        None, description="how complete the transcript looks from its word rate (0..1)"
+    )
     duration_s: float | None = None
     timings_ms: dict[str, float]
     notes: list[str]
