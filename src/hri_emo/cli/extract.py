@@ -100,16 +100,7 @@ def run_extract(args: argparse.Namespace) -> int:
     if ctx.distributed:
         return run_sharded(args, ctx)
     corpus, encoder = _corpus_and_encoder(args, ctx)
-    report = extract_features(
-        corpus,
-        encoder,
-        args.out,
-        batch_size=args.batch_size,
-        on_error=args.on_error,
-        limit=args.limit,
-        progress=not args.no_progress,
-        commit_every=args.commit_every,
-    )
+    report = extract_features(corpus, encoder, args.out, **_extract_options(args))
     _print_report(report)
     return 0
 
@@ -121,17 +112,7 @@ def run_sharded(args: argparse.Namespace, ctx) -> int:
 
     def work():
         corpus, encoder = _corpus_and_encoder(args, ctx)
-        return extract_sharded(
-            corpus,
-            encoder,
-            args.out,
-            ctx,
-            batch_size=args.batch_size,
-            on_error=args.on_error,
-            limit=args.limit,
-            progress=not args.no_progress,
-            commit_every=args.commit_every,
-        )
+        return extract_sharded(corpus, encoder, args.out, ctx, **_extract_options(args))
 
     done, report = ctx.run(work)
     if not done:
@@ -139,6 +120,17 @@ def run_sharded(args: argparse.Namespace, ctx) -> int:
     if ctx.is_main:
         _print_report(report, f" [{ctx.world_size} workers]")
     return 0
+
+
+def _extract_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The options `extract_features` and `extract_sharded` take alike, from the command line."""
+    return {
+        "batch_size": args.batch_size,
+        "on_error": args.on_error,
+        "limit": args.limit,
+        "progress": not args.no_progress,
+        "commit_every": args.commit_every,
+    }
 
 
 def _corpus_and_encoder(args: argparse.Namespace, ctx):

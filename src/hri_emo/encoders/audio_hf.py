@@ -10,7 +10,6 @@ Dimension letters: B windows, N samples, T frames, D hidden size, L layers.
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +17,6 @@ import torch
 from transformers import AutoConfig, AutoFeatureExtractor, AutoModel, PreTrainedModel
 
 from hri_emo.encoders.base import (
-    EncodedAudio,
     LayerChoice,
     check_pooling,
     encoder_metadata,
@@ -26,14 +24,7 @@ from hri_emo.encoders.base import (
     parse_layer,
     select_hidden,
 )
-from hri_emo.encoders.chunks import (
-    SAMPLE_RATE,
-    ChunkFrames,
-    assemble,
-    batches_of_equal_length,
-    check_waves,
-    split_into_chunks,
-)
+from hri_emo.encoders.chunks import SAMPLE_RATE, ChunkedAudioEncoder
 from hri_emo.encoders.whisper_frames import HFWhisperEncoder
 from hri_emo.errors import ConfigError
 
@@ -58,11 +49,8 @@ def conv_geometry(config) -> tuple[int, int]:
     return hop, field
 
 
-class HFAudioEncoder:
+class HFAudioEncoder(ChunkedAudioEncoder):
     """Frozen wav2vec2-family encoder: `encode(waves)` -> frames (T, D) with their times."""
-
-    modality = "audio"
-    sample_rate = SAMPLE_RATE
 
     def __init__(
         self,
@@ -105,20 +93,6 @@ class HFAudioEncoder:
     @property
     def metadata(self):
         return encoder_metadata(self, "audio", frame_seconds=self.hop / SAMPLE_RATE)
-
-    @torch.no_grad()
-    def encode(self, waves: list[np.ndarray]) -> list[EncodedAudio]:
-        """One EncodedAudio per wave (float32, mono, 16 kHz)."""
-        check_waves(waves)
-        chunks = split_into_chunks(waves, self.chunk_samples, min_samples=self.receptive_field)
-        results = []
-        for batch in batches_of_equal_length(chunks, self.batch_size):
-            hidden = self._hidden([c.samples for c in batch])  # (B, [L+1,] T, D)
-            for b, chunk in enumerate(batch):
-                kept = min(math.ceil(len(chunk.samples) / self.hop), hidden.shape[-2])
-                results.append(ChunkFrames(chunk, hidden[b, ..., :kept, :].float().numpy()))
-        hop_s, window_s = self.hop / SAMPLE_RATE, self.receptive_field / SAMPLE_RATE
-        return assemble(results, waves, hop_s, window_s, pooled=self.pooling == "mean")
 
     def _hidden(self, pieces: list[np.ndarray]) -> torch.Tensor:
         inputs = self.feature_extractor(pieces, sampling_rate=SAMPLE_RATE, return_tensors="pt")

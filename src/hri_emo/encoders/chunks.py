@@ -8,11 +8,13 @@ the batch.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 
 from hri_emo.encoders.base import EncodedAudio, frame_spans
 from hri_emo.errors import AudioError
@@ -104,3 +106,39 @@ def assemble(
         else:
             encoded.append(EncodedAudio(features, times))
     return encoded
+
+
+class ChunkedAudioEncoder:
+    """Base of the encoders that run a network on windows of the wave (wav2vec2 family, Whisper).
+
+    Subclasses set `chunk_samples` (window length), `hop` (samples per output frame),
+    `receptive_field` (samples each frame sees; a shorter window is zero-padded to it),
+    `batch_size` and `pooling`, and implement `_hidden`.
+    """
+
+    modality = "audio"
+    sample_rate = SAMPLE_RATE
+    chunk_samples: int
+    hop: int
+    receptive_field: int
+    batch_size: int
+    pooling: str
+
+    def _hidden(self, pieces: list[np.ndarray]) -> torch.Tensor:
+        """Equal-length windows -> hidden states (B, [L+1,] T, D) of the chosen layer(s)."""
+        raise NotImplementedError
+
+    @torch.no_grad()
+    def encode(self, waves: list[np.ndarray]) -> list[EncodedAudio]:
+        """One EncodedAudio per wave (float32, mono, 16 kHz): (T, D) frames + (T, 2) times;
+        only frames that start inside real audio are kept."""
+        check_waves(waves)
+        chunks = split_into_chunks(waves, self.chunk_samples, min_samples=self.receptive_field)
+        results = []
+        for batch in batches_of_equal_length(chunks, self.batch_size):
+            hidden = self._hidden([c.samples for c in batch])  # (B, [L+1,] T, D)
+            for b, chunk in enumerate(batch):
+                kept = min(math.ceil(len(chunk.samples) / self.hop), hidden.shape[-2])
+                results.append(ChunkFrames(chunk, hidden[b, ..., :kept, :].float().numpy()))
+        hop_s, window_s = self.hop / SAMPLE_RATE, self.receptive_field / SAMPLE_RATE
+        return assemble(results, waves, hop_s, window_s, pooled=self.pooling == "mean")

@@ -12,7 +12,6 @@ Dimension letters: B windows, M mel frames, T encoder frames (M/2), D model size
 
 from __future__ import annotations
 
-import math
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
@@ -21,21 +20,13 @@ import torch
 from torch import nn
 
 from hri_emo.encoders.base import (
-    EncodedAudio,
     LayerChoice,
     check_pooling,
     encoder_metadata,
     parse_layer,
     select_hidden,
 )
-from hri_emo.encoders.chunks import (
-    SAMPLE_RATE,
-    ChunkFrames,
-    assemble,
-    batches_of_equal_length,
-    check_waves,
-    split_into_chunks,
-)
+from hri_emo.encoders.chunks import SAMPLE_RATE, ChunkedAudioEncoder
 from hri_emo.errors import ConfigError
 
 if TYPE_CHECKING:  # transformers costs seconds to import; the CT2 route does without it
@@ -75,11 +66,11 @@ class WhisperLogMel:
         return SimpleNamespace(input_features=log_spec)
 
 
-class WhisperFrameEncoder:
+class WhisperFrameEncoder(ChunkedAudioEncoder):
     """Shared Whisper front end; subclasses implement `run_encoder` (mels -> hidden states)."""
 
-    modality = "audio"
-    sample_rate = SAMPLE_RATE
+    chunk_samples = WHISPER_CHUNK_SAMPLES
+    hop = receptive_field = FRAME_SAMPLES
 
     def __init__(
         self,
@@ -113,19 +104,8 @@ class WhisperFrameEncoder:
         """mels (B, n_mels, M) -> hidden states, each (B, ceil(M/2), D)."""
         raise NotImplementedError
 
-    @torch.no_grad()
-    def encode(self, waves: list[np.ndarray]) -> list[EncodedAudio]:
-        """One EncodedAudio per wave (float32, mono, 16 kHz): (T, D) frames + (T, 2) times."""
-        check_waves(waves)
-        chunks = split_into_chunks(waves, WHISPER_CHUNK_SAMPLES, min_samples=FRAME_SAMPLES)
-        results = []
-        for batch in batches_of_equal_length(chunks, self.batch_size):
-            mels = self.log_mel([c.samples for c in batch])  # (B, n_mels, M)
-            hidden = select_hidden(tuple(self.run_encoder(mels)), self.layer)  # (B,[L+1,]T,D)
-            for b, chunk in enumerate(batch):
-                kept = min(math.ceil(len(chunk.samples) / FRAME_SAMPLES), hidden.shape[-2])
-                results.append(ChunkFrames(chunk, hidden[b, ..., :kept, :].float().numpy()))
-        return assemble(results, waves, FRAME_SECONDS, FRAME_SECONDS, pooled=self.pooling == "mean")
+    def _hidden(self, pieces: list[np.ndarray]) -> torch.Tensor:
+        return select_hidden(tuple(self.run_encoder(self.log_mel(pieces))), self.layer)
 
     def log_mel(self, pieces: list[np.ndarray]) -> torch.Tensor:
         """Whisper log-mel features (B, n_mels, M), M = 3000 if padded to 30 s else N // 160."""

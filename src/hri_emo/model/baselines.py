@@ -34,8 +34,41 @@ from hri_emo.model.layers import ModalityProjection, SelfAttentionLayer, masked_
 from hri_emo.model.output import HriEmoOutput
 from hri_emo.model.pretrained import HriEmoPreTrainedModel
 
+Given = tuple[Tensor | None, Tensor | None]  # one modality as passed to forward: (features, mask)
+Prepared = tuple[ModalityInput | None, ModalityInput | None, int]  # (text, audio, batch size)
 
-class SingleModalityModel(HriEmoPreTrainedModel):
+
+class BaselineModel(HriEmoPreTrainedModel):
+    """The baselines' one forward: `_inputs` validates the features, the targets are checked,
+    then `_forward_checked` computes the output from the validated inputs."""
+
+    def forward(
+        self,
+        text: Tensor | None = None,
+        text_mask: Tensor | None = None,
+        audio: Tensor | None = None,
+        audio_mask: Tensor | None = None,
+        labels: Tensor | None = None,
+        intensities: Tensor | None = None,
+    ) -> HriEmoOutput:
+        text_in, audio_in, batch = self._inputs((text, text_mask), (audio, audio_mask))
+        self._check_targets(labels, intensities, batch)
+        return self._forward_checked((text_in, audio_in, batch), labels, intensities)
+
+    def _inputs(self, text: Given, audio: Given) -> Prepared:
+        """Both modalities validated; every item needs at least one of them."""
+        text_in, audio_in, batch = prepare_inputs(self.config, *text, *audio)
+        require_any_modality(text_in, audio_in, batch)
+        return text_in, audio_in, batch
+
+    def _forward_checked(
+        self, inputs: Prepared, labels: Tensor | None, intensities: Tensor | None
+    ) -> HriEmoOutput:
+        """The output from validated inputs (targets already checked)."""
+        raise NotImplementedError
+
+
+class SingleModalityModel(BaselineModel):
     """Shared body of the text-only and audio-only baselines; other modalities are ignored."""
 
     modality: ClassVar[str] = ""
@@ -68,21 +101,21 @@ class SingleModalityModel(HriEmoPreTrainedModel):
         logits, intensity = self.heads(states)
         return logits, intensity, attribution
 
-    def forward(
-        self,
-        text: Tensor | None = None,
-        text_mask: Tensor | None = None,
-        audio: Tensor | None = None,
-        audio_mask: Tensor | None = None,
-        labels: Tensor | None = None,
-        intensities: Tensor | None = None,
-    ) -> HriEmoOutput:
-        features, mask = (text, text_mask) if self.modality == "text" else (audio, audio_mask)
-        expected_dim = self.config.text_dim if self.modality == "text" else self.config.audio_dim
+    def _inputs(self, text: Given, audio: Given) -> Prepared:
+        """Only this model's modality is validated (the other is ignored); every item needs it."""
+        is_text = self.modality == "text"
+        features, mask = text if is_text else audio
+        expected_dim = self.config.text_dim if is_text else self.config.audio_dim
         modality = prepare_modality(self.modality, features, mask, expected_dim)
         modality = require_modality(self.modality, modality, type(self).__name__)
         batch = modality.features.shape[0]
-        self._check_targets(labels, intensities, batch)
+        return (modality, None, batch) if is_text else (None, modality, batch)
+
+    def _forward_checked(
+        self, inputs: Prepared, labels: Tensor | None, intensities: Tensor | None
+    ) -> HriEmoOutput:
+        text, audio, batch = inputs
+        modality = text if self.modality == "text" else audio
         logits, intensity, attribution = self.predict(modality)
         audio_share = 0.0 if self.modality == "text" else 1.0
         return self._output(
@@ -113,7 +146,7 @@ class AudioOnlyModel(SingleModalityModel):
     modality = "audio"
 
 
-class EarlyFusionModel(HriEmoPreTrainedModel):
+class EarlyFusionModel(BaselineModel):
     """Masked-mean pooled text and audio, concatenated -> MLP -> heads.
 
     A missing modality is replaced by a learned placeholder vector.
@@ -151,18 +184,10 @@ class EarlyFusionModel(HriEmoPreTrainedModel):
         pooled = masked_mean(projection(modality.features, modality.mask), modality.mask)
         return torch.where(modality.present[:, None], pooled, placeholder)  # (B, d)
 
-    def forward(
-        self,
-        text: Tensor | None = None,
-        text_mask: Tensor | None = None,
-        audio: Tensor | None = None,
-        audio_mask: Tensor | None = None,
-        labels: Tensor | None = None,
-        intensities: Tensor | None = None,
+    def _forward_checked(
+        self, inputs: Prepared, labels: Tensor | None, intensities: Tensor | None
     ) -> HriEmoOutput:
-        text_in, audio_in, batch = prepare_inputs(self.config, text, text_mask, audio, audio_mask)
-        require_any_modality(text_in, audio_in, batch)
-        self._check_targets(labels, intensities, batch)
+        text_in, audio_in, batch = inputs
         pooled_text = self._pool(text_in, self.text_projection, self.text_placeholder, batch)
         pooled_audio = self._pool(audio_in, self.audio_projection, self.audio_placeholder, batch)
         joint = self.mlp(torch.cat([pooled_text, pooled_audio], dim=-1))  # (B, d)
@@ -170,7 +195,7 @@ class EarlyFusionModel(HriEmoPreTrainedModel):
         return self._output(self.heads, logits, intensity, labels, intensities)
 
 
-class LateFusionModel(HriEmoPreTrainedModel):
+class LateFusionModel(BaselineModel):
     """A text-only and an audio-only branch; logits = w * audio + (1 - w) * text.
 
     w = sigmoid(learned scalar), forced to 1 for items without text and 0 without audio.
@@ -184,18 +209,10 @@ class LateFusionModel(HriEmoPreTrainedModel):
         self.audio_branch = AudioOnlyModel(replace(config, architecture="audio_only"))
         self.audio_weight_logit = nn.Parameter(torch.zeros(()))
 
-    def forward(
-        self,
-        text: Tensor | None = None,
-        text_mask: Tensor | None = None,
-        audio: Tensor | None = None,
-        audio_mask: Tensor | None = None,
-        labels: Tensor | None = None,
-        intensities: Tensor | None = None,
+    def _forward_checked(
+        self, inputs: Prepared, labels: Tensor | None, intensities: Tensor | None
     ) -> HriEmoOutput:
-        text_in, audio_in, batch = prepare_inputs(self.config, text, text_mask, audio, audio_mask)
-        require_any_modality(text_in, audio_in, batch)
-        self._check_targets(labels, intensities, batch)
+        text_in, audio_in, batch = inputs
         weight = self._audio_weight(text_in, audio_in, batch)  # (B,)
         text_logits, text_intensity = self._branch(self.text_branch, text_in, batch)
         audio_logits, audio_intensity = self._branch(self.audio_branch, audio_in, batch)

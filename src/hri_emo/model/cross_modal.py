@@ -18,7 +18,48 @@ from hri_emo.model.layers import FeedForward, MaskedMultiheadAttention, Residual
 FusionResult = tuple[Tensor, Tensor, Tensor, Tensor | None]
 
 
-class CrossModalBlock(nn.Module):
+class FusionBlock(nn.Module):
+    """What every fusion block does: text queries audio (the text->audio cross-attention gives
+    `audio_context` and `alignment`), that context is added to the text stream (unless
+    `text_cross_norm` is None), then the text feed-forward. Subclasses may first attend within
+    each modality (`_attend_within`) and update the audio stream (`_update_audio`)."""
+
+    def _build_text_side(self, config: HriEmoConfig, residual: bool) -> None:
+        d, drop = config.hidden_dim, config.dropout
+        self.text_to_audio = MaskedMultiheadAttention(d, config.num_heads, config.attention_dropout)
+        self.text_cross_norm = ResidualNorm(d, drop) if residual else None
+        self.text_feed_forward = FeedForward(d, config.ff_mult, drop)
+        self.text_feed_forward_norm = ResidualNorm(d, drop)
+
+    def forward(
+        self,
+        text: Tensor,
+        text_mask: Tensor,
+        audio: Tensor,
+        audio_mask: Tensor,
+        need_weights: bool | str = False,
+        time_bias: Tensor | None = None,
+    ) -> FusionResult:
+        text, audio = self._attend_within(text, text_mask, audio, audio_mask)
+        audio_context, alignment = self.text_to_audio(
+            text, audio, audio_mask, need_weights, time_bias
+        )
+        audio = self._update_audio(audio, text, text_mask)
+        if self.text_cross_norm is not None:
+            text = self.text_cross_norm(text, audio_context)  # (B, Lt, d)
+        text = self.text_feed_forward_norm(text, self.text_feed_forward(text))
+        return text, audio, audio_context, alignment
+
+    def _attend_within(
+        self, text: Tensor, text_mask: Tensor, audio: Tensor, audio_mask: Tensor
+    ) -> tuple[Tensor, Tensor]:
+        return text, audio
+
+    def _update_audio(self, audio: Tensor, text: Tensor, text_mask: Tensor) -> Tensor:
+        return audio
+
+
+class CrossModalBlock(FusionBlock):
     """One full cross-modal layer (the v1 fusion).
 
     Intra-modal self-attention on each modality, then bidirectional cross-attention computed
@@ -37,40 +78,29 @@ class CrossModalBlock(nn.Module):
         self.text_self_norm = ResidualNorm(d, drop)
         self.audio_self_attention = MaskedMultiheadAttention(d, heads, attn_drop)
         self.audio_self_norm = ResidualNorm(d, drop)
-        self.text_to_audio = MaskedMultiheadAttention(d, heads, attn_drop)
-        self.text_cross_norm = ResidualNorm(d, drop)
-        self.text_feed_forward = FeedForward(d, config.ff_mult, drop)
-        self.text_feed_forward_norm = ResidualNorm(d, drop)
+        self._build_text_side(config, residual=True)
         if update_audio:
             self.audio_to_text = MaskedMultiheadAttention(d, heads, attn_drop)
             self.audio_cross_norm = ResidualNorm(d, drop)
             self.audio_feed_forward = FeedForward(d, config.ff_mult, drop)
             self.audio_feed_forward_norm = ResidualNorm(d, drop)
 
-    def forward(
-        self,
-        text: Tensor,
-        text_mask: Tensor,
-        audio: Tensor,
-        audio_mask: Tensor,
-        need_weights: bool | str = False,
-        time_bias: Tensor | None = None,
-    ) -> FusionResult:
+    def _attend_within(
+        self, text: Tensor, text_mask: Tensor, audio: Tensor, audio_mask: Tensor
+    ) -> tuple[Tensor, Tensor]:
         text = self.text_self_norm(text, self.text_self_attention(text, text, text_mask)[0])
         audio = self.audio_self_norm(audio, self.audio_self_attention(audio, audio, audio_mask)[0])
-        audio_context, alignment = self.text_to_audio(
-            text, audio, audio_mask, need_weights, time_bias
-        )
-        if self.update_audio:
-            text_context, _ = self.audio_to_text(audio, text, text_mask)  # (B, La, d)
-            audio = self.audio_cross_norm(audio, text_context)
-            audio = self.audio_feed_forward_norm(audio, self.audio_feed_forward(audio))
-        text = self.text_cross_norm(text, audio_context)  # (B, Lt, d)
-        text = self.text_feed_forward_norm(text, self.text_feed_forward(text))
-        return text, audio, audio_context, alignment
+        return text, audio
+
+    def _update_audio(self, audio: Tensor, text: Tensor, text_mask: Tensor) -> Tensor:
+        if not self.update_audio:
+            return audio
+        text_context, _ = self.audio_to_text(audio, text, text_mask)  # (B, La, d)
+        audio = self.audio_cross_norm(audio, text_context)
+        return self.audio_feed_forward_norm(audio, self.audio_feed_forward(audio))
 
 
-class SimplifiedFusionBlock(nn.Module):
+class SimplifiedFusionBlock(FusionBlock):
     """The v2 fusion: text->audio cross-attention + text feed-forward, audio left as projected.
 
     Fewer parameters and no audio self-attention, which makes it cheaper and more robust on
@@ -81,29 +111,7 @@ class SimplifiedFusionBlock(nn.Module):
 
     def __init__(self, config: HriEmoConfig) -> None:
         super().__init__()
-        d, drop = config.hidden_dim, config.dropout
-        self.text_to_audio = MaskedMultiheadAttention(d, config.num_heads, config.attention_dropout)
-        self.audio_residual = config.audio_residual
-        self.text_cross_norm = ResidualNorm(d, drop) if config.audio_residual else None
-        self.text_feed_forward = FeedForward(d, config.ff_mult, drop)
-        self.text_feed_forward_norm = ResidualNorm(d, drop)
-
-    def forward(
-        self,
-        text: Tensor,
-        text_mask: Tensor,
-        audio: Tensor,
-        audio_mask: Tensor,
-        need_weights: bool | str = False,
-        time_bias: Tensor | None = None,
-    ) -> FusionResult:
-        audio_context, alignment = self.text_to_audio(
-            text, audio, audio_mask, need_weights, time_bias
-        )
-        if self.audio_residual:
-            text = self.text_cross_norm(text, audio_context)  # (B, Lt, d)
-        text = self.text_feed_forward_norm(text, self.text_feed_forward(text))
-        return text, audio, audio_context, alignment
+        self._build_text_side(config, residual=config.audio_residual)
 
 
 def build_fusion_stack(config: HriEmoConfig) -> nn.ModuleList:
