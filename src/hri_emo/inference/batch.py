@@ -237,7 +237,9 @@ def explain_items(
                 context["context_turns"] = list(turns.ids)
     if any(times is not None for times, _, _ in timed):
         inputs["text_times"] = pad_times([t for t, _, _ in timed], inputs["text_mask"])
-        frames = [None if a is None else a.frame_times for a in audio_in]
+    frames = [None if a is None else a.frame_times for a in audio_in]
+    if takes_frame_times(recognizer) and any(f is not None for f in frames):
+        # the time prior (with word times) and the transcript's word rate (model/reliability.py)
         inputs["audio_times"] = pad_times(frames, inputs["audio_mask"])
     start = time.perf_counter()
     with torch.no_grad():
@@ -286,6 +288,11 @@ def explain_output(
         attribution_over=attribution_axis(recognizer.model),
         **context,
     )
+
+
+def takes_frame_times(recognizer: EmotionRecognizer) -> bool:
+    """Whether the recognizer's model reads frame times (torch backend, a timed model)."""
+    return recognizer.backend == "torch" and getattr(recognizer.model, "accepts_times", False)
 
 
 def _word_times(
