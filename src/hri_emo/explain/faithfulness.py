@@ -8,8 +8,10 @@ steps; higher = more faithful.
 
 Explainers share one Captum-like interface, `attribute(model, utterance, target) -> (L,)`:
 `ContributionExplainer` (hriemo-v2's exact logit contributions), `AttentionExplainer` (the
-attention maps), `IntegratedGradientsExplainer` (Captum) and `RandomExplainer`, so
-`evaluate_faithfulness` runs over all of them unchanged.
+attention maps), `IntegratedGradientsExplainer` (Captum), `ErasureExplainer` (occlusion: the
+logit drop when a position, or a window of them, is masked out as padding, the masked-position
+analogue of inference/erasure.py) and `RandomExplainer`, so `evaluate_faithfulness` runs over all
+of them unchanged.
 Dimension letters: L positions of the explained axis, D feature size, S deletion steps.
 """
 
@@ -92,6 +94,23 @@ class ContributionExplainer(_OutputMapExplainer):
         if maps is None:
             raise ConfigError(f"{model_name} gives no contribution maps")
         return maps[0, target, :length].double().numpy()
+
+
+class ErasureExplainer:
+    """Occlusion: score[k] = logit_target(all) - logit_target(window of k masked as padding),
+    every window in one batched forward pass (`inference.erasure.masked_logit_drops`); each
+    position gets its window's value. At model level this is the honest analogue of word
+    erasure (the deletion test masks positions; it cannot re-encode a transcript)."""
+
+    def __init__(self, axis: str, window: int = 1, name: str = "erasure") -> None:
+        self.axis, self.window, self.name = axis, window, name
+
+    @torch.no_grad()
+    def attribute(self, model: nn.Module, utterance: ModelInputs, target: int) -> np.ndarray:
+        from hri_emo.inference.erasure import masked_logit_drops
+
+        drops = masked_logit_drops(model, utterance.tensors(), AXES[self.axis], self.window)
+        return drops[target]
 
 
 class RandomExplainer:

@@ -278,10 +278,13 @@ class EmotionRecognizer:
         audio_features: np.ndarray | None = None,
         words: list[str] | None = None,
         frame_times: np.ndarray | None = None,
+        *,
+        attribution: str = "attention",
     ) -> UtteranceExplanation:
         """Classify precomputed, unstandardised features ((L, D) or pooled (D,)), as they were
         stored for training; the checkpoint's standardisation and truncation are applied.
-        `words`: one per text position (default "<0>", "<1>", ...); `frame_times`: (La, 2) s."""
+        `words`: one per text position (default "<0>", "<1>", ...); `frame_times`: (La, 2) s;
+        `attribution` as in `classify` (erasure: frames only, the words are not re-encoded)."""
         if text_features is None and audio_features is None:
             raise DataError("classify_features needs text_features, audio_features, or both")
         given = partial(given_features, self.spec, self.model.config)
@@ -289,7 +292,13 @@ class EmotionRecognizer:
         audio_in = None
         if audio_features is not None:
             audio_in = given("audio", audio_features, frame_times=frame_times)
-        return self._run(text_in, audio_in, {})
+        if attribution != "erasure":
+            return self._run(text_in, audio_in, {}, attribution)
+        from hri_emo.inference.erasure import use_erasure
+
+        exp = self._run(text_in, audio_in, {})
+        use_erasure(exp, self, audio_in, text_in=text_in, words=False)
+        return exp
 
     def _encoder(self, modality: str) -> Any:
         if self._encoders[modality] is None:
@@ -381,16 +390,14 @@ class EmotionRecognizer:
         return exp
 
     def _use_erasure(self, exp, text_in, audio_in, timings: dict[str, float]) -> None:
-        """Replace the word map by word erasure (inference/erasure.py)."""
+        """Replace the maps by word and frame erasure (inference/erasure.py)."""
         from hri_emo.inference.erasure import use_erasure
 
-        if text_in is None:
-            return
         times = None
         trained_with_times = batch.uses_time_prior(self.model, self.spec.metadata("text"))
         if exp.word_times is not None and self.backend == "torch" and trained_with_times:
             times = np.array([(np.nan, np.nan) if t is None else t for t in exp.word_times])
-        use_erasure(exp, self, audio_in, times, timings)
+        use_erasure(exp, self, audio_in, times, timings, text_in=text_in)
 
     # recognizer.explain_output(out, index, words, frame_times, **context): one item's result
     explain_output = batch.explain_output
