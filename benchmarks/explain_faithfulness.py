@@ -32,6 +32,7 @@ from hri_emo.explain import alignment_accuracy, explain_corpus, summarize, write
 from hri_emo.explain.faithfulness import (
     AttentionExplainer,
     ContributionExplainer,
+    ContributionMarginExplainer,
     ErasureExplainer,
     IntegratedGradientsExplainer,
     ModelInputs,
@@ -101,6 +102,7 @@ def faithfulness(run_dir: Path, axis: str, limit: int, steps: int, window: int) 
         AttentionExplainer(axis),
         IntegratedGradientsExplainer(axis, steps=steps),
         ErasureExplainer(axis, window),
+        ContributionMarginExplainer(axis),
     ]
     result = evaluate_faithfulness(model, utterances, axis, emotions, explainers)
     result["seconds"] = time.perf_counter() - start
@@ -126,7 +128,8 @@ def measure(args: argparse.Namespace, run: Path, axis: str, corpus: str) -> dict
     return faithfulness(run, axis, limit, setting(args, "ig_steps", corpus), window)
 
 
-KEYS = ("contribution", "attention", "integrated_gradients", "erasure", "random")
+KEYS = ("contribution", "attention", "integrated_gradients", "erasure", "contribution_margin",
+        "random")  # fmt: skip
 
 
 def print_faithfulness(name: str, result: dict) -> None:

@@ -12,6 +12,7 @@ from scipy.stats import spearmanr
 from hri_emo.explain.faithfulness import (
     AttentionExplainer,
     ContributionExplainer,
+    ContributionMarginExplainer,
     ErasureExplainer,
     IntegratedGradientsExplainer,
     ModelInputs,
@@ -74,10 +75,12 @@ def test_attributions_beat_random_deletion(trained):
         AttentionExplainer("words"),
         IntegratedGradientsExplainer("words", steps=16),
         ErasureExplainer("words"),
+        ContributionMarginExplainer("words"),
     ]
     result = evaluate_faithfulness(model, utterances, "words", emotions, explainers)
     assert result["utterances"] == len(items)
-    for name in ("contribution", "attention", "integrated_gradients", "erasure"):
+    names = ("contribution", "attention", "integrated_gradients", "erasure", "contribution_margin")
+    for name in names:
         assert result[name]["aopc"]["mean"] > result["random"]["aopc"]["mean"] + 0.1, result
     assert set(result["attention"]["per_emotion"]) <= set(emotions)
 

@@ -96,6 +96,20 @@ class ContributionExplainer(_OutputMapExplainer):
         return maps[0, target, :length].double().numpy()
 
 
+class ContributionMarginExplainer(_OutputMapExplainer):
+    """The exact maps read against the other emotions: c[target, t] - sum_e p_e c[e, t], each
+    position's part of logit_target minus the probability-weighted mean logit (the first-order
+    split of log p_target, which the deletion test measures). Measured, not a default."""
+
+    name = "contribution_margin"
+
+    def read(self, out: Any, target: int, length: int, model_name: str) -> np.ndarray:
+        maps = ContributionExplainer(self.axis)
+        rows = np.stack([maps.read(out, e, length, model_name) for e in range(out.logits.shape[1])])
+        weights = out.probabilities[0].double().numpy()  # (E,)
+        return rows[target] - weights @ rows
+
+
 class ErasureExplainer:
     """Occlusion: score[k] = logit_target(all) - logit_target(window of k masked as padding),
     every window in one batched forward pass (`inference.erasure.masked_logit_drops`); each

@@ -128,29 +128,29 @@ def use_erasure(
     the transcript encoded again). `times` (L, 2): the words' spans for a model with the time
     prior. `words=False` keeps the word map (given features: no transcript to encode again).
     Without words or frames nothing changes."""
-    start = time.perf_counter()
-    erased = []
+    spent: dict[str, float] = {}
     if words and exp.words and exp.attribution is not None:
         if audio_in is None and len(exp.words) < 2:  # erasing the only input leaves nothing
             exp.notes.append(SINGLE_WORD_NOTE)
         else:
+            start = time.perf_counter()
             exp.attribution, encoded = recognizer_erasure(recognizer, exp.words, audio_in, times)
             text_in = encoded if text_in is None else text_in
-            erased.append(ERASURE_NOTE)
+            exp.notes.append(ERASURE_NOTE)
+            spent["word_erasure"] = 1000 * (time.perf_counter() - start)
     if audio_in is not None and exp.frame_attribution is not None:
+        start = time.perf_counter()
         fits = text_in is not None and times is not None and text_in.length == len(times)
         inputs = model_inputs(recognizer, [text_in], audio_in, [times if fits else None])
         exp.frame_attribution = masked_logit_drops(recognizer.runner, inputs, "audio", FRAME_WINDOW)
-        erased.append(FRAME_NOTE.format(window=FRAME_WINDOW))
-    if not erased:
-        return
-    exp.attribution_method = "erasure"
-    exp.notes.extend(erased)
-    elapsed = 1000 * (time.perf_counter() - start)
+        exp.notes.append(FRAME_NOTE.format(window=FRAME_WINDOW))
+        spent["frame_erasure"] = 1000 * (time.perf_counter() - start)
+    if spent:
+        exp.attribution_method = "erasure"
     if timings is not None:
-        timings["erasure"] = elapsed
+        timings.update(spent)
     if isinstance(getattr(exp, "timings_ms", None), dict):
-        exp.timings_ms["erasure"] = elapsed
+        exp.timings_ms.update(spent)
 
 
 def model_inputs(
