@@ -35,10 +35,7 @@ ERASURE_NOTE = (
     "Word map: erasure, each word's effect on each emotion's logit when it is removed from the "
     "transcript and the rest is encoded again."
 )
-FRAME_NOTE = (
-    "Frame map: erasure, each stretch of {window} audio frames' effect on each emotion's logit "
-    "when it is masked out."
-)
+FRAME_NOTE = "Frame map: erasure, each {what} effect on each emotion's logit when masked out."
 FRAME_WINDOW = 1  # frames masked together (chosen by validation AOPC, docs/explanations.md)
 CHUNK = 64  # masked variants per forward pass
 
@@ -143,7 +140,8 @@ def use_erasure(
         fits = text_in is not None and times is not None and text_in.length == len(times)
         inputs = model_inputs(recognizer, [text_in], audio_in, [times if fits else None])
         exp.frame_attribution = masked_logit_drops(recognizer.runner, inputs, "audio", FRAME_WINDOW)
-        exp.notes.append(FRAME_NOTE.format(window=FRAME_WINDOW))
+        what = "audio frame's" if FRAME_WINDOW == 1 else f"window of {FRAME_WINDOW} frames'"
+        exp.notes.append(FRAME_NOTE.format(what=what))
         spent["frame_erasure"] = 1000 * (time.perf_counter() - start)
     if spent:
         exp.attribution_method = "erasure"
