@@ -24,6 +24,7 @@ import os
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from hri_emo.data.readers import read_corpus
@@ -146,6 +147,14 @@ def print_faithfulness(name: str, result: dict) -> None:
             f"{r['curve'][0]:.3f} / {r['curve'][-1]:.3f} |"
         )
     print(f"  erasure: windows of {result['erasure_window']} position(s)")
+    ig = np.array(result["integrated_gradients"]["per_utterance"])
+    for key in ("contribution", "erasure", "contribution_margin"):
+        diff = np.array(result[key]["per_utterance"]) - ig
+        print(
+            f"  {key} - IG, paired over utterances: {diff.mean():+.4f} ± "
+            f"{diff.std(ddof=1) / np.sqrt(len(diff)):.4f} (standard error), "
+            f"above IG on {np.mean(diff > 0):.0%}"
+        )
     for key in KEYS:
         per = ", ".join(
             f"{e} {s['mean']:.3f}±{s['std']:.3f} (n={s['n']})"

@@ -181,7 +181,8 @@ def evaluate_faithfulness(
     (the arg-max) of every utterance with at least `min_length` positions on `axis`.
 
     Returns {explainer: {"aopc": mean ± std over utterances, "per_emotion": {emotion: ...},
-    "curve": mean fall per fraction}} plus "utterances" and "fractions"."""
+    "curve": mean fall per fraction, "per_utterance": AOPC of each utterance (for paired
+    comparisons)}} plus "utterances" and "fractions"."""
     if axis not in AXES:
         raise ConfigError(f"axis must be one of {sorted(AXES)}, got {axis!r}")
     model.eval()
@@ -229,4 +230,9 @@ def _aopc(curves: np.ndarray, targets: np.ndarray, emotions: Sequence[str]) -> d
         for i, emotion in enumerate(emotions)
         if (targets == i).any()
     }
-    return {"aopc": stats(aopc), "per_emotion": per_emotion, "curve": curves.mean(axis=0).tolist()}
+    return {
+        "aopc": stats(aopc),
+        "per_emotion": per_emotion,
+        "curve": curves.mean(axis=0).tolist(),
+        "per_utterance": aopc.tolist(),
+    }
