@@ -37,6 +37,7 @@ from hri_emo.errors import ConfigError, DataError, FeatureMismatchError
 from hri_emo.inference import batch
 from hri_emo.inference.asr import Transcript, WhisperASR, create_asr
 from hri_emo.inference.dialogue import Dialogue, PastTurns
+from hri_emo.inference.erasure import use_erasure
 from hri_emo.inference.features import build_encoder, check_encoder, given_features
 from hri_emo.inference.many import predict_batch
 from hri_emo.result import UtteranceExplanation
@@ -281,10 +282,9 @@ class EmotionRecognizer:
         *,
         attribution: str = "attention",
     ) -> UtteranceExplanation:
-        """Classify precomputed, unstandardised features ((L, D) or pooled (D,)), as they were
-        stored for training; the checkpoint's standardisation and truncation are applied.
-        `words`: one per text position (default "<0>", "<1>", ...); `frame_times`: (La, 2) s;
-        `attribution` as in `classify` (erasure: frames only, the words are not re-encoded)."""
+        """Classify precomputed, unstandardised features ((L, D) or pooled (D,)), standardised and
+        truncated as in training. `words`: one per text position (default "<0>", "<1>", ...);
+        `frame_times`: (La, 2) s; `attribution` as in `classify` (erasure: frames only)."""
         if text_features is None and audio_features is None:
             raise DataError("classify_features needs text_features, audio_features, or both")
         given = partial(given_features, self.spec, self.model.config)
@@ -292,12 +292,10 @@ class EmotionRecognizer:
         audio_in = None
         if audio_features is not None:
             audio_in = given("audio", audio_features, frame_times=frame_times)
-        if attribution != "erasure":
-            return self._run(text_in, audio_in, {}, attribution)
-        from hri_emo.inference.erasure import use_erasure
-
-        exp = self._run(text_in, audio_in, {})
-        use_erasure(exp, self, audio_in, text_in=text_in, words=False)
+        erase = attribution == "erasure"  # given word features: no transcript to encode again
+        exp = self._run(text_in, audio_in, {}, "attention" if erase else attribution)
+        if erase:
+            use_erasure(exp, self, audio_in, text_in=text_in, words=False)
         return exp
 
     def _encoder(self, modality: str) -> Any:
@@ -391,8 +389,6 @@ class EmotionRecognizer:
 
     def _use_erasure(self, exp, text_in, audio_in, timings: dict[str, float]) -> None:
         """Replace the maps by word and frame erasure (inference/erasure.py)."""
-        from hri_emo.inference.erasure import use_erasure
-
         times = None
         trained_with_times = batch.uses_time_prior(self.model, self.spec.metadata("text"))
         if exp.word_times is not None and self.backend == "torch" and trained_with_times:
