@@ -1,8 +1,9 @@
-"""What word erasure costs at inference, and what the corpus summary ranks per emotion.
+"""What erasure costs at inference, and what the corpus summary ranks per emotion.
 
 Times `classify(wave, text)` with the model's own maps against `attribution="erasure"` (the
-transcript encoded again without each word, inference/erasure.py) on test utterances of a demo
-run, median over utterances and rounds; then prints the summary's most selective words.
+transcript encoded again without each word, and each audio frame masked out, in batched forward
+passes; inference/erasure.py) on test utterances of a demo run, median over utterances and
+rounds, with the word and frame parts; then prints the summary's most selective words.
 
     python benchmarks/bench_erasure.py HRI_EMO_DEMO/benchmark/runs/hriemo-v2/seed0 [--count 12]
 """
@@ -14,6 +15,8 @@ import csv
 import statistics
 import time
 from pathlib import Path
+
+import numpy as np
 
 from hri_emo.encoders import load_audio
 from hri_emo.explain import explain_corpus, summarize
@@ -33,12 +36,20 @@ def main() -> None:
     recognizer = EmotionRecognizer.from_pretrained(args.run)
     inputs = [(load_audio(manifest.parent / r["wav"]), r["text"]) for r in rows]
     for method in ("attention", "erasure") * args.rounds:
-        seconds = []
+        seconds, parts, sizes = [], {"word_erasure": [], "frame_erasure": []}, []
         for wave, text in inputs:
             start = time.perf_counter()
-            recognizer.classify(wave, text, attribution=method)
+            result = recognizer.classify(wave, text, attribution=method)
             seconds.append(time.perf_counter() - start)
-        print(f"{method:10s} classify median {1000 * statistics.median(seconds):.0f} ms")
+            frames = 0 if result.frame_times is None else len(result.frame_times)
+            sizes.append((len(result.words), frames))
+            for key, values in parts.items():
+                values += [result.timings_ms[key]] if key in result.timings_ms else []
+        line = f"{method:10s} classify median {1000 * statistics.median(seconds):.0f} ms"
+        for key, values in parts.items():
+            line += f", {key} {statistics.median(values):.0f} ms" if values else ""
+        words, frames = np.median(sizes, axis=0)
+        print(f"{line} (median {words:.0f} words, {frames:.0f} frames)")
     summary = summarize(explain_corpus(args.run, "test"))
     for emotion, words in summary["top_words"].items():
         print(f"{emotion:8s}", ", ".join(w for w, _, _ in words[:8]))

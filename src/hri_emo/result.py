@@ -12,7 +12,8 @@ Lt words (text positions), La audio frames, d hidden size.
   "contribution": models with the additive read-out (hriemo-v2) give each emotion's exact logit
   contributions, signed, in logit units: what each word said (`attribution`) and what each
   audio frame said (`frame_attribution`); with `logit_sources[e]["bias"]` (and the context
-  turns) they sum to the logit.
+  turns) they sum to the logit. "erasure" (`attribution="erasure"`): logit drops when each word
+  is removed from the transcript and each frame masked out (measured, they do not sum).
 - `logit_sources` (models with the pooled read-out): per emotion, how much of its logit came
   from the emotion decoder (explained by the maps above) and from the pooled text and audio
   read-outs (a linear probe of the mean features, weighted by 1 - beta and beta).
@@ -85,7 +86,8 @@ class UtteranceExplanation:
     utterance_id: str | None = None
     true_labels: list[str] | None = None  # corpus utterances: the annotated emotions
     metadata: dict[str, Any] = field(default_factory=dict)  # corpus utterances: speaker, ...
-    attribution_method: str = "attention"  # or "integrated-gradients" (explain/faithfulness.py)
+    # "contribution" (hriemo-v2's exact maps), "attention", "integrated-gradients" or "erasure"
+    attribution_method: str = "attention"
     timings_ms: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     # conversation context (models trained with data.context_turns): the past turns' utterance

@@ -12,8 +12,11 @@ from scipy.stats import spearmanr
 from hri_emo.explain.faithfulness import (
     AttentionExplainer,
     ContributionExplainer,
+    ContributionMarginExplainer,
+    ErasureExplainer,
     IntegratedGradientsExplainer,
     ModelInputs,
+    RandomExplainer,
     deletion_curve,
     evaluate_faithfulness,
 )
@@ -39,7 +42,9 @@ def positives(items):
     return [item for item in items if "great" in item.tokens]
 
 
-@pytest.mark.parametrize("explainer", [ContributionExplainer, IntegratedGradientsExplainer])
+@pytest.mark.parametrize(
+    "explainer", [ContributionExplainer, IntegratedGradientsExplainer, ErasureExplainer]
+)
 def test_the_deciding_word_is_ranked_first_and_deleting_it_flips_the_decision(trained, explainer):
     model, emotions, items = trained
     target = emotions.index("positive")
@@ -69,15 +74,36 @@ def test_attributions_beat_random_deletion(trained):
         ContributionExplainer("words"),
         AttentionExplainer("words"),
         IntegratedGradientsExplainer("words", steps=16),
+        ErasureExplainer("words"),
+        ContributionMarginExplainer("words"),
     ]
     result = evaluate_faithfulness(model, utterances, "words", emotions, explainers)
     assert result["utterances"] == len(items)
-    for name in ("contribution", "attention", "integrated_gradients"):
+    names = ("contribution", "attention", "integrated_gradients", "erasure", "contribution_margin")
+    for name in names:
         assert result[name]["aopc"]["mean"] > result["random"]["aopc"]["mean"] + 0.1, result
     assert set(result["attention"]["per_emotion"]) <= set(emotions)
 
 
-@pytest.mark.parametrize("explainer_class", [ContributionExplainer, AttentionExplainer])
+def test_the_checks_fail_on_random_maps(trained):
+    """The two checks above reject a random ranking (they can fail)."""
+    model, emotions, items = trained
+    target = emotions.index("positive")
+    explainer = RandomExplainer(seed=1)
+    found = []
+    for item in positives(items):
+        scores = explainer.attribute(model, ModelInputs(item.text, item.audio), target)
+        found.append(item.tokens[int(np.argmax(scores[: len(item.tokens)]))] == "great")
+    assert np.mean(found) < 0.9, found
+    explainer.name = "random_map"
+    utterances = [ModelInputs(item.text, item.audio) for item in items]
+    result = evaluate_faithfulness(model, utterances, "words", emotions, [explainer])
+    assert result["random_map"]["aopc"]["mean"] <= result["random"]["aopc"]["mean"] + 0.1
+
+
+@pytest.mark.parametrize(
+    "explainer_class", [ContributionExplainer, AttentionExplainer, ErasureExplainer]
+)
 def test_model_randomisation_changes_the_maps(trained, explainer_class):
     model, emotions, items = trained
     torch.manual_seed(123)

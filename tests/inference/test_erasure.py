@@ -1,13 +1,15 @@
-"""Word erasure (inference/erasure.py): each word's map value is the drop of each emotion's
-logit when the word is removed from the transcript and the rest is encoded again."""
+"""Erasure (inference/erasure.py): each word's map value is the drop of each emotion's logit
+when the word is removed from the transcript and the rest is encoded again; each frame's, the
+drop when the frame (or its window) is masked out."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 from hri_emo.data.features import UtteranceFeatures
-from hri_emo.inference.erasure import without_each_word, word_erasure
+from hri_emo.inference.erasure import masked_logit_drops, without_each_word, word_erasure
 
 
 def test_each_variant_drops_one_word():
@@ -63,3 +65,68 @@ def test_the_recognizer_map_is_the_logit_drop_of_each_erased_word(embedded_model
     full = logits(text)
     for k, variant in enumerate(without_each_word(result.words)):
         np.testing.assert_allclose(result.attribution[:, k], full - logits(variant), atol=1e-4)
+
+
+def _masked_logits(model, text, audio, frame_mask):
+    """Logits of one independent forward pass with the audio frames of `frame_mask` kept."""
+    with torch.no_grad():
+        out = model(
+            text=torch.from_numpy(text)[None],
+            audio=torch.from_numpy(audio)[None],
+            audio_mask=torch.from_numpy(frame_mask)[None],
+        )
+    return out.logits[0].double().numpy()
+
+
+def test_the_frame_map_is_the_logit_drop_of_each_masked_frame(embedded_model_dir):
+    """classify_features(..., attribution="erasure"): map[e, t] equals logit_e(all) -
+    logit_e(frame t masked out), each read from an independent forward pass of the model."""
+    from hri_emo.inference import EmotionRecognizer
+
+    recognizer = EmotionRecognizer.from_pretrained(embedded_model_dir, asr="none")
+    rng = np.random.default_rng(0)
+    text, audio = (rng.normal(size=(n, 384)).astype(np.float32) for n in (4, 12))
+    times = np.stack([np.arange(12) * 0.02, np.arange(1, 13) * 0.02], axis=1)
+    result = recognizer.classify_features(text, audio, frame_times=times, attribution="erasure")
+    exact = recognizer.classify_features(text, audio, frame_times=times)
+    assert result.attribution_method == "erasure"
+    assert any("Frame map: erasure" in note for note in result.notes)
+    assert result.frame_attribution.shape == (len(result.emotions), 12)
+    np.testing.assert_array_equal(result.attribution, exact.attribution)  # words: not re-encoded
+    model = recognizer.model.eval()
+    full = _masked_logits(model, text, audio, np.ones(12, dtype=bool))
+    logits = np.array([sum(exact.logit_sources[e].values()) for e in exact.emotions])
+    np.testing.assert_allclose(full, logits, atol=1e-4)  # the model sees the features as given
+    for t in range(12):
+        kept = np.ones(12, dtype=bool)
+        kept[t] = False
+        drop = full - _masked_logits(model, text, audio, kept)
+        np.testing.assert_allclose(result.frame_attribution[:, t], drop, atol=1e-4)
+
+
+@pytest.mark.parametrize("window", [3, 5])
+def test_a_window_of_frames_gets_the_drop_of_masking_it_whole(embedded_model_dir, window):
+    from hri_emo.model import HriEmoModel
+
+    model = HriEmoModel.from_pretrained(embedded_model_dir).eval()
+    rng = np.random.default_rng(1)
+    text, audio = (rng.normal(size=(n, 384)).astype(np.float32) for n in (3, 11))
+    inputs = {"text": torch.from_numpy(text)[None], "audio": torch.from_numpy(audio)[None]}
+    drops = masked_logit_drops(model, inputs, "audio", window, chunk=2)  # several passes
+    full = _masked_logits(model, text, audio, np.ones(11, dtype=bool))
+    for start in range(0, 11, window):
+        kept = np.ones(11, dtype=bool)
+        kept[start : start + window] = False
+        drop = full - _masked_logits(model, text, audio, kept)
+        for t in range(start, min(start + window, 11)):
+            np.testing.assert_allclose(drops[:, t], drop, atol=1e-4)
+
+
+def test_masking_every_frame_of_an_audio_only_item_is_not_run(embedded_model_dir):
+    from hri_emo.model import HriEmoModel
+
+    model = HriEmoModel.from_pretrained(embedded_model_dir).eval()
+    audio = torch.from_numpy(np.random.default_rng(2).normal(size=(1, 4, 384)).astype(np.float32))
+    drops = masked_logit_drops(model, {"text": None, "audio": audio}, "audio", window=4)
+    np.testing.assert_array_equal(drops, 0.0)  # nothing would be left to answer from
+    assert np.abs(masked_logit_drops(model, {"audio": audio}, "audio", window=1)).sum() > 0

@@ -8,8 +8,10 @@ steps; higher = more faithful.
 
 Explainers share one Captum-like interface, `attribute(model, utterance, target) -> (L,)`:
 `ContributionExplainer` (hriemo-v2's exact logit contributions), `AttentionExplainer` (the
-attention maps), `IntegratedGradientsExplainer` (Captum) and `RandomExplainer`, so
-`evaluate_faithfulness` runs over all of them unchanged.
+attention maps), `IntegratedGradientsExplainer` (Captum), `ErasureExplainer` (occlusion: the
+logit drop when a position, or a window of them, is masked out as padding, the masked-position
+analogue of inference/erasure.py) and `RandomExplainer`, so `evaluate_faithfulness` runs over all
+of them unchanged.
 Dimension letters: L positions of the explained axis, D feature size, S deletion steps.
 """
 
@@ -94,6 +96,37 @@ class ContributionExplainer(_OutputMapExplainer):
         return maps[0, target, :length].double().numpy()
 
 
+class ContributionMarginExplainer(_OutputMapExplainer):
+    """The exact maps read against the other emotions: c[target, t] - sum_e p_e c[e, t], each
+    position's part of logit_target minus the probability-weighted mean logit (the first-order
+    split of log p_target, which the deletion test measures). Measured, not a default."""
+
+    name = "contribution_margin"
+
+    def read(self, out: Any, target: int, length: int, model_name: str) -> np.ndarray:
+        maps = ContributionExplainer(self.axis)
+        rows = np.stack([maps.read(out, e, length, model_name) for e in range(out.logits.shape[1])])
+        weights = out.probabilities[0].double().numpy()  # (E,)
+        return rows[target] - weights @ rows
+
+
+class ErasureExplainer:
+    """Occlusion: score[k] = logit_target(all) - logit_target(window of k masked as padding),
+    every window in one batched forward pass (`inference.erasure.masked_logit_drops`); each
+    position gets its window's value. At model level this is the honest analogue of word
+    erasure (the deletion test masks positions; it cannot re-encode a transcript)."""
+
+    def __init__(self, axis: str, window: int = 1, name: str = "erasure") -> None:
+        self.axis, self.window, self.name = axis, window, name
+
+    @torch.no_grad()
+    def attribute(self, model: nn.Module, utterance: ModelInputs, target: int) -> np.ndarray:
+        from hri_emo.inference.erasure import masked_logit_drops
+
+        drops = masked_logit_drops(model, utterance.tensors(), AXES[self.axis], self.window)
+        return drops[target]
+
+
 class RandomExplainer:
     """A random ranking (the chance line)."""
 
@@ -148,7 +181,8 @@ def evaluate_faithfulness(
     (the arg-max) of every utterance with at least `min_length` positions on `axis`.
 
     Returns {explainer: {"aopc": mean ± std over utterances, "per_emotion": {emotion: ...},
-    "curve": mean fall per fraction}} plus "utterances" and "fractions"."""
+    "curve": mean fall per fraction, "per_utterance": AOPC of each utterance (for paired
+    comparisons)}} plus "utterances" and "fractions"."""
     if axis not in AXES:
         raise ConfigError(f"axis must be one of {sorted(AXES)}, got {axis!r}")
     model.eval()
@@ -196,4 +230,9 @@ def _aopc(curves: np.ndarray, targets: np.ndarray, emotions: Sequence[str]) -> d
         for i, emotion in enumerate(emotions)
         if (targets == i).any()
     }
-    return {"aopc": stats(aopc), "per_emotion": per_emotion, "curve": curves.mean(axis=0).tolist()}
+    return {
+        "aopc": stats(aopc),
+        "per_emotion": per_emotion,
+        "curve": curves.mean(axis=0).tolist(),
+        "per_utterance": aopc.tolist(),
+    }

@@ -14,7 +14,12 @@ is in logit units, like the contribution map: red words raised the emotion, blue
 It is a measurement of the model, not a model of it (faithful by definition to the deletion of
 one word), costs one extra batch of L transcripts through the text encoder and the fusion model
 (docs/explanations.md gives the time), and needs the text encoder (a recognizer, or the encoder
-named in a run's feature store). The frame map stays the exact contribution map.
+named in a run's feature store).
+
+Frame erasure (occlusion) is its analogue for audio: the features are already computed, so a
+window of `FRAME_WINDOW` frames is masked out as padding and map[e, t] = logit_e(all) -
+logit_e(t's window masked), every window in one batched forward pass of the fusion model
+(`masked_logit_drops`; each frame gets its window's value).
 """
 
 from __future__ import annotations
@@ -28,8 +33,11 @@ from hri_emo.data.features import UtteranceFeatures
 
 ERASURE_NOTE = (
     "Word map: erasure, each word's effect on each emotion's logit when it is removed from the "
-    "transcript and the rest is encoded again (frames: the exact contributions)."
+    "transcript and the rest is encoded again."
 )
+FRAME_NOTE = "Frame map: erasure, each {what} effect on each emotion's logit when masked out."
+FRAME_WINDOW = 1  # frames masked together (chosen by validation AOPC, docs/explanations.md)
+CHUNK = 64  # masked variants per forward pass
 
 SINGLE_WORD_NOTE = (
     "Word map: the model's own contributions (erasure needs a second word or a recording: "
@@ -66,30 +74,100 @@ def word_erasure(
     return (logits[0][None, :] - logits[1:]).T
 
 
+def masked_logit_drops(
+    model, inputs: dict, modality: str, window: int = 1, chunk: int = CHUNK
+) -> np.ndarray:
+    """(E, L) logit_e(inputs) - logit_e(inputs with the window of position t masked out), for
+    one item's batch-of-one `inputs` (the model's forward keywords) and its `modality`'s L valid
+    positions; windows of `window` positions, `chunk` masked copies per forward pass. A window
+    whose masking would leave no input at all keeps 0."""
+    import torch
+
+    features = inputs[modality]
+    given = inputs.get(f"{modality}_mask")
+    base_mask = torch.ones(features.shape[:2], dtype=torch.bool, device=features.device)
+    if given is not None:
+        base_mask = given.bool()
+    length = int(base_mask[0].sum())
+    other = inputs.get("audio" if modality == "text" else "text") is not None
+    with torch.no_grad():
+        base = model(**inputs).logits[0].double().cpu().numpy()  # (E,)
+        drops = np.zeros((len(base), length))
+        starts = [s for s in range(0, length, window) if other or window < length]
+        for first in range(0, len(starts), chunk):
+            group = starts[first : first + chunk]
+            masks = base_mask.repeat(len(group), 1)
+            for row, start in enumerate(group):
+                masks[row, start : start + window] = False
+            batch = {
+                k: None if v is None else v.expand(len(group), *v.shape[1:])
+                for k, v in inputs.items()
+            }
+            batch[f"{modality}_mask"] = masks
+            logits = model(**batch).logits.double().cpu().numpy()  # (G, E)
+            for row, start in enumerate(group):
+                drops[:, start : start + window] = (base - logits[row])[:, None]
+    return drops
+
+
 def use_erasure(
     exp,
     recognizer,
     audio_in: UtteranceFeatures | None,
     times: np.ndarray | None = None,
     timings: dict[str, float] | None = None,
+    text_in: UtteranceFeatures | None = None,
+    words: bool = True,
 ) -> None:
-    """Replace `exp`'s word map by word erasure through `recognizer` (its text encoder and its
-    fusion model, torch or ONNX) with the item's model-ready `audio_in`; `times` (L, 2): the
-    words' spans for a model with the time prior. Without words nothing changes."""
-    if not exp.words or exp.attribution is None:
-        return
-    if audio_in is None and len(exp.words) < 2:  # erasing the only input leaves nothing to run
-        exp.notes.append(SINGLE_WORD_NOTE)
-        return
-    start = time.perf_counter()
-    exp.attribution = recognizer_erasure(recognizer, exp.words, audio_in, times)
-    exp.attribution_method = "erasure"
-    exp.notes.append(ERASURE_NOTE)
-    elapsed = 1000 * (time.perf_counter() - start)
+    """Replace `exp`'s maps by erasure through `recognizer` (its text encoder and its fusion
+    model, torch or ONNX): the word map by word erasure, the frame map by frame erasure of the
+    item's model-ready `audio_in` (with `text_in`, the features the result was read from, else
+    the transcript encoded again). `times` (L, 2): the words' spans for a model with the time
+    prior. `words=False` keeps the word map (given features: no transcript to encode again).
+    Without words or frames nothing changes."""
+    spent: dict[str, float] = {}
+    if words and exp.words and exp.attribution is not None:
+        if audio_in is None and len(exp.words) < 2:  # erasing the only input leaves nothing
+            exp.notes.append(SINGLE_WORD_NOTE)
+        else:
+            start = time.perf_counter()
+            exp.attribution, encoded = recognizer_erasure(recognizer, exp.words, audio_in, times)
+            text_in = encoded if text_in is None else text_in
+            exp.notes.append(ERASURE_NOTE)
+            spent["word_erasure"] = 1000 * (time.perf_counter() - start)
+    if audio_in is not None and exp.frame_attribution is not None:
+        start = time.perf_counter()
+        fits = text_in is not None and times is not None and text_in.length == len(times)
+        inputs = model_inputs(recognizer, [text_in], audio_in, [times if fits else None])
+        exp.frame_attribution = masked_logit_drops(recognizer.runner, inputs, "audio", FRAME_WINDOW)
+        what = "audio frame's" if FRAME_WINDOW == 1 else f"window of {FRAME_WINDOW} frames'"
+        exp.notes.append(FRAME_NOTE.format(what=what))
+        spent["frame_erasure"] = 1000 * (time.perf_counter() - start)
+    if spent:
+        exp.attribution_method = "erasure"
     if timings is not None:
-        timings["word_erasure"] = elapsed
+        timings.update(spent)
     if isinstance(getattr(exp, "timings_ms", None), dict):
-        exp.timings_ms["word_erasure"] = elapsed
+        exp.timings_ms.update(spent)
+
+
+def model_inputs(
+    recognizer, text_in: list, audio_in: UtteranceFeatures | None, spans: list
+) -> dict:
+    """The fusion model's keywords for len(text_in) items that share `audio_in`; word times
+    (`spans`, None where unknown) only with audio."""
+    from hri_emo.data.collate import pad_times
+    from hri_emo.inference.batch import pad_features
+
+    device = next(recognizer.model.parameters()).device
+    inputs = {
+        **pad_features("text", text_in, device),
+        **pad_features("audio", [audio_in] * len(text_in), device),
+    }
+    if any(s is not None for s in spans) and audio_in is not None:
+        inputs["text_times"] = pad_times(spans, inputs["text_mask"])
+        inputs["audio_times"] = pad_times([audio_in.frame_times] * len(spans), inputs["audio_mask"])
+    return inputs
 
 
 def recognizer_erasure(
@@ -97,31 +175,23 @@ def recognizer_erasure(
     words: Sequence[str],
     audio_in: UtteranceFeatures | None,
     times: np.ndarray | None,
-) -> np.ndarray:
-    """`word_erasure` through a recognizer's text encoder and fusion model."""
+) -> tuple[np.ndarray, UtteranceFeatures | None]:
+    """`word_erasure` through a recognizer's text encoder and fusion model; also the whole
+    transcript's features as encoded again."""
     import torch
 
-    from hri_emo.data.collate import pad_times
-    from hri_emo.inference.batch import pad_features
-
-    device = next(recognizer.model.parameters()).device
+    whole: list[UtteranceFeatures | None] = []
 
     def encode(texts: list[str]) -> list[UtteranceFeatures | None]:
         kept = [t for t in texts if t.strip()]
         encoded = iter(recognizer.encode_texts(kept, {}) if kept else [])
-        return [next(encoded) if t.strip() else None for t in texts]
+        features = [next(encoded) if t.strip() else None for t in texts]
+        whole.append(features[0])
+        return features
 
     def score(text_in: list, spans: list) -> np.ndarray:
-        inputs = {
-            **pad_features("text", text_in, device),
-            **pad_features("audio", [audio_in] * len(text_in), device),
-        }
-        if any(s is not None for s in spans) and audio_in is not None:
-            inputs["text_times"] = pad_times(spans, inputs["text_mask"])
-            inputs["audio_times"] = pad_times(
-                [audio_in.frame_times] * len(spans), inputs["audio_mask"]
-            )
+        inputs = model_inputs(recognizer, text_in, audio_in, spans)
         with torch.no_grad():
             return recognizer.runner(**inputs).logits.double().cpu().numpy()
 
-    return word_erasure(words, encode, score, times)
+    return word_erasure(words, encode, score, times), whole[0]

@@ -88,7 +88,9 @@ class ExplanationBody(BaseModel):
     true_labels: list[str] | None = None
     metadata: dict[str, Any] = Field(default_factory=dict, description="corpus record fields")
     attribution_method: str = Field(
-        "attention", description='"attention" or "integrated-gradients"'
+        "attention",
+        description='what drew the maps: "contribution" (exact), "attention", '
+        '"integrated-gradients" or "erasure"',
     )
     context_turns: list[str] | None = Field(
         None, description="previous turns of the dialogue the model read (context models only)"
