@@ -67,13 +67,16 @@ def test_the_recognizer_map_is_the_logit_drop_of_each_erased_word(embedded_model
         np.testing.assert_allclose(result.attribution[:, k], full - logits(variant), atol=1e-4)
 
 
-def _masked_logits(model, text, audio, frame_mask):
-    """Logits of one independent forward pass with the audio frames of `frame_mask` kept."""
+def _masked_logits(model, text, audio, frame_mask, frame_times=None):
+    """Logits of one independent forward pass with the audio frames of `frame_mask` kept (and
+    the frames' times, as the recognizer gives them to a model that reads times)."""
+    times = None if frame_times is None else torch.from_numpy(frame_times).float()[None]
     with torch.no_grad():
         out = model(
             text=torch.from_numpy(text)[None],
             audio=torch.from_numpy(audio)[None],
             audio_mask=torch.from_numpy(frame_mask)[None],
+            audio_times=times,
         )
     return out.logits[0].double().numpy()
 
@@ -94,13 +97,13 @@ def test_the_frame_map_is_the_logit_drop_of_each_masked_frame(embedded_model_dir
     assert result.frame_attribution.shape == (len(result.emotions), 12)
     np.testing.assert_array_equal(result.attribution, exact.attribution)  # words: not re-encoded
     model = recognizer.model.eval()
-    full = _masked_logits(model, text, audio, np.ones(12, dtype=bool))
+    full = _masked_logits(model, text, audio, np.ones(12, dtype=bool), times)
     logits = np.array([sum(exact.logit_sources[e].values()) for e in exact.emotions])
     np.testing.assert_allclose(full, logits, atol=1e-4)  # the model sees the features as given
     for t in range(12):
         kept = np.ones(12, dtype=bool)
         kept[t] = False
-        drop = full - _masked_logits(model, text, audio, kept)
+        drop = full - _masked_logits(model, text, audio, kept, times)
         np.testing.assert_allclose(result.frame_attribution[:, t], drop, atol=1e-4)
 
 

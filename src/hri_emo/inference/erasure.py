@@ -157,7 +157,7 @@ def model_inputs(
     """The fusion model's keywords for len(text_in) items that share `audio_in`; word times
     (`spans`, None where unknown) only with audio."""
     from hri_emo.data.collate import pad_times
-    from hri_emo.inference.batch import pad_features
+    from hri_emo.inference.batch import pad_features, takes_frame_times
 
     device = next(recognizer.model.parameters()).device
     inputs = {
@@ -166,6 +166,8 @@ def model_inputs(
     }
     if any(s is not None for s in spans) and audio_in is not None:
         inputs["text_times"] = pad_times(spans, inputs["text_mask"])
+    if audio_in is not None and audio_in.frame_times is not None and takes_frame_times(recognizer):
+        # as the result's own forward pass has them (inference/batch.py)
         inputs["audio_times"] = pad_times([audio_in.frame_times] * len(spans), inputs["audio_mask"])
     return inputs
 
