@@ -1,9 +1,9 @@
 """What erasure costs at inference, and what the corpus summary ranks per emotion.
 
 Times `classify(wave, text)` with the model's own maps against `attribution="erasure"` (the
-transcript encoded again without each word, and each audio frame masked out, in batched forward
-passes; inference/erasure.py) on test utterances of a demo run, median over utterances and
-rounds, with the word and frame parts; then prints the summary's most selective words.
+transcript encoded again without each word, one batch; inference/erasure.py) on test utterances
+of a demo run, median over utterances and rounds, with the erasure part; then prints the
+summary's most selective words.
 
     python benchmarks/bench_erasure.py HRI_EMO_DEMO/benchmark/runs/hriemo-v2/seed0 [--count 12]
 """
@@ -36,7 +36,7 @@ def main() -> None:
     recognizer = EmotionRecognizer.from_pretrained(args.run)
     inputs = [(load_audio(manifest.parent / r["wav"]), r["text"]) for r in rows]
     for method in ("attention", "erasure") * args.rounds:
-        seconds, parts, sizes = [], {"word_erasure": [], "frame_erasure": []}, []
+        seconds, parts, sizes = [], {"word_erasure": []}, []
         for wave, text in inputs:
             start = time.perf_counter()
             result = recognizer.classify(wave, text, attribution=method)

@@ -13,7 +13,7 @@ Lt words (text positions), La audio frames, d hidden size.
   contributions, signed, in logit units: what each word said (`attribution`) and what each
   audio frame said (`frame_attribution`); with `logit_sources[e]["bias"]` (and the context
   turns) they sum to the logit. "erasure" (`attribution="erasure"`): logit drops when each word
-  is removed from the transcript and each frame masked out (measured, they do not sum).
+  is removed from the transcript (measured, they do not sum); the frame map stays exact.
 - `logit_sources` (models with the pooled read-out): per emotion, how much of its logit came
   from the emotion decoder (explained by the maps above) and from the pooled text and audio
   read-outs (a linear probe of the mean features, weighted by 1 - beta and beta).

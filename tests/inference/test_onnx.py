@@ -71,21 +71,6 @@ def test_recognizer_on_onnxruntime_gives_the_torch_result(exported):
             assert np.abs(a.alignment - b.alignment).max() <= 1e-4
 
 
-def test_frame_erasure_on_onnxruntime_gives_the_torch_map(exported):
-    """Frame erasure runs its masked copies through whichever backend the recognizer has."""
-    torch_rec = EmotionRecognizer.from_pretrained(exported, asr="none")
-    onnx_rec = EmotionRecognizer.from_pretrained(exported, asr="none", backend="onnxruntime")
-    rng = np.random.default_rng(1)
-    times = np.stack([np.arange(20) * 0.02, np.arange(1, 21) * 0.02], axis=1)
-    kwargs = {"text_features": rng.normal(size=(4, TEXT_DIM)),
-              "audio_features": rng.normal(size=(20, AUDIO_DIM)), "frame_times": times}  # fmt: skip
-    a = torch_rec.classify_features(**kwargs, attribution="erasure")
-    b = onnx_rec.classify_features(**kwargs, attribution="erasure")
-    assert a.attribution_method == b.attribution_method == "erasure"
-    assert a.frame_attribution.shape == (len(a.emotions), 20)
-    assert np.abs(a.frame_attribution - b.frame_attribution).max() <= 1e-4
-
-
 def test_onnx_files_that_do_not_fit_are_clear_errors(exported, tmp_path):
     other = tmp_path / "other"
     create_model("hriemo-v2", text_dim=TEXT_DIM + 1, audio_dim=AUDIO_DIM).save_pretrained(other)

@@ -49,9 +49,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         choices=["attention", "integrated-gradients", "erasure"],
         default="attention",
         help="maps drawn per utterance: the model's own maps (default), Captum's Integrated "
-        "Gradients (slower), or erasure (each word's effect on the logits when removed from "
-        "the transcript, each audio frame's when masked out; docs/explanations.md). Summaries "
-        "use the model's own maps.",
+        "Gradients (slower), or word erasure (each word's effect on the logits when removed "
+        "from the transcript; docs/explanations.md). Summaries use the model's own maps.",
     )
     parser.add_argument(
         "--out",

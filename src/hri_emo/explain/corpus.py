@@ -80,16 +80,14 @@ def explain_corpus(
 
 
 def _use_erasure(recognizer, exp: UtteranceExplanation, item) -> None:
-    """Word and frame erasure (inference/erasure.py) with the item's stored features and word
-    times."""
+    """Word erasure (inference/erasure.py) with the item's stored audio and word times."""
     from hri_emo.data.features import UtteranceFeatures
     from hri_emo.inference.batch import uses_time_prior
     from hri_emo.inference.erasure import use_erasure
 
     audio = None if item.audio is None else UtteranceFeatures(item.audio, None, item.frame_times)
     timed = uses_time_prior(recognizer.model, recognizer.spec.metadata("text"))
-    text = None if item.text is None else UtteranceFeatures(item.text, exp.words)
-    use_erasure(exp, recognizer, audio, item.word_times if timed else None, text_in=text)
+    use_erasure(exp, recognizer, audio, item.word_times if timed else None)
 
 
 def select(

@@ -97,18 +97,17 @@ def frame_attribution_figure(
     ax.invert_yaxis()
     ax.set_xlabel("time (s)")
     (energy or ax).set_title(
-        {
-            "contribution": "Each audio frame's contribution to each emotion's logit",
-            "erasure": "What masking out each audio frame does to each emotion's logit",
-        }.get(exp.attribution_method, "Frame attribution: which audio drove each emotion")
-        + " (* = predicted)"
+        "Each audio frame's contribution to each emotion's logit (* = predicted)"
+        if _signed(exp)
+        else "Frame attribution: which audio drove each emotion (* = predicted)"
     )
     ax.figure.colorbar(mesh, ax=[energy, ax] if energy else ax, fraction=0.03, pad=0.01)
     return fig or ax
 
 
 def _signed(exp: UtteranceExplanation) -> bool:
-    """Maps in logit units, signed: the exact contributions, or erasure (logit drops)."""
+    """Maps in logit units, signed: the exact contributions, or word erasure (whose frame map is
+    the exact one)."""
     return exp.attribution_method in ("contribution", "erasure")
 
 

@@ -54,15 +54,13 @@ CONTRIBUTION_CAPTIONS = {
     "frame_attribution": "What each stretch of audio added to (red) or took from (blue) each "
     "emotion's logit, through the words that listened to it, under the recording's energy.",
 }
-# erasure (inference/erasure.py): both maps are measured, not parts of the computation
+# word erasure (inference/erasure.py): the word map is measured, the frame map stays exact
 ERASURE_CAPTIONS = {
+    **CONTRIBUTION_CAPTIONS,
     "attribution": "What removing each word from the transcript does to each emotion's logit "
     "(the rest encoded again, same recording): red words raised the emotion, blue ones lowered "
     "it. A measurement of the model, not a part of its computation. The label gives the "
     "probability, the decision threshold and * when predicted.",
-    "frame_attribution": "What masking out each audio frame does to each emotion's logit "
-    "(the other frames and the words kept): red stretches raised the emotion, blue ones "
-    "lowered it; under the recording's energy.",
 }
 
 CSS = """

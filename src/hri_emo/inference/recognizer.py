@@ -37,7 +37,6 @@ from hri_emo.errors import ConfigError, DataError, FeatureMismatchError
 from hri_emo.inference import batch
 from hri_emo.inference.asr import Transcript, WhisperASR, create_asr
 from hri_emo.inference.dialogue import Dialogue, PastTurns
-from hri_emo.inference.erasure import use_erasure
 from hri_emo.inference.features import build_encoder, check_encoder, given_features
 from hri_emo.inference.many import predict_batch
 from hri_emo.result import UtteranceExplanation
@@ -279,12 +278,10 @@ class EmotionRecognizer:
         audio_features: np.ndarray | None = None,
         words: list[str] | None = None,
         frame_times: np.ndarray | None = None,
-        *,
-        attribution: str = "attention",
     ) -> UtteranceExplanation:
-        """Classify precomputed, unstandardised features ((L, D) or pooled (D,)), standardised and
-        truncated as in training. `words`: one per text position (default "<0>", "<1>", ...);
-        `frame_times`: (La, 2) s; `attribution` as in `classify` (erasure: frames only)."""
+        """Classify precomputed, unstandardised features ((L, D) or pooled (D,)), as they were
+        stored for training; the checkpoint's standardisation and truncation are applied.
+        `words`: one per text position (default "<0>", "<1>", ...); `frame_times`: (La, 2) s."""
         if text_features is None and audio_features is None:
             raise DataError("classify_features needs text_features, audio_features, or both")
         given = partial(given_features, self.spec, self.model.config)
@@ -292,11 +289,7 @@ class EmotionRecognizer:
         audio_in = None
         if audio_features is not None:
             audio_in = given("audio", audio_features, frame_times=frame_times)
-        erase = attribution == "erasure"  # given word features: no transcript to encode again
-        exp = self._run(text_in, audio_in, {}, "attention" if erase else attribution)
-        if erase:
-            use_erasure(exp, self, audio_in, text_in=text_in, words=False)
-        return exp
+        return self._run(text_in, audio_in, {})
 
     def _encoder(self, modality: str) -> Any:
         if self._encoders[modality] is None:
@@ -388,12 +381,16 @@ class EmotionRecognizer:
         return exp
 
     def _use_erasure(self, exp, text_in, audio_in, timings: dict[str, float]) -> None:
-        """Replace the maps by word and frame erasure (inference/erasure.py)."""
+        """Replace the word map by word erasure (inference/erasure.py)."""
+        from hri_emo.inference.erasure import use_erasure
+
+        if text_in is None:
+            return
         times = None
         trained_with_times = batch.uses_time_prior(self.model, self.spec.metadata("text"))
         if exp.word_times is not None and self.backend == "torch" and trained_with_times:
             times = np.array([(np.nan, np.nan) if t is None else t for t in exp.word_times])
-        use_erasure(exp, self, audio_in, times, timings, text_in=text_in)
+        use_erasure(exp, self, audio_in, times, timings)
 
     # recognizer.explain_output(out, index, words, frame_times, **context): one item's result
     explain_output = batch.explain_output
