@@ -1,26 +1,35 @@
-"""The transcript-reliability judgement of hriemo-v2 (model/reliability.py) reaches the result,
-its JSON and the server's schema, and a transcript with most words missing reads as less
-complete than the full one (the head given a known word rate, as training would set it)."""
+"""The transcript judgements of hriemo-v2 reach the result: the word rate (model/reliability.py;
+the head given a known rate, as training would set it), and a transcript the aligner finds not
+to match the speech (inference/timing.py), which the gate is told not to trust."""
 
 from __future__ import annotations
 
 import math
 
+import numpy as np
+import pytest
 import torch
 
 from hri_emo.serve.schemas import ExplanationBody
 
 
-def test_a_cut_transcript_reads_as_less_complete_and_lets_the_voice_in(asr_recognizer, spoken):
-    speech = spoken[0]  # "Please put the red cup on the kitchen table", 9 words
-    wave = speech.resampled(16000).wave
+def test_fewer_words_over_the_same_recording_read_as_less_complete(asr_recognizer):
+    """Through the recognizer (classify_features: no aligner involved), 2 words over the frames
+    of 9 read as an incomplete transcript and let the voice in; the server schema carries it."""
+    rng = np.random.default_rng(0)
+    frames = rng.normal(size=(100, 384)).astype(np.float32)  # 2 s at 50 frames per second
+    times = np.stack([np.arange(100) * 0.02, np.arange(1, 101) * 0.02], axis=1)
+    words = rng.normal(size=(9, 384)).astype(np.float32)
     check = asr_recognizer.model.transcript_check
-    seconds = len(wave) / 16000
-    with torch.no_grad():  # as training leaves it for a corpus speaking at this rate
-        check.rate_mean.fill_(math.log(9 / seconds))
-        check.rate_std.fill_(0.3)
-    full = asr_recognizer.classify(wave, " ".join(speech.words))
-    cut = asr_recognizer.classify(wave, "please table")
+    saved = {k: v.clone() for k, v in check.state_dict().items()}  # the fixture is shared
+    try:
+        with torch.no_grad():  # as training leaves it for a corpus speaking 4.5 words/s
+            check.rate_mean.fill_(math.log(4.5))
+            check.rate_std.fill_(0.3)
+        full = asr_recognizer.classify_features(words, frames, frame_times=times)
+        cut = asr_recognizer.classify_features(words[[0, 8]], frames, frame_times=times)
+    finally:
+        check.load_state_dict(saved)
     assert full.transcript_reliability > 0.9
     assert cut.transcript_reliability < 0.2 < full.transcript_reliability - 0.5
     assert cut.beta_mean > full.beta_mean
@@ -28,3 +37,18 @@ def test_a_cut_transcript_reads_as_less_complete_and_lets_the_voice_in(asr_recog
     assert body.transcript_reliability == full.transcript_reliability
     text_only = asr_recognizer.classify(None, "please put the red cup")
     assert text_only.transcript_reliability is None  # nothing to judge it against
+
+
+def test_a_garbage_transcript_over_clean_speech_is_answered_from_the_voice(asr_recognizer, spoken):
+    """Random characters as the transcript of clear speech: the aligner finds they do not match,
+    the gate is told not to trust them (beta = the voice's reliability), and a note says so."""
+    wave = spoken[1].resampled(16000).wave
+    matched = asr_recognizer.classify(wave, " ".join(spoken[1].words))
+    garbage = asr_recognizer.classify(wave, "xq zzvk pttrw qoh gwmmf")
+    assert matched.alignment_confidence >= 0.3 and garbage.alignment_confidence < 0.3
+    assert any("model was told not to trust it" in note for note in garbage.notes)
+    assert not any("model was told not to trust it" in note for note in matched.notes)
+    assert garbage.transcript_reliability == 0
+    reliability = float(np.mean(garbage.audio_reliability))
+    assert garbage.beta_mean == pytest.approx(reliability, abs=0.05)  # beta = rho
+    assert garbage.beta_mean > matched.beta_mean + 0.1

@@ -98,3 +98,16 @@ def test_only_its_own_loss_trains_the_head_and_only_in_training():
     model.eval()
     first = model(**kwargs, **times, labels=labels).loss
     assert torch.equal(first, model(**kwargs, **times, labels=labels).loss)  # no random views
+
+
+def test_a_transcript_known_not_to_match_the_speech_leaves_the_voice_alone_in_the_gate():
+    """transcript_trust = 0 (the aligner found the transcript does not match the speech):
+    beta = rho, the audio's own reliability; the maps still add up to the logits."""
+    model = _randomised(tiny_model("hriemo-v2", time_prior_s=0.02, audio_reliability=0.0))
+    kwargs, times = _timed_inputs()
+    out = model(**kwargs, **times, transcript_trust=torch.tensor([0.0, 1.0]))
+    assert torch.allclose(out.beta[0], torch.ones_like(out.beta[0]))  # no audio reliability: 1
+    assert (out.beta[1] < 1).any()
+    assert out.transcript_reliability[0] == 0
+    parts = out.word_contributions.sum(-1) + out.frame_contributions.sum(-1)
+    torch.testing.assert_close(parts + out.bias_contribution, out.logits, atol=1e-5, rtol=0)

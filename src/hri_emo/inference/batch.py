@@ -34,7 +34,7 @@ from hri_emo.encoders.audio_io import TARGET_SAMPLE_RATE, check_waveform
 from hri_emo.errors import AudioError, DataError, InputTypeError
 from hri_emo.inference.asr import Transcript, align_word_times
 from hri_emo.inference.dialogue import PastTurns, pad_context
-from hri_emo.inference.timing import spans, time_words
+from hri_emo.inference.timing import MISMATCH_NOTE, matches_speech, spans, time_words
 from hri_emo.inference.vad import speech_seconds
 from hri_emo.model.decision import predictions
 from hri_emo.result import (
@@ -241,6 +241,10 @@ def explain_items(
     if takes_frame_times(recognizer) and any(f is not None for f in frames):
         # the time prior (with word times) and the transcript's word rate (model/reliability.py)
         inputs["audio_times"] = pad_times(frames, inputs["audio_mask"])
+    mismatched = [not matches_speech(confidence) for _, confidence, _ in timed]
+    if any(mismatched) and takes_transcript_trust(recognizer):
+        # a transcript that does not match the speech: the gate answers from the voice
+        inputs["transcript_trust"] = torch.tensor([0.0 if m else 1.0 for m in mismatched])
     start = time.perf_counter()
     with torch.no_grad():
         out = recognizer.runner(**inputs)
@@ -256,6 +260,8 @@ def explain_items(
         times, confidence, notes = timed[i]
         result.alignment_confidence = confidence
         result.notes += notes
+        if "transcript_trust" in inputs and mismatched[i] and result.beta_mean is not None:
+            result.notes.append(MISMATCH_NOTE.format(beta=result.beta_mean))
         if times is not None:
             result.word_times = spans(times, len(result.words))
         elif heard[i] is not None and heard[i].words:
@@ -287,6 +293,13 @@ def explain_output(
         thresholds=recognizer.thresholds,
         attribution_over=attribution_axis(recognizer.model),
         **context,
+    )
+
+
+def takes_transcript_trust(recognizer: EmotionRecognizer) -> bool:
+    """Whether the recognizer's model can be told not to trust a transcript (torch, hriemo)."""
+    return recognizer.backend == "torch" and getattr(
+        recognizer.model, "accepts_transcript_trust", False
     )
 
 

@@ -31,6 +31,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from hri_emo.data.features import UtteranceFeatures
+from hri_emo.inference.timing import matches_speech
 
 ERASURE_NOTE = (
     "Word map: erasure, each word's effect on each emotion's logit when it is removed from the "
@@ -127,7 +128,8 @@ def use_erasure(
         exp.notes.append(SINGLE_WORD_NOTE)
         return
     start = time.perf_counter()
-    exp.attribution = recognizer_erasure(recognizer, exp.words, audio_in, times)
+    trusted = matches_speech(getattr(exp, "alignment_confidence", None))
+    exp.attribution = recognizer_erasure(recognizer, exp.words, audio_in, times, trusted)
     exp.attribution_method = "erasure"
     exp.notes.append(ERASURE_NOTE)
     elapsed = 1000 * (time.perf_counter() - start)
@@ -138,12 +140,19 @@ def use_erasure(
 
 
 def model_inputs(
-    recognizer, text_in: list, audio_in: UtteranceFeatures | None, spans: list
+    recognizer,
+    text_in: list,
+    audio_in: UtteranceFeatures | None,
+    spans: list,
+    trusted: bool = True,
 ) -> dict:
     """The fusion model's keywords for len(text_in) items that share `audio_in`; word times
-    (`spans`, None where unknown) only with audio."""
+    (`spans`, None where unknown) only with audio; `trusted=False`: the transcript does not
+    match the speech (as the result's own forward pass was told, inference/batch.py)."""
+    import torch
+
     from hri_emo.data.collate import pad_times
-    from hri_emo.inference.batch import pad_features, takes_frame_times
+    from hri_emo.inference.batch import pad_features, takes_frame_times, takes_transcript_trust
 
     device = next(recognizer.model.parameters()).device
     inputs = {
@@ -155,6 +164,8 @@ def model_inputs(
     if audio_in is not None and audio_in.frame_times is not None and takes_frame_times(recognizer):
         # as the result's own forward pass has them (inference/batch.py)
         inputs["audio_times"] = pad_times([audio_in.frame_times] * len(spans), inputs["audio_mask"])
+    if not trusted and audio_in is not None and takes_transcript_trust(recognizer):
+        inputs["transcript_trust"] = torch.zeros(len(text_in))
     return inputs
 
 
@@ -163,8 +174,10 @@ def recognizer_erasure(
     words: Sequence[str],
     audio_in: UtteranceFeatures | None,
     times: np.ndarray | None,
+    trusted: bool = True,
 ) -> np.ndarray:
-    """`word_erasure` through a recognizer's text encoder and fusion model."""
+    """`word_erasure` through a recognizer's text encoder and fusion model (`trusted`: as in
+    `model_inputs`)."""
     import torch
 
     def encode(texts: list[str]) -> list[UtteranceFeatures | None]:
@@ -173,7 +186,7 @@ def recognizer_erasure(
         return [next(encoded) if t.strip() else None for t in texts]
 
     def score(text_in: list, spans: list) -> np.ndarray:
-        inputs = model_inputs(recognizer, text_in, audio_in, spans)
+        inputs = model_inputs(recognizer, text_in, audio_in, spans, trusted)
         with torch.no_grad():
             return recognizer.runner(**inputs).logits.double().cpu().numpy()
 

@@ -8,6 +8,10 @@ probability of the given words) is low when the transcript does not match the sp
 is then the learned attention, which does not locate words), and a note says so. Words the
 aligner could not place stay untimed (None), never at 0 s.
 
+A model with a transcript-trust input (hriemo) is then told not to trust the transcript: its
+gate answers from the voice, as far as the voice is clean (model/reliability.py), and a second
+note says so.
+
 MIN_CONFIDENCE separates the two on the demo corpus's *training* voices: matched transcripts
 score 0.54 or more in 90 % of cases (minimum 0.28), another utterance's sentence 0.12 or less in
 90 % (median 0.03).
@@ -20,6 +24,15 @@ import numpy as np
 from hri_emo.inference.asr import WhisperASR, align_words
 
 MIN_CONFIDENCE = 0.3
+MISMATCH_NOTE = (
+    "Because the transcript does not match the speech, the model was told not to trust it: the "
+    "answer comes from the voice as far as the voice is clean (beta {beta:.2f})."
+)
+
+
+def matches_speech(confidence: float | None) -> bool:
+    """False when the aligner judged the transcript not to match the speech (None: not judged)."""
+    return confidence is None or confidence >= MIN_CONFIDENCE
 
 
 def time_words(

@@ -22,6 +22,10 @@ carries each logit's exact split over words, frames, context turns and a bias
 Audio reliability (config.audio_reliability > 0): a head on the raw audio frames says how clean
 each is (trained from items of known SNR, `audio_snr` (B,) dB); each word's beta is scaled by
 the reliability of the frames it attends to (model/reliability.py); `frame_reliability` reports it.
+Transcript reliability (config.transcript_reliability > 0): the word rate against the recording
+says how complete the transcript is (tau); the text's share of beta shrinks with it, and
+`transcript_trust` (B,) (0: the transcript does not match the speech, found at inference)
+multiplies it; `transcript_reliability` reports the tau used.
 
 Conversation context (config.context_turns > 0): `context` (B, K, Dt) holds pooled text features
 of up to K preceding turns (newest first); a ContextEncoder turns them into K extra positions
@@ -55,6 +59,7 @@ class HriEmoModel(HriEmoPreTrainedModel):
     architecture = "hriemo"
     accepts_times = True  # forward() takes text_times / audio_times (the time prior)
     accepts_audio_snr = True  # forward() takes audio_snr (training's reliability targets)
+    accepts_transcript_trust = True  # forward() takes transcript_trust (a transcript mismatch)
 
     def __init__(self, config: HriEmoConfig) -> None:
         super().__init__(config)
@@ -98,6 +103,7 @@ class HriEmoModel(HriEmoPreTrainedModel):
         audio_times: Tensor | None = None,
         pooled_logits: Tensor | None = None,
         audio_snr: Tensor | None = None,
+        transcript_trust: Tensor | None = None,
     ) -> HriEmoOutput:
         text_in, audio_in, batch = prepare_inputs(self.config, text, text_mask, audio, audio_mask)
         require_any_modality(text_in, audio_in, batch)
@@ -117,6 +123,10 @@ class HriEmoModel(HriEmoPreTrainedModel):
         completeness = self._transcript_reliability(
             text_in, audio_in, audio_times, has_text & has_audio
         )
+        tau = None if completeness is None else completeness[0].detach()
+        if transcript_trust is not None:  # (B,) 0: a transcript known not to match the speech
+            trust = transcript_trust.to(text_states.device, text_states.dtype)
+            tau = trust if tau is None else tau * trust
         result = self.backbone(
             text_states,
             text_valid,
@@ -128,7 +138,7 @@ class HriEmoModel(HriEmoPreTrainedModel):
             context_mask=context_mask,
             time_bias=time_bias,
             frame_reliability=frame_reliability,
-            text_reliability=None if completeness is None else completeness[0].detach(),
+            text_reliability=tau,
         )
         beta_mean = masked_mean(result.beta, text_valid).mean(dim=-1)  # (B,)
         logits, pooled_share = result.logits, None
@@ -156,9 +166,9 @@ class HriEmoModel(HriEmoPreTrainedModel):
             output.word_contributions, output.frame_contributions = parts.words, parts.frames
             output.context_contributions, output.bias_contribution = parts.context, parts.bias
         output.frame_reliability = frame_reliability
+        output.transcript_reliability = tau  # 1 where not judged: the gate unchanged
         if completeness is not None:
-            tau, words, seconds, known = completeness
-            output.transcript_reliability = tau  # 1 where not judged: the gate unchanged
+            _, words, seconds, known = completeness
             if output.loss is not None and self.training:
                 aux = self.transcript_check.loss(words, seconds, known)
                 output.loss = output.loss + self.config.transcript_reliability * aux
