@@ -123,7 +123,8 @@ def _utterance_section(exp: UtteranceExplanation, name: str, figures_dir: Path) 
     if exp.beta_mean is not None:
         facts.append(f"<b>beta</b> (audio trust): {exp.beta_mean:.3f}")
     if exp.transcript_reliability is not None:
-        facts.append(f"<b>transcript completeness</b>: {exp.transcript_reliability:.2f}")
+        trust = exp.transcript_reliability
+        facts.append(f"<b>transcript reliability</b> (word rate, aligner): {trust:.2f}")
     if exp.logit_sources and exp.predicted:
         emotion = exp.predicted[0]
         facts.append(f"<b>logit of {html.escape(emotion)}</b>: {exp.logit_split(emotion)}")
