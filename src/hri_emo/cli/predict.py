@@ -131,7 +131,7 @@ def print_table(result: Any) -> None:
     print(f"predicted ({result.task}): {', '.join(result.predicted) or 'none above threshold'}")
     if result.beta_mean is not None:
         print(f"beta (audio trust, 0..1): {result.beta_mean:.3f}")
-    if result.transcript_reliability is not None:  # low: words missing or not matching: the voice is let in
+    if result.transcript_reliability is not None:  # low: words missing or not matching
         print(f"transcript reliability (0..1): {result.transcript_reliability:.2f}")
     if result.logit_sources and result.predicted:
         print(f"logit of {result.predicted[0]}: {result.logit_split(result.predicted[0])}")
