@@ -4,6 +4,8 @@ and a transcript judged incomplete lets the voice in (beta rises), with the maps
 
 from __future__ import annotations
 
+import math
+
 import torch
 from tests.model.conftest import random_inputs, tiny_model
 from tests.model.test_model_explained import _randomised, _times
@@ -111,3 +113,18 @@ def test_a_transcript_known_not_to_match_the_speech_leaves_the_voice_alone_in_th
     assert out.transcript_reliability[0] == 0
     parts = out.word_contributions.sum(-1) + out.frame_contributions.sum(-1)
     torch.testing.assert_close(parts + out.bias_contribution, out.logits, atol=1e-5, rtol=0)
+
+
+def test_the_aligner_verdict_counts_as_far_as_the_audio_was_clean():
+    """Noisy speech also makes a right transcript look unmatched: trust 0 becomes
+    1 - mean frame reliability (here the head says 0.25 everywhere)."""
+    model = _randomised(tiny_model("hriemo-v2", time_prior_s=0.02, transcript_reliability=0.0))
+    kwargs, times = _timed_inputs()
+    with torch.no_grad():
+        model.reliability.head[-1].weight.zero_()
+        model.reliability.head[-1].bias.fill_(-math.log(3.0))  # sigmoid -> 0.25
+    out = model(**kwargs, **times, transcript_trust=torch.tensor([0.0, 1.0]))
+    torch.testing.assert_close(out.transcript_reliability, torch.tensor([0.75, 1.0]))
+    plain = model(**kwargs, **times)
+    expected = 1 - 0.75 * (1 - plain.beta[0] / 0.25)  # beta = rho (1 - tau (1 - g))
+    torch.testing.assert_close(out.beta[0], 0.25 * expected, atol=1e-5, rtol=0)

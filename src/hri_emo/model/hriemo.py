@@ -25,7 +25,7 @@ the reliability of the frames it attends to (model/reliability.py); `frame_relia
 Transcript reliability (config.transcript_reliability > 0): the word rate against the recording
 says how complete the transcript is (tau); the text's share of beta shrinks with it, and
 `transcript_trust` (B,) (0: the transcript does not match the speech, found at inference)
-multiplies it; `transcript_reliability` reports the tau used.
+multiplies it, as far as the audio is judged clean; `transcript_reliability` reports the tau used.
 
 Conversation context (config.context_turns > 0): `context` (B, K, Dt) holds pooled text features
 of up to K preceding turns (newest first); a ContextEncoder turns them into K extra positions
@@ -125,7 +125,7 @@ class HriEmoModel(HriEmoPreTrainedModel):
         )
         tau = None if completeness is None else completeness[0].detach()
         if transcript_trust is not None:  # (B,) 0: a transcript known not to match the speech
-            trust = transcript_trust.to(text_states.device, text_states.dtype)
+            trust = self._heard_trust(transcript_trust, frame_reliability, audio_in)
             tau = trust if tau is None else tau * trust
         result = self.backbone(
             text_states,
@@ -222,6 +222,19 @@ class HriEmoModel(HriEmoPreTrainedModel):
         if same_speaker is not None:
             same_speaker = same_speaker.to(device)
         return self.context_encoder(context.to(device), mask, same_speaker), mask
+
+    def _heard_trust(
+        self, trust: Tensor, frame_reliability: Tensor | None, audio: ModalityInput | None
+    ) -> Tensor:
+        """(B,) trust in the transcript: an aligner's "does not match" (trust 0) counts only as
+        far as the recording it listened to was clean, 1 - (1 - trust) * mean frame reliability
+        (noisy speech also makes a right transcript look unmatched)."""
+        trust = trust.to(self.text_placeholder.device, torch.float32)
+        if frame_reliability is None or audio is None:
+            return trust
+        mask = audio.mask.to(trust.device).float()
+        heard = (frame_reliability * mask).sum(1) / mask.sum(1).clamp(min=1.0)  # (B,)
+        return 1.0 - (1.0 - trust) * heard.detach()
 
     def _transcript_reliability(
         self,
