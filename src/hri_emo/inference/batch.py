@@ -227,24 +227,16 @@ def explain_items(
     (timings shared out equally; ASR word times aligned to the words). With `waves`, a model
     trained with the time prior gets each item's word times (inference/timing.py). `past`: each
     item's dialogue context (inference/dialogue.py), named in its result's `context_turns`."""
-    device = next(recognizer.model.parameters()).device
     timed = _word_times(recognizer, waves, text_in, audio_in, timings)
-    inputs = {**pad_features("text", text_in, device), **pad_features("audio", audio_in, device)}
+    mismatched = [not matches_speech(confidence) for _, confidence, _ in timed]
+    inputs = model_inputs(
+        recognizer, text_in, audio_in, [t for t, _, _ in timed], [not m for m in mismatched]
+    )
     if past is not None and any(p is not None for p in past):
-        inputs.update(pad_context(past, device))
+        inputs.update(pad_context(past, next(recognizer.model.parameters()).device))
         for context, turns in zip(contexts, past):
             if turns is not None:
                 context["context_turns"] = list(turns.ids)
-    if any(times is not None for times, _, _ in timed):
-        inputs["text_times"] = pad_times([t for t, _, _ in timed], inputs["text_mask"])
-    frames = [None if a is None else a.frame_times for a in audio_in]
-    if takes_frame_times(recognizer) and any(f is not None for f in frames):
-        # the time prior (with word times) and the transcript's word rate (model/reliability.py)
-        inputs["audio_times"] = pad_times(frames, inputs["audio_mask"])
-    mismatched = [not matches_speech(confidence) for _, confidence, _ in timed]
-    if any(mismatched) and takes_transcript_trust(recognizer):
-        # a transcript that does not match the speech: the gate answers from the voice
-        inputs["transcript_trust"] = torch.tensor([0.0 if m else 1.0 for m in mismatched])
     start = time.perf_counter()
     with torch.no_grad():
         out = recognizer.runner(**inputs)
@@ -294,6 +286,29 @@ def explain_output(
         attribution_over=attribution_axis(recognizer.model),
         **context,
     )
+
+
+def model_inputs(
+    recognizer: EmotionRecognizer,
+    text_in: list[UtteranceFeatures | None],
+    audio_in: list[UtteranceFeatures | None],
+    word_times: list[np.ndarray | None],
+    trusted: list[bool],
+) -> dict[str, torch.Tensor | None]:
+    """The fusion model's keywords for the items: padded features, word times (None where
+    unknown), the frames' times where the model reads them (the time prior and the word rate,
+    model/reliability.py), and transcript trust 0 for a transcript the aligner found not to
+    match the speech (the gate then answers from the voice)."""
+    device = next(recognizer.model.parameters()).device
+    inputs = {**pad_features("text", text_in, device), **pad_features("audio", audio_in, device)}
+    if any(times is not None for times in word_times):
+        inputs["text_times"] = pad_times(word_times, inputs["text_mask"])
+    frames = [None if a is None else a.frame_times for a in audio_in]
+    if takes_frame_times(recognizer) and any(f is not None for f in frames):
+        inputs["audio_times"] = pad_times(frames, inputs["audio_mask"])
+    if not all(trusted) and takes_transcript_trust(recognizer):
+        inputs["transcript_trust"] = torch.tensor([1.0 if t else 0.0 for t in trusted])
+    return inputs
 
 
 def takes_transcript_trust(recognizer: EmotionRecognizer) -> bool:

@@ -128,7 +128,7 @@ def use_erasure(
         exp.notes.append(SINGLE_WORD_NOTE)
         return
     start = time.perf_counter()
-    trusted = matches_speech(getattr(exp, "alignment_confidence", None))
+    trusted = matches_speech(exp.alignment_confidence)
     exp.attribution = recognizer_erasure(recognizer, exp.words, audio_in, times, trusted)
     exp.attribution_method = "erasure"
     exp.notes.append(ERASURE_NOTE)
@@ -139,36 +139,6 @@ def use_erasure(
         exp.timings_ms["word_erasure"] = elapsed
 
 
-def model_inputs(
-    recognizer,
-    text_in: list,
-    audio_in: UtteranceFeatures | None,
-    spans: list,
-    trusted: bool = True,
-) -> dict:
-    """The fusion model's keywords for len(text_in) items that share `audio_in`; word times
-    (`spans`, None where unknown) only with audio; `trusted=False`: the transcript does not
-    match the speech (as the result's own forward pass was told, inference/batch.py)."""
-    import torch
-
-    from hri_emo.data.collate import pad_times
-    from hri_emo.inference.batch import pad_features, takes_frame_times, takes_transcript_trust
-
-    device = next(recognizer.model.parameters()).device
-    inputs = {
-        **pad_features("text", text_in, device),
-        **pad_features("audio", [audio_in] * len(text_in), device),
-    }
-    if any(s is not None for s in spans) and audio_in is not None:
-        inputs["text_times"] = pad_times(spans, inputs["text_mask"])
-    if audio_in is not None and audio_in.frame_times is not None and takes_frame_times(recognizer):
-        # as the result's own forward pass has them (inference/batch.py)
-        inputs["audio_times"] = pad_times([audio_in.frame_times] * len(spans), inputs["audio_mask"])
-    if not trusted and audio_in is not None and takes_transcript_trust(recognizer):
-        inputs["transcript_trust"] = torch.zeros(len(text_in))
-    return inputs
-
-
 def recognizer_erasure(
     recognizer,
     words: Sequence[str],
@@ -176,9 +146,12 @@ def recognizer_erasure(
     times: np.ndarray | None,
     trusted: bool = True,
 ) -> np.ndarray:
-    """`word_erasure` through a recognizer's text encoder and fusion model (`trusted`: as in
-    `model_inputs`)."""
+    """`word_erasure` through a recognizer's text encoder and fusion model, given the inputs the
+    result's own forward pass had (inference/batch.py `model_inputs`; `trusted`: False for a
+    transcript the aligner found not to match the speech)."""
     import torch
+
+    from hri_emo.inference.batch import model_inputs
 
     def encode(texts: list[str]) -> list[UtteranceFeatures | None]:
         kept = [t for t in texts if t.strip()]
@@ -186,7 +159,8 @@ def recognizer_erasure(
         return [next(encoded) if t.strip() else None for t in texts]
 
     def score(text_in: list, spans: list) -> np.ndarray:
-        inputs = model_inputs(recognizer, text_in, audio_in, spans, trusted)
+        count = len(text_in)
+        inputs = model_inputs(recognizer, text_in, [audio_in] * count, spans, [trusted] * count)
         with torch.no_grad():
             return recognizer.runner(**inputs).logits.double().cpu().numpy()
 
