@@ -110,9 +110,46 @@ class ContributionMarginExplainer(_OutputMapExplainer):
         return rows[target] - weights @ rows
 
 
+CHUNK = 64  # masked variants per forward pass
+
+
+def masked_logit_drops(
+    model, inputs: dict, modality: str, window: int = 1, chunk: int = CHUNK
+) -> np.ndarray:
+    """(E, L) logit_e(inputs) - logit_e(inputs with the window of position t masked out), for
+    one item's batch-of-one `inputs` (the model's forward keywords) and its `modality`'s L valid
+    positions; windows of `window` positions, `chunk` masked copies per forward pass. A window
+    whose masking would leave no input at all keeps 0."""
+    features = inputs[modality]
+    given = inputs.get(f"{modality}_mask")
+    base_mask = torch.ones(features.shape[:2], dtype=torch.bool, device=features.device)
+    if given is not None:
+        base_mask = given.bool()
+    length = int(base_mask[0].sum())
+    other = inputs.get("audio" if modality == "text" else "text") is not None
+    with torch.no_grad():
+        base = model(**inputs).logits[0].double().cpu().numpy()  # (E,)
+        drops = np.zeros((len(base), length))
+        starts = [s for s in range(0, length, window) if other or window < length]
+        for first in range(0, len(starts), chunk):
+            group = starts[first : first + chunk]
+            masks = base_mask.repeat(len(group), 1)
+            for row, start in enumerate(group):
+                masks[row, start : start + window] = False
+            batch = {
+                k: None if v is None else v.expand(len(group), *v.shape[1:])
+                for k, v in inputs.items()
+            }
+            batch[f"{modality}_mask"] = masks
+            logits = model(**batch).logits.double().cpu().numpy()  # (G, E)
+            for row, start in enumerate(group):
+                drops[:, start : start + window] = (base - logits[row])[:, None]
+    return drops
+
+
 class ErasureExplainer:
     """Occlusion: score[k] = logit_target(all) - logit_target(window of k masked as padding),
-    every window in one batched forward pass (`inference.erasure.masked_logit_drops`); each
+    every window in batched forward passes (`masked_logit_drops`); each
     position gets its window's value. At model level this is the honest analogue of word
     erasure (the deletion test masks positions; it cannot re-encode a transcript)."""
 
@@ -121,8 +158,6 @@ class ErasureExplainer:
 
     @torch.no_grad()
     def attribute(self, model: nn.Module, utterance: ModelInputs, target: int) -> np.ndarray:
-        from hri_emo.inference.erasure import masked_logit_drops
-
         drops = masked_logit_drops(model, utterance.tensors(), AXES[self.axis], self.window)
         return drops[target]
 

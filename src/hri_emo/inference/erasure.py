@@ -16,11 +16,9 @@ one word), costs one extra batch of L transcripts through the text encoder and t
 (docs/explanations.md gives the time), and needs the text encoder (a recognizer, or the encoder
 named in a run's feature store).
 
-Frame erasure (occlusion), its analogue for audio, is here as a measuring tool: a window of
-frames is masked out as padding and drop[e, t] = logit_e(all) - logit_e(t's window masked), every
-window in batched forward passes (`masked_logit_drops`). In the deletion test it measured less
-faithful than the exact frame map (EmoDB AOPC 0.360 against 0.392; docs/explanations.md), so
-results keep the exact frame map.
+Frame erasure (occlusion), its analogue for audio, measured less faithful than the exact frame
+map in the deletion test (EmoDB AOPC 0.360 against 0.392; explain/faithfulness.py
+`ErasureExplainer`, docs/explanations.md), so results keep the exact frame map.
 """
 
 from __future__ import annotations
@@ -37,7 +35,6 @@ ERASURE_NOTE = (
     "Word map: erasure, each word's effect on each emotion's logit when it is removed from the "
     "transcript and the rest is encoded again."
 )
-CHUNK = 64  # masked variants per forward pass
 
 SINGLE_WORD_NOTE = (
     "Word map: the model's own contributions (erasure needs a second word or a recording: "
@@ -74,42 +71,6 @@ def word_erasure(
     return (logits[0][None, :] - logits[1:]).T
 
 
-def masked_logit_drops(
-    model, inputs: dict, modality: str, window: int = 1, chunk: int = CHUNK
-) -> np.ndarray:
-    """(E, L) logit_e(inputs) - logit_e(inputs with the window of position t masked out), for
-    one item's batch-of-one `inputs` (the model's forward keywords) and its `modality`'s L valid
-    positions; windows of `window` positions, `chunk` masked copies per forward pass. A window
-    whose masking would leave no input at all keeps 0."""
-    import torch
-
-    features = inputs[modality]
-    given = inputs.get(f"{modality}_mask")
-    base_mask = torch.ones(features.shape[:2], dtype=torch.bool, device=features.device)
-    if given is not None:
-        base_mask = given.bool()
-    length = int(base_mask[0].sum())
-    other = inputs.get("audio" if modality == "text" else "text") is not None
-    with torch.no_grad():
-        base = model(**inputs).logits[0].double().cpu().numpy()  # (E,)
-        drops = np.zeros((len(base), length))
-        starts = [s for s in range(0, length, window) if other or window < length]
-        for first in range(0, len(starts), chunk):
-            group = starts[first : first + chunk]
-            masks = base_mask.repeat(len(group), 1)
-            for row, start in enumerate(group):
-                masks[row, start : start + window] = False
-            batch = {
-                k: None if v is None else v.expand(len(group), *v.shape[1:])
-                for k, v in inputs.items()
-            }
-            batch[f"{modality}_mask"] = masks
-            logits = model(**batch).logits.double().cpu().numpy()  # (G, E)
-            for row, start in enumerate(group):
-                drops[:, start : start + window] = (base - logits[row])[:, None]
-    return drops
-
-
 def use_erasure(
     exp,
     recognizer,
@@ -120,8 +81,8 @@ def use_erasure(
     """Replace `exp`'s word map by word erasure through `recognizer` (its text encoder and its
     fusion model, torch or ONNX) with the item's model-ready `audio_in`; `times` (L, 2): the
     words' spans for a model with the time prior. Without words nothing changes. The frame map
-    stays the exact contribution map: frame erasure (`masked_logit_drops`) measured less
-    faithful than it (docs/explanations.md)."""
+    stays the exact contribution map: frame erasure measured less faithful than it
+    (docs/explanations.md)."""
     if not exp.words or exp.attribution is None:
         return
     if audio_in is None and len(exp.words) < 2:  # erasing the only input leaves nothing to run
