@@ -7,6 +7,7 @@ can learn it in a few epochs; speakers keep train/valid/test apart.
 from __future__ import annotations
 
 import csv
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import numpy as np
 import pytest
 
 from hri_emo.data.store.feature_store import FeatureMetadata, FeatureStore
+from hri_emo.data.store.mixed_source import conditions_path
 
 TEXT_DIM, AUDIO_DIM = 8, 6
 WORDS = ["i", "am", "so", "happy", "sad", "today", "the", "robot", "is", "here", "you"]
@@ -111,3 +113,33 @@ def tiny_singlelabel(tmp_path_factory) -> TinyCorpus:
 @pytest.fixture(scope="session")
 def tiny_multilabel(tmp_path_factory) -> TinyCorpus:
     return write_tiny_corpus(tmp_path_factory.mktemp("tiny_multi"), "multilabel")
+
+
+@pytest.fixture(scope="module")
+def tiny_noisy(tmp_path_factory) -> tuple[TinyCorpus, Path, dict]:
+    """A 160-item tiny corpus with a noisy copy of its audio store and the recorded SNRs: each
+    frame mixed with a noise frame (a fixed pattern, jittered) in the share w = 1 / (1 +
+    10^(SNR/20)), so frames look more like the noise as the SNR falls (as encoder frames do; a
+    louder copy of the same frame would look the same after the head's layer norm); 10 %
+    replaced by noise alone."""
+    folder = tmp_path_factory.mktemp("tiny_noisy")
+    corpus = write_tiny_corpus(folder, per_split=40)
+    rng = np.random.default_rng(1)
+    meta = FeatureMetadata(encoder="toy-audio", revision="1", modality="audio",
+                           level="sequence", dim=AUDIO_DIM)  # fmt: skip
+    path, conditions = folder / "audio-noisy.h5", {}
+    pattern = np.array([3.0, -3.0] * (AUDIO_DIM // 2))
+    with FeatureStore.open(corpus.audio_store) as clean, FeatureStore.create(path, meta) as out:
+        for utt_id in clean.ids():
+            frames = np.asarray(clean.read(utt_id).features)
+            noise = pattern + rng.normal(scale=0.3, size=frames.shape)
+            if rng.random() < 0.1:
+                out.write(utt_id, noise.astype(np.float32))
+                conditions[utt_id] = {"noise": "noise-only", "snr_db": None}
+                continue
+            snr = float(rng.uniform(-5, 25))
+            share = 1.0 / (1.0 + 10 ** (snr / 20))
+            out.write(utt_id, ((1 - share) * frames + share * noise).astype(np.float32))
+            conditions[utt_id] = {"noise": "white", "snr_db": snr}
+    conditions_path(path).write_text(json.dumps(conditions))
+    return corpus, path, conditions

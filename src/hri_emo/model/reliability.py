@@ -59,9 +59,13 @@ class AudioReliability(nn.Module):
         )
         nn.init.constant_(self.head[-1].bias, math.log(9.0))  # starts near 0.9: trust as before
 
-    def forward(self, features: Tensor, mask: Tensor) -> Tensor:
+    def frame_inputs(self, features: Tensor, mask: Tensor) -> Tensor:
+        """(B, La, K*D') the head's input: per-layer layer-normalised frames, zero at padding."""
         features = features.masked_fill(~mask[..., None], 0.0)  # padding (even NaN) never enters
-        x = normalize_layers(features, self.num_layers).flatten(-2)
+        return normalize_layers(features, self.num_layers).flatten(-2)
+
+    def forward(self, features: Tensor, mask: Tensor) -> Tensor:
+        x = self.frame_inputs(features, mask)
         return torch.sigmoid(self.head(x)).squeeze(-1).masked_fill(~mask, 0.0)
 
     def loss(self, frames: Tensor, mask: Tensor, present: Tensor, snr_db: Tensor) -> Tensor:

@@ -172,6 +172,10 @@ class TrainConfig:
     # a "none" run, the probes alone replace the model if they validate better.
     readout_fit: str = "select"
     readout_fit_c: float | None = None  # None: chosen by grouped cross-validation
+    # Models with an audio-reliability head (hriemo-v2) trained with a noisy copy of the audio:
+    # fit the head to its SNR targets to convergence before the first step, as the probes are
+    # (training/reliability_fit.py); without it the head stays near its starting value.
+    reliability_fit: bool = True
     output_dir: str = "runs"
     run_name: str | None = None
     tensorboard: bool = True

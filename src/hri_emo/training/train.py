@@ -58,6 +58,7 @@ from hri_emo.training.readout_fit import (
     training_groups,
 )
 from hri_emo.training.recipe_select import has_pooled_readouts, select_recipe
+from hri_emo.training.reliability_fit import fit_reliability
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +122,8 @@ def _train(
         datamodule.setup("fit")
         unseen = datamodule.check_unseen_labels()
         module = build_module(cfg, datamodule)
+        if cfg.train.reliability_fit:  # deterministic too: a seeded sample of the frames
+            fit_reliability(module.model, datamodule, cfg.train.seed)
         if cfg.train.readout_fit == "stack":  # deterministic: a resumed run fits the same again
             module.stacked_logits = fit_pooled_readouts(
                 module.model,
