@@ -16,6 +16,7 @@ from hri_emo.errors import ConfigError
 from hri_emo.training.config import load_config
 from hri_emo.training.datamodule import EmotionDataModule
 from hri_emo.training.readout_fit import fit_logistic, fit_pooled_readouts
+from hri_emo.training.recipe_select import smoothed_best, validation_history
 from hri_emo.training.train import build_module, train
 
 
@@ -153,6 +154,12 @@ def test_select_trains_both_recipes_and_keeps_the_one_validation_prefers(
     record = json.loads((run / "selection.json").read_text())
     assert set(record["scores"]) == {"stack", "none"}
     chosen = min(record["scores"], key=record["scores"].get)  # val/loss: lower is better
+    assert record["smoothing_epochs"] == 3 and set(record["best_epoch_scores"]) == {"stack", "none"}
+    for recipe, score in record["scores"].items():  # a mean of epochs, read from the real logs
+        history = validation_history(run / "candidates" / recipe, "val/loss")
+        assert len(history) == cfg.trainer.max_epochs
+        assert score == pytest.approx(sum(history) / len(history))  # 3 epochs: their mean
+        assert score >= record["best_epoch_scores"][recipe] - 1e-6
     assert record["chosen"] == chosen
     best = run / "checkpoints" / "best"
     source = run / "candidates" / chosen / "checkpoints" / "best"
@@ -162,3 +169,19 @@ def test_select_trains_both_recipes_and_keeps_the_one_validation_prefers(
     stamp = (source / "model.safetensors").stat().st_mtime_ns
     train(cfg, run, resume=True)
     assert (source / "model.safetensors").stat().st_mtime_ns == stamp
+
+
+def test_recipes_are_compared_on_smoothed_validation_not_one_lucky_epoch(tmp_path):
+    """A curve that swings up once loses to a steady one that is better on average."""
+    swinging = [0.60, 0.90, 0.55, 0.62, 0.58]  # best epoch 0.90, best 3-epoch mean 0.683
+    steady = [0.70, 0.78, 0.80, 0.79, 0.77]  # best epoch 0.80, best 3-epoch mean 0.79
+    assert max(swinging) > max(steady)
+    assert smoothed_best(steady, "max") > smoothed_best(swinging, "max")
+    assert smoothed_best([0.5, 0.4], "min") == pytest.approx(0.45)  # fewer epochs: their mean
+    assert smoothed_best([], "max") is None
+    # the history is read from the candidate's CSV logs; a resumed run's later version wins
+    for version, rows in ((0, "0,0.6\n1,0.9\n"), (1, "1,0.7\n2,0.8\n")):
+        folder = tmp_path / "logs" / "csv" / f"version_{version}"
+        folder.mkdir(parents=True)
+        (folder / "metrics.csv").write_text(f"epoch,val/ua\n,\n{rows}")
+    assert validation_history(tmp_path, "val/ua") == [0.6, 0.7, 0.8]
