@@ -15,7 +15,7 @@ from sklearn.preprocessing import StandardScaler
 from hri_emo.errors import ConfigError
 from hri_emo.training.config import load_config
 from hri_emo.training.datamodule import EmotionDataModule
-from hri_emo.training.readout_fit import fit_logistic, fit_pooled_readouts
+from hri_emo.training.readout_fit import fit_logistic, fit_pooled_readouts, training_groups
 from hri_emo.training.recipe_select import smoothed_best, validation_history
 from hri_emo.training.train import build_module, train
 
@@ -185,3 +185,34 @@ def test_recipes_are_compared_on_smoothed_validation_not_one_lucky_epoch(tmp_pat
         folder.mkdir(parents=True)
         (folder / "metrics.csv").write_text(f"epoch,val/ua\n,\n{rows}")
     assert validation_history(tmp_path, "val/ua") == [0.6, 0.7, 0.8]
+
+
+def test_probes_are_fitted_on_the_recordings_as_made_not_the_noisy_copy(tiny_noisy, tmp_path):
+    """With a noisy copy, half the training items read noisy audio; the probes (stack, fallback)
+    are fitted on every item as recorded, and a noisy item's stacked audio logits are NaN, so
+    the read-out scores the noisy frames the item has."""
+    corpus, noisy, _ = tiny_noisy
+    overrides = (f"data.noisy_audio_features={noisy}", "train.readout_fit=stack")
+    cfg, datamodule, module = _module(corpus, tmp_path, *overrides, "trainer.max_epochs=1")
+    mixed = [b.audio_snr for b in datamodule.loader("train")]
+    recorded = [b.audio_snr for b in datamodule.loader("train", as_recorded=True)]
+    assert torch.cat(mixed).isfinite().any()  # some items are read from the noisy copy
+    assert (torch.cat(recorded) == float("inf")).all()  # none, as recorded
+    # real training fits (and freezes) the probes: they equal probes of the clean store alone
+    run = train(cfg, tmp_path / "run")
+    trained = load_file(str(run / "checkpoints" / "best" / "model.safetensors"))
+    _, clean_data, clean_module = _module(corpus, tmp_path, "train.readout_fit=stack")
+    fit_pooled_readouts(
+        clean_module.model, clean_data.loader("train"), ("text", "audio"), cfg.train.readout_fit_c,
+        groups=training_groups(clean_data),
+    )  # fmt: skip
+    expected = clean_module.model.audio_readout.linear.weight
+    assert torch.allclose(trained["audio_readout.linear.weight"], expected, atol=1e-5)
+    module.stacked_logits = {
+        r.id: torch.zeros(len(module.emotions), 2) for r in datamodule.records["train"]
+    }
+    batch = next(b for b in datamodule.loader("train") if b.audio_snr.isfinite().any())
+    stacked = module._stacked(batch)
+    read_noisy = batch.audio_snr != float("inf")
+    assert stacked[read_noisy, :, 1].isnan().all() and not stacked[~read_noisy].isnan().any()
+    assert not stacked[..., 0].isnan().any()  # the text probe's logits stay

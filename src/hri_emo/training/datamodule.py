@@ -92,16 +92,18 @@ class EmotionDataModule(L.LightningDataModule):
             if isinstance(store, FeatureStore):
                 store.close()
 
-    def dataset(self, stage: str) -> EmotionDataset:
-        """The EmotionDataset of "train", "val" or "test"."""
+    def dataset(self, stage: str, as_recorded: bool = False) -> EmotionDataset:
+        """The EmotionDataset of "train", "val" or "test". `as_recorded`: every training item's
+        audio as recorded, none read from the noisy copy (what the probes are fitted on)."""
         self.setup()
-        if stage not in self._datasets:
+        key = f"{stage} as recorded" if as_recorded else stage
+        if key not in self._datasets:
             audio = self.sources.get("audio")
-            if stage == "train" and self.noisy_audio is not None:
+            if stage == "train" and self.noisy_audio is not None and not as_recorded:
                 fraction = self.config.noisy_audio_fraction
                 snr = read_snr(self.config.noisy_audio_features)
                 audio = MixedSource(audio, self.noisy_audio, fraction, self.seed, snr)
-            self._datasets[stage] = EmotionDataset(
+            self._datasets[key] = EmotionDataset(
                 self.stage_records(stage),
                 self.emotions,
                 self.task,
@@ -111,7 +113,7 @@ class EmotionDataModule(L.LightningDataModule):
                 max_audio_len=self.config.max_audio_len,
                 context_turns=self.config.context_turns,
             )
-        return self._datasets[stage]
+        return self._datasets[key]
 
     def stage_records(self, stage: str) -> list[UtteranceRecord]:
         self.setup()
@@ -131,9 +133,11 @@ class EmotionDataModule(L.LightningDataModule):
     def test_dataloader(self) -> DataLoader:
         return self._loader("test", self.config.eval_batch_size or self.config.batch_size)
 
-    def loader(self, stage: str) -> DataLoader:
-        """An unshuffled loader of any stage (evaluation, threshold tuning)."""
-        return self._loader(stage, self.config.eval_batch_size or self.config.batch_size)
+    def loader(self, stage: str, as_recorded: bool = False) -> DataLoader:
+        """An unshuffled loader of any stage (evaluation, threshold tuning, probe fits;
+        `as_recorded`: see `dataset`)."""
+        batch_size = self.config.eval_batch_size or self.config.batch_size
+        return self._loader(stage, batch_size, as_recorded=as_recorded)
 
     def feature_dim(self, modality: str) -> int | None:
         return self.dataset("train").dim(modality) if modality in self.sources else None
@@ -196,9 +200,11 @@ class EmotionDataModule(L.LightningDataModule):
             log.warning("%s (data.allow_unseen_labels=true: training anyway)", message)
         return list(unseen)
 
-    def _loader(self, stage: str, batch_size: int, shuffle: bool = False) -> DataLoader:
+    def _loader(
+        self, stage: str, batch_size: int, shuffle: bool = False, as_recorded: bool = False
+    ) -> DataLoader:
         return make_dataloader(
-            self.dataset(stage),
+            self.dataset(stage, as_recorded),
             batch_size=batch_size,
             shuffle=shuffle,
             bucket_by_length=self.config.bucket_by_length and shuffle,

@@ -130,10 +130,15 @@ class EmotionLightningModule(L.LightningModule):
         return self.model(**self._model_inputs(batch))
 
     def _stacked(self, batch: Batch) -> Tensor:
-        """(B, E, 2) out-of-fold probe logits of the batch (NaN: use the read-out's own)."""
+        """(B, E, 2) out-of-fold probe logits of the batch (NaN: use the read-out's own). They
+        come from the recordings as made, so an item read from the noisy copy of the audio gets
+        NaN for audio: the read-out then scores the noisy frames the item actually has."""
         missing = torch.full((len(self.emotions), 2), float("nan"))
-        rows = [self.stacked_logits.get(item, missing) for item in batch.ids]
-        return torch.stack(rows).to(self.device)
+        rows = torch.stack([self.stacked_logits.get(item, missing) for item in batch.ids])
+        if batch.audio_snr is not None:
+            noisy = batch.audio_snr.cpu() != float("inf")  # (B,)
+            rows[noisy, :, 1] = float("nan")
+        return rows.to(self.device)
 
     def training_step(self, batch: Batch, batch_idx: int) -> Tensor:
         return self._step_and_record(batch, "train")

@@ -50,7 +50,7 @@ def probe_fallback(directory: Path, datamodule: EmotionDataModule, train_cfg: Tr
     probe_model = copy.deepcopy(ckpt.model)
     modalities = fitted_modalities(datamodule)
     groups = training_groups(datamodule)
-    loader = datamodule.loader("train")
+    loader = datamodule.loader("train", as_recorded=True)  # probes of the recordings as made
     fit_pooled_readouts(probe_model, loader, modalities, train_cfg.readout_fit_c, groups=groups)
     probes = EmotionLightningModule(probe_model, text_encoder=ckpt.text_encoder)
     scores = {

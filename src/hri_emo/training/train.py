@@ -127,7 +127,7 @@ def _train(
         if cfg.train.readout_fit == "stack":  # deterministic: a resumed run fits the same again
             module.stacked_logits = fit_pooled_readouts(
                 module.model,
-                datamodule.loader("train"),
+                datamodule.loader("train", as_recorded=True),
                 fitted_modalities(datamodule),
                 cfg.train.readout_fit_c,
                 groups=training_groups(datamodule),
