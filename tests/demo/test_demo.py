@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import html
 import json
-import time
 
 import pytest
 
@@ -61,10 +60,17 @@ def test_alignment_locates_every_test_word_and_the_report_is_written(demo):
 
 
 def test_second_run_reuses_everything(demo, capsys):
+    """Nothing is extracted or trained again (checked by the files, not by a clock: timing
+    belongs to benchmarks, and a busy CI machine would make a time limit flaky)."""
     out, summary = demo
-    started = time.perf_counter()
+    made = [
+        *(out / "features").glob("*.h5"),
+        *(out / "benchmark" / "runs").glob("*/seed0/run.json"),
+    ]
+    assert len(made) >= 6  # 3 feature stores (text, audio, noisy audio) and 3 runs
+    stamps = {path: path.stat().st_mtime_ns for path in made}
     assert main(["demo", "--out", str(out)]) == 0
-    assert time.perf_counter() - started < 60
+    assert {path: path.stat().st_mtime_ns for path in made} == stamps
     again = json.loads((out / "demo.json").read_text())
     assert again["accuracy"] == summary["accuracy"]
     assert "beta (audio trust)" in capsys.readouterr().out
