@@ -15,7 +15,14 @@ from sklearn.preprocessing import StandardScaler
 from hri_emo.errors import ConfigError
 from hri_emo.training.config import load_config
 from hri_emo.training.datamodule import EmotionDataModule
-from hri_emo.training.readout_fit import fit_logistic, fit_pooled_readouts, training_groups
+from hri_emo.training.readout_fit import (
+    NOISY_COPY,
+    fit_logistic,
+    fit_pooled_readouts,
+    pooled_training_features,
+    probe_batches,
+    training_groups,
+)
 from hri_emo.training.recipe_select import smoothed_best, validation_history
 from hri_emo.training.train import build_module, train
 
@@ -187,26 +194,37 @@ def test_recipes_are_compared_on_smoothed_validation_not_one_lucky_epoch(tmp_pat
     assert validation_history(tmp_path, "val/ua") == [0.6, 0.7, 0.8]
 
 
-def test_probes_are_fitted_on_the_recordings_as_made_not_the_noisy_copy(tiny_noisy, tmp_path):
+def test_probes_are_fitted_on_the_recordings_and_their_noisy_copies_never_on_noise_alone(
+    tiny_noisy, tmp_path
+):
     """With a noisy copy, half the training items read noisy audio; the probes (stack, fallback)
-    are fitted on every item as recorded, and a noisy item's stacked audio logits are NaN, so
-    the read-out scores the noisy frames the item has."""
-    corpus, noisy, _ = tiny_noisy
+    are fitted on every item as recorded plus the audio of every noisy copy that is not noise
+    alone, each copy in its speaker's fold; a noisy item's stacked audio logits are NaN, so the
+    read-out scores the noisy frames the item has."""
+    corpus, noisy, conditions = tiny_noisy
     overrides = (f"data.noisy_audio_features={noisy}", "train.readout_fit=stack")
     cfg, datamodule, module = _module(corpus, tmp_path, *overrides, "trainer.max_epochs=1")
-    mixed = [b.audio_snr for b in datamodule.loader("train")]
-    recorded = [b.audio_snr for b in datamodule.loader("train", as_recorded=True)]
-    assert torch.cat(mixed).isfinite().any()  # some items are read from the noisy copy
-    assert (torch.cat(recorded) == float("inf")).all()  # none, as recorded
-    # real training fits (and freezes) the probes: they equal probes of the clean store alone
+    mixed = torch.cat([b.audio_snr for b in datamodule.loader("train")])
+    recorded = torch.cat([b.audio_snr for b in datamodule.loader("train", audio_read="recorded")])
+    assert mixed.isfinite().any() and (mixed == float("inf")).any()  # a share read noisy
+    assert (recorded == float("inf")).all()  # none, as recorded
+    train_ids = [r.id for r in datamodule.records["train"]]
+    features = pooled_training_features(module.model, probe_batches(datamodule))
+    assert features["text"].ids == train_ids  # the words once per item
+    copies = [i for i in train_ids if conditions[i]["snr_db"] is not None]
+    assert 0 < len(copies) < len(train_ids)  # some copies are noise alone: left out
+    assert features["audio"].ids == train_ids + [i + NOISY_COPY for i in copies]
+    groups = training_groups(datamodule)
+    assert all(groups[i + NOISY_COPY] == groups[i] for i in train_ids)
+    # real training fits (and freezes) the probes on exactly that data
     run = train(cfg, tmp_path / "run")
     trained = load_file(str(run / "checkpoints" / "best" / "model.safetensors"))
-    _, clean_data, clean_module = _module(corpus, tmp_path, "train.readout_fit=stack")
+    _, same_data, same_module = _module(corpus, tmp_path, *overrides)
     fit_pooled_readouts(
-        clean_module.model, clean_data.loader("train"), ("text", "audio"), cfg.train.readout_fit_c,
-        groups=training_groups(clean_data),
+        same_module.model, probe_batches(same_data), ("text", "audio"), cfg.train.readout_fit_c,
+        groups=training_groups(same_data),
     )  # fmt: skip
-    expected = clean_module.model.audio_readout.linear.weight
+    expected = same_module.model.audio_readout.linear.weight
     assert torch.allclose(trained["audio_readout.linear.weight"], expected, atol=1e-5)
     module.stacked_logits = {
         r.id: torch.zeros(len(module.emotions), 2) for r in datamodule.records["train"]

@@ -92,15 +92,17 @@ class EmotionDataModule(L.LightningDataModule):
             if isinstance(store, FeatureStore):
                 store.close()
 
-    def dataset(self, stage: str, as_recorded: bool = False) -> EmotionDataset:
-        """The EmotionDataset of "train", "val" or "test". `as_recorded`: every training item's
-        audio as recorded, none read from the noisy copy (what the probes are fitted on)."""
+    def dataset(self, stage: str, audio_read: str = "mixed") -> EmotionDataset:
+        """The EmotionDataset of "train", "val" or "test". With a noisy copy of the audio the
+        training items' audio is read by `audio_read`: "mixed" (training: a fixed share from the
+        copy), "recorded" (every item as recorded) or "noisy" (every item from the copy where
+        it has one); the probes are fitted on "recorded" and "noisy" (training/readout_fit.py)."""
         self.setup()
-        key = f"{stage} as recorded" if as_recorded else stage
+        key = stage if audio_read == "mixed" else f"{stage} ({audio_read})"
         if key not in self._datasets:
             audio = self.sources.get("audio")
-            if stage == "train" and self.noisy_audio is not None and not as_recorded:
-                fraction = self.config.noisy_audio_fraction
+            if stage == "train" and self.noisy_audio is not None and audio_read != "recorded":
+                fraction = 1.0 if audio_read == "noisy" else self.config.noisy_audio_fraction
                 snr = read_snr(self.config.noisy_audio_features)
                 audio = MixedSource(audio, self.noisy_audio, fraction, self.seed, snr)
             self._datasets[key] = EmotionDataset(
@@ -133,11 +135,11 @@ class EmotionDataModule(L.LightningDataModule):
     def test_dataloader(self) -> DataLoader:
         return self._loader("test", self.config.eval_batch_size or self.config.batch_size)
 
-    def loader(self, stage: str, as_recorded: bool = False) -> DataLoader:
+    def loader(self, stage: str, audio_read: str = "mixed") -> DataLoader:
         """An unshuffled loader of any stage (evaluation, threshold tuning, probe fits;
-        `as_recorded`: see `dataset`)."""
+        `audio_read`: see `dataset`)."""
         batch_size = self.config.eval_batch_size or self.config.batch_size
-        return self._loader(stage, batch_size, as_recorded=as_recorded)
+        return self._loader(stage, batch_size, audio_read=audio_read)
 
     def feature_dim(self, modality: str) -> int | None:
         return self.dataset("train").dim(modality) if modality in self.sources else None
@@ -201,10 +203,10 @@ class EmotionDataModule(L.LightningDataModule):
         return list(unseen)
 
     def _loader(
-        self, stage: str, batch_size: int, shuffle: bool = False, as_recorded: bool = False
+        self, stage: str, batch_size: int, shuffle: bool = False, audio_read: str = "mixed"
     ) -> DataLoader:
         return make_dataloader(
-            self.dataset(stage, as_recorded),
+            self.dataset(stage, audio_read),
             batch_size=batch_size,
             shuffle=shuffle,
             bucket_by_length=self.config.bucket_by_length and shuffle,

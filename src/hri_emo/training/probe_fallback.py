@@ -25,6 +25,7 @@ from hri_emo.training.metrics import compute_metrics
 from hri_emo.training.readout_fit import (
     fit_pooled_readouts,
     fitted_modalities,
+    probe_batches,
     training_groups,
 )
 
@@ -50,8 +51,8 @@ def probe_fallback(directory: Path, datamodule: EmotionDataModule, train_cfg: Tr
     probe_model = copy.deepcopy(ckpt.model)
     modalities = fitted_modalities(datamodule)
     groups = training_groups(datamodule)
-    loader = datamodule.loader("train", as_recorded=True)  # probes of the recordings as made
-    fit_pooled_readouts(probe_model, loader, modalities, train_cfg.readout_fit_c, groups=groups)
+    batches = probe_batches(datamodule)
+    fit_pooled_readouts(probe_model, batches, modalities, train_cfg.readout_fit_c, groups=groups)
     probes = EmotionLightningModule(probe_model, text_encoder=ckpt.text_encoder)
     scores = {
         "trained": validation_score(trained, datamodule, train_cfg.monitor),

@@ -21,9 +21,11 @@ they miss: a residual. Dimension letters: N items, D features, E emotions.
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from math import inf
 
 import torch
 from sklearn.model_selection import GroupKFold
@@ -46,26 +48,46 @@ class PooledSet:
     ids: list[str]
 
 
+NOISY_COPY = " (noisy copy)"  # suffix of a training item's id when its audio is the noisy copy
+
+
+def probe_batches(datamodule) -> Iterable[Batch]:
+    """What the probes are fitted on: every training item as recorded, then, with a noisy copy
+    of the audio, every item's noisy copy (`pooled_training_features` keeps only its audio and
+    drops copies that are noise alone: their label says nothing about noise)."""
+    batches = [datamodule.loader("train", audio_read="recorded")]
+    if getattr(datamodule, "noisy_audio", None) is not None:
+        batches.append(datamodule.loader("train", audio_read="noisy"))
+    return itertools.chain(*batches)
+
+
 @torch.no_grad()
 def pooled_training_features(
     model: torch.nn.Module, batches: Iterable[Batch]
 ) -> dict[str, PooledSet]:
-    """modality -> the pooled read-out inputs, labels and ids of the items that have it."""
+    """modality -> the pooled read-out inputs, labels and ids of the items that have it. An
+    item read from a noisy copy of the audio (finite SNR) adds its audio only, under the id
+    `<id> (noisy copy)`; one replaced by noise alone (SNR -inf) adds nothing."""
     gathered: dict[str, tuple[list, list, list]] = {"text": ([], [], []), "audio": ([], [], [])}
     for batch in batches:
         inputs = batch.model_inputs()
         text, audio, _ = prepare_inputs(
             model.config, inputs["text"], inputs["text_mask"], inputs["audio"], inputs["audio_mask"]
         )
+        snr = batch.audio_snr if batch.audio_snr is not None else torch.full((len(batch.ids),), inf)
+        copy = snr != inf  # (B,) audio read from the noisy copy (NaN: SNR not recorded)
+        ids = [i + NOISY_COPY if c else i for i, c in zip(batch.ids, copy.tolist())]
         for name, modality in (("text", text), ("audio", audio)):
             if modality is None or not modality.present.any():
                 continue
             readout: PooledReadout = getattr(model, f"{name}_readout")
-            keep = modality.present
+            keep = modality.present & (~copy if name == "text" else snr != -inf)
+            if not keep.any():
+                continue
             pooled = readout.pooled(modality.features[keep], modality.mask[keep])
             gathered[name][0].append(pooled)
             gathered[name][1].append(batch.labels[keep])
-            gathered[name][2].extend(i for i, k in zip(batch.ids, keep.tolist()) if k)
+            gathered[name][2].extend(i for i, k in zip(ids, keep.tolist()) if k)
     return {
         name: PooledSet(torch.cat(xs), torch.cat(ys), ids)
         for name, (xs, ys, ids) in gathered.items()
@@ -121,8 +143,10 @@ def fitted_modalities(datamodule) -> list[str]:
 
 
 def training_groups(datamodule) -> dict[str, str]:
-    """Training item id -> its speaker (the unit cross-validation holds out)."""
-    return {r.id: r.speaker or r.id for r in datamodule.records["train"]}
+    """Training item id -> its speaker (the unit cross-validation holds out); an item's noisy
+    copy is in its speaker's group too, so no fold sees a held-out recording through it."""
+    groups = {r.id: r.speaker or r.id for r in datamodule.records["train"]}
+    return groups | {item + NOISY_COPY: group for item, group in groups.items()}
 
 
 def out_of_fold_logits(data: PooledSet, groups: list[str], fit, folds: int = 5) -> Tensor:

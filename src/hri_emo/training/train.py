@@ -55,6 +55,7 @@ from hri_emo.training.probe_fallback import probe_fallback
 from hri_emo.training.readout_fit import (
     fit_pooled_readouts,
     fitted_modalities,
+    probe_batches,
     training_groups,
 )
 from hri_emo.training.recipe_select import has_pooled_readouts, select_recipe
@@ -127,7 +128,7 @@ def _train(
         if cfg.train.readout_fit == "stack":  # deterministic: a resumed run fits the same again
             module.stacked_logits = fit_pooled_readouts(
                 module.model,
-                datamodule.loader("train", as_recorded=True),
+                probe_batches(datamodule),
                 fitted_modalities(datamodule),
                 cfg.train.readout_fit_c,
                 groups=training_groups(datamodule),
