@@ -216,6 +216,10 @@ def test_probes_are_fitted_on_the_recordings_and_their_noisy_copies_never_on_noi
     assert features["audio"].ids == train_ids + [i + NOISY_COPY for i in copies]
     groups = training_groups(datamodule)
     assert all(groups[i + NOISY_COPY] == groups[i] for i in train_ids)
+    stacked = fit_pooled_readouts(
+        module.model, probe_batches(datamodule), ("text", "audio"), 1.0, groups=groups
+    )
+    assert sorted(stacked) == sorted(train_ids)  # out-of-fold logits of the recordings only
     # real training fits (and freezes) the probes on exactly that data
     run = train(cfg, tmp_path / "run")
     trained = load_file(str(run / "checkpoints" / "best" / "model.safetensors"))

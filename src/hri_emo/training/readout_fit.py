@@ -227,6 +227,8 @@ def fit_pooled_readouts(
             name, len(data.x), chosen, {k: round(v, 4) for k, v in losses.items()},
         )  # fmt: skip
         for item, row in zip(data.ids, held_out[chosen], strict=True):
+            if item.endswith(NOISY_COPY):  # training reads a noisy item's own read-out instead
+                continue
             if item not in stacked:
                 stacked[item] = torch.full((config.num_emotions, 2), float("nan"))
             stacked[item][:, column] = row
