@@ -176,6 +176,9 @@ class TrainConfig:
     # fit the head to its SNR targets to convergence before the first step, as the probes are
     # (training/reliability_fit.py); without it the head stays near its starting value.
     reliability_fit: bool = True
+    # > 0: validate and export an exponential moving average of the weights with this decay
+    # per optimizer step (training/callbacks.py AveragedWeights); 0: the raw weights.
+    weight_averaging: float = 0.0
     output_dir: str = "runs"
     run_name: str | None = None
     tensorboard: bool = True
@@ -294,6 +297,11 @@ def validate_config(cfg: ExperimentConfig) -> None:
         if not 0.0 <= prob < 1.0:
             key = f"train.modality_dropout.{modality}"
             raise ConfigError(f"{key}: expected [0, 1), got {prob}", key=key)
+    if not 0.0 <= cfg.train.weight_averaging < 1.0:
+        key = "train.weight_averaging"
+        raise ConfigError(
+            f"{key}: expected a decay in [0, 1), got {cfg.train.weight_averaging}", key=key
+        )
     _validate_corruption(cfg)
     for modality in cfg.data.standardize:
         if modality not in ("text", "audio"):

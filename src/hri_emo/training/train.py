@@ -33,7 +33,7 @@ from hri_emo.checkpoint.run_status import (
 from hri_emo.data.records import Corpus
 from hri_emo.errors import ConfigError
 from hri_emo.model import create_model
-from hri_emo.training.callbacks import SafetensorsCheckpoint
+from hri_emo.training.callbacks import AveragedWeights, SafetensorsCheckpoint
 from hri_emo.training.checkpoint import (
     BEST,
     LAST,
@@ -137,7 +137,10 @@ def _train(
         exporter = SafetensorsCheckpoint(
             checkpoint_dir(run_dir).parent, cfg.train.monitor, cfg.train.monitor_mode, writer
         )
-        trainer = build_trainer(cfg, run_dir, [exporter, *callbacks])
+        averaging = []
+        if cfg.train.weight_averaging > 0:
+            averaging.append(AveragedWeights(cfg.train.weight_averaging))
+        trainer = build_trainer(cfg, run_dir, [exporter, *averaging, *callbacks])
         log_hyperparameters(trainer, cfg)
         ckpt_path = str(checkpoint_dir(run_dir).parent / LIGHTNING_LAST) if resume else None
         with _shared_run_dir(run_dir):
