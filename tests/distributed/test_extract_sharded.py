@@ -34,7 +34,8 @@ def extract_args(manifest, out, *extra: str) -> list[str]:
 AUDIO = ("--modality", "audio", "--encoder", "logmel", "--on-error", "skip")
 
 
-@pytest.mark.parametrize("modality", ["audio", "text"])
+# the text variant and the resume/refusal variants below are slow (a torchrun each): -m slow
+@pytest.mark.parametrize("modality", ["audio", pytest.param("text", marks=pytest.mark.slow)])
 def test_two_workers_equal_one(manifest, tmp_path, tiny_bert_dir, modality, cli, same_store):
     settings = AUDIO
     if modality == "text":
@@ -74,6 +75,7 @@ def test_bad_utterance_under_fail_stops_its_rank_only(manifest, tmp_path, cli, s
     same_store(out, single)
 
 
+@pytest.mark.slow
 def test_sharded_run_resumes_a_single_process_store(manifest, tmp_path, cli, same_store):
     out, single = tmp_path / "resumed.h5", tmp_path / "single.h5"
     assert cli(*extract_args(manifest, out, *AUDIO, "--limit", "5")).returncode == 0
@@ -84,6 +86,7 @@ def test_sharded_run_resumes_a_single_process_store(manifest, tmp_path, cli, sam
     same_store(out, single)
 
 
+@pytest.mark.slow
 def test_store_of_another_encoder_is_refused(manifest, tmp_path, tiny_bert_dir, cli):
     out = tmp_path / "a.h5"
     assert cli(*extract_args(manifest, out, *AUDIO, "--limit", "2")).returncode == 0
@@ -126,6 +129,7 @@ def test_stale_shards_of_another_encoder_refuse_the_sharded_run(manifest, tmp_pa
     assert no_hri_emo_traceback(done.stderr)
 
 
+@pytest.mark.slow
 def test_shards_of_another_worker_count_are_merged_first(manifest, tmp_path, cli, same_store):
     out, single = tmp_path / "w.h5", tmp_path / "single.h5"
     stale = shard_path(out, 2, 3)  # what a killed 3-worker run left: u00-u02 committed
