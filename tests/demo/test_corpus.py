@@ -9,8 +9,9 @@ from collections import Counter
 import pytest
 import soundfile as sf
 
-from hri_emo.demo.corpus import CARRIERS, EMOTIONS, build_corpus, plan_corpus
+from hri_emo.demo.corpus import CARRIERS, EMOTIONS, build_corpus, plan_corpus, synthesize_plan
 from hri_emo.errors import ConfigError
+from hri_emo.synth import synthesize
 
 
 def test_plan_covers_every_case_with_the_documented_label_rule():
@@ -61,3 +62,16 @@ def test_a_foreign_non_empty_folder_is_refused(tmp_path):
     with pytest.raises(ConfigError, match="not empty and holds no demo corpus"):
         build_corpus(tmp_path, progress=False)
     assert (tmp_path / "mine.txt").read_text() == "keep me"
+
+
+def test_the_speech_does_not_depend_on_what_the_process_spoke_before(tmp_path):
+    """eSpeak NG carries state from one synthesis to the next; the corpus is spoken by a fresh
+    process, so a test session or a notebook builds the same corpus as `hri-emo demo`."""
+    plan = plan_corpus(seed=0)[:3]
+    built = []
+    for name, earlier in (("a", "Hello there."), ("b", "Something else entirely, twice.")):
+        synthesize(earlier, voice="en+f2")  # in this process
+        (tmp_path / name / "wav").mkdir(parents=True)
+        rows = synthesize_plan(plan, tmp_path / name, progress=False)
+        built.append([((tmp_path / name / r["wav"]).read_bytes(), r["word_spans"]) for r in rows])
+    assert built[0] == built[1]

@@ -25,6 +25,8 @@ from __future__ import annotations
 import csv
 import json
 import logging
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -123,8 +125,6 @@ def plan_corpus(seed: int = 0) -> list[DemoUtterance]:
 
 def build_corpus(folder: str | Path, seed: int = 0, progress: bool = True) -> Path:
     """Synthesise the corpus into `folder` (wav/ + manifest.csv); reuse it when it is complete."""
-    from hri_emo.synth import synthesize
-
     folder = Path(folder)
     manifest = folder / MANIFEST
     stamp = folder / "corpus.json"
@@ -136,7 +136,32 @@ def build_corpus(folder: str | Path, seed: int = 0, progress: bool = True) -> Pa
         raise ConfigError(f"{folder} is not empty and holds no demo corpus; pick another folder")
     (folder / "wav").mkdir(parents=True, exist_ok=True)
     stamp.unlink(missing_ok=True)
-    plan = plan_corpus(seed)
+    rows = synthesize_plan(plan_corpus(seed), folder, progress)
+    with manifest.open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+    stamp.write_text(json.dumps(identity))
+    return manifest
+
+
+def synthesize_plan(
+    plan: list[DemoUtterance], folder: Path, progress: bool = True
+) -> list[dict[str, str]]:
+    """Speak every planned utterance into `folder`/wav; returns the manifest rows.
+
+    eSpeak NG carries state from one synthesis to the next (the same call gives slightly
+    different audio after other speech, even after re-initialising), so the plan is spoken by a
+    fresh process: the corpus is the same whatever the calling process spoke before (a test
+    session, a notebook), and the same as `hri-emo demo` builds."""
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+        return pool.submit(_speak_plan, plan, folder, progress).result()
+
+
+def _speak_plan(plan: list[DemoUtterance], folder: Path, progress: bool) -> list[dict[str, str]]:
+    from hri_emo.synth import synthesize
+
     rows = []
     for i, utt in enumerate(plan):
         wav = Path("wav") / f"{utt.id}.wav"
@@ -146,12 +171,7 @@ def build_corpus(folder: str | Path, seed: int = 0, progress: bool = True) -> Pa
         rows.append(_row(utt, wav, spans))
         if progress and (i + 1) % 100 == 0:
             print(f"  corpus: {i + 1}/{len(plan)} utterances synthesised", flush=True)
-    with manifest.open("w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=COLUMNS)
-        writer.writeheader()
-        writer.writerows(rows)
-    stamp.write_text(json.dumps(identity))
-    return manifest
+    return rows
 
 
 def add_rationales(manifest: Path) -> None:
