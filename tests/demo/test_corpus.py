@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import time
 from collections import Counter
 
 import pytest
@@ -65,12 +66,15 @@ def test_a_foreign_non_empty_folder_is_refused(tmp_path):
 
 
 def test_the_speech_does_not_depend_on_what_the_process_spoke_before(tmp_path):
-    """eSpeak NG carries state from one synthesis to the next; the corpus is spoken by a fresh
-    process, so a test session or a notebook builds the same corpus as `hri-emo demo`."""
-    plan = plan_corpus(seed=0)[:3]
+    """eSpeak NG carries state from one synthesis to the next, and breathy variants (en+f2) draw
+    noise: the corpus is spoken by a fresh process with seeded generators, so a test session or a
+    notebook builds the same corpus as `hri-emo demo`, on every machine."""
+    plan = plan_corpus(seed=0)
+    plan = plan[:1] + [u for u in plan if u.voice == "en+f2"][:2]
     built = []
     for name, earlier in (("a", "Hello there."), ("b", "Something else entirely, twice.")):
         synthesize(earlier, voice="en+f2")  # in this process
+        time.sleep(1.1)  # unseeded, eSpeak NG's noise changed with the clock's second
         (tmp_path / name / "wav").mkdir(parents=True)
         rows = synthesize_plan(plan, tmp_path / name, progress=False)
         built.append([((tmp_path / name / r["wav"]).read_bytes(), r["word_spans"]) for r in rows])

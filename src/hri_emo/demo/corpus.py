@@ -39,7 +39,7 @@ from hri_emo.synth.espeak import LIMITS
 
 log = logging.getLogger(__name__)
 
-CORPUS_VERSION = 3  # bump when generation changes: a cached corpus of another version is rebuilt
+CORPUS_VERSION = 4  # bump when generation changes: a cached corpus of another version is rebuilt
 SAMPLE_RATE = 16000
 EMOTIONS = ["angry", "happy", "neutral", "sad"]
 CARRIERS = ["both", "words", "voice", "conflict"]

@@ -29,6 +29,7 @@ _OUTPUT_SYNCHRONOUS = 2
 _PARAMETERS = {"rate": 1, "volume": 2, "pitch": 3, "pitch_range": 4, "word_gap": 7}
 _EVENT_END_OF_LIST, _EVENT_WORD, _EVENT_MSG_TERMINATED = 0, 1, 6
 _CHARS_UTF8 = 1
+_LIBC = ctypes.CDLL(None)
 # Ranges eSpeak NG accepts (rate in words per minute; word_gap in units of 10 ms).
 LIMITS = {
     "rate": (80, 450),
@@ -141,6 +142,10 @@ class _Engine:
         for name, value in settings.items():
             self.lib.espeak_SetParameter(_PARAMETERS[name], int(value), 0)
         self._chunks, self._events = [], []
+        # Some voice variants (en+f2, en-us+f5, ...) draw noise from random generators that are
+        # otherwise seeded from the clock: the same call sounded different from second to second.
+        _LIBC.srand(0)
+        self.lib.espeak_ng_SetRandSeed(ctypes.c_long(0))
         encoded = text.encode("utf-8")
         status = self.lib.espeak_Synth(encoded, len(encoded) + 1, 0, 1, 0, _CHARS_UTF8, None, None)
         self.lib.espeak_Synchronize()
