@@ -29,7 +29,6 @@ _OUTPUT_SYNCHRONOUS = 2
 _PARAMETERS = {"rate": 1, "volume": 2, "pitch": 3, "pitch_range": 4, "word_gap": 7}
 _EVENT_END_OF_LIST, _EVENT_WORD, _EVENT_MSG_TERMINATED = 0, 1, 6
 _CHARS_UTF8 = 1
-_LIBC = ctypes.CDLL(None)
 # Ranges eSpeak NG accepts (rate in words per minute; word_gap in units of 10 ms).
 LIMITS = {
     "rate": (80, 450),
@@ -99,6 +98,7 @@ class _Engine:
         import espeakng_loader
 
         self.lib = ctypes.CDLL(espeakng_loader.get_library_path())
+        self.libc = ctypes.CDLL(None)  # its rand(): see speak
         self.lib.espeak_Initialize.argtypes = (
             ctypes.c_int,
             ctypes.c_int,
@@ -144,7 +144,7 @@ class _Engine:
         self._chunks, self._events = [], []
         # Some voice variants (en+f2, en-us+f5, ...) draw noise from random generators that are
         # otherwise seeded from the clock: the same call sounded different from second to second.
-        _LIBC.srand(0)
+        self.libc.srand(0)
         self.lib.espeak_ng_SetRandSeed(ctypes.c_long(0))
         encoded = text.encode("utf-8")
         status = self.lib.espeak_Synth(encoded, len(encoded) + 1, 0, 1, 0, _CHARS_UTF8, None, None)
@@ -165,7 +165,9 @@ def synthesize(text: str, voice: str = "en-us", **settings: int) -> Speech:
     """Speak `text` with `voice` (a name, optionally with a variant: "en-us+f3").
 
     `settings`: rate (words/min), volume, pitch, pitch_range (0-100), word_gap (x 10 ms);
-    unspecified ones take eSpeak NG's defaults (DEFAULTS), so each call is independent.
+    unspecified ones take eSpeak NG's defaults (DEFAULTS). The random generators are seeded per
+    call, but eSpeak NG keeps other state between calls: after other speech the same call can
+    differ by a few samples (the demo corpus is therefore spoken by a fresh process).
     """
     global _engine
     if not text or not text.strip():
