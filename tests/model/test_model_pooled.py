@@ -96,3 +96,32 @@ def test_given_pooled_logits_replace_the_readouts_where_the_item_has_the_modalit
     expected = torch.where(torch.isnan(given), expected, given)
     expected[2, :, 1] = 0.0  # no audio: beta = 0, nothing from the audio read-out
     torch.testing.assert_close(out.pooled_share, (expected * weight).nan_to_num(0.0))
+
+
+def test_without_decoder_logits_the_gated_readouts_are_the_whole_output_and_maps_stay_exact(
+    make_model, make_inputs
+):
+    model = _trained_like(make_model("hriemo-v2", decoder_logits=False))
+    inputs = make_inputs(batch=3)
+    inputs["audio_mask"][1] = False  # item 1 has no audio: the text expert alone
+    out = model(**inputs)
+    torch.testing.assert_close(out.logits, out.pooled_share.sum(-1))
+    parts = out.word_contributions.sum(-1) + out.frame_contributions.sum(-1)
+    torch.testing.assert_close(parts + out.bias_contribution, out.logits, atol=1e-5, rtol=0)
+    assert out.frame_contributions[1].abs().max() == 0
+    text = model.text_readout(inputs["text"], inputs["text_mask"])
+    torch.testing.assert_close(out.logits[1], text[1])  # beta = 0 without audio
+    with_decoder = make_model("hriemo-v2")
+    with_decoder.load_state_dict(model.state_dict())
+    assert (with_decoder.eval()(**inputs).logits - out.logits).abs().max() > 1e-3
+
+
+def test_decoder_logits_can_be_turned_off_only_where_the_readouts_answer_alone(make_model):
+    import pytest
+
+    from hri_emo.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="decoder_logits"):
+        make_model("hriemo-v2", decoder_logits=False, pooled_readout=False)
+    with pytest.raises(ConfigError, match="decoder_logits"):
+        make_model("hriemo-v2", decoder_logits=False, context_turns=2)

@@ -153,15 +153,20 @@ def test_c_must_be_positive(tiny_singlelabel, tmp_path):
         load_config(None, tiny_singlelabel.overrides(tmp_path, "train.readout_fit_c=0"))
 
 
-def test_select_trains_both_recipes_and_keeps_the_one_validation_prefers(
+def test_select_trains_every_recipe_and_keeps_the_one_validation_prefers(
     tiny_singlelabel, tmp_path
 ):
     cfg, _, _ = _module(tiny_singlelabel, tmp_path, "train.readout_fit=select")
     run = train(cfg, tmp_path / "run")
     record = json.loads((run / "selection.json").read_text())
-    assert set(record["scores"]) == {"stack", "none"}
+    recipes = {"stack", "none", "experts"}
+    assert set(record["scores"]) == recipes
     chosen = min(record["scores"], key=record["scores"].get)  # val/loss: lower is better
-    assert record["smoothing_epochs"] == 3 and set(record["best_epoch_scores"]) == {"stack", "none"}
+    assert record["smoothing_epochs"] == 3 and set(record["best_epoch_scores"]) == recipes
+    experts = run / "candidates" / "experts" / "checkpoints" / "best" / "config.json"
+    assert json.loads(experts.read_text())["decoder_logits"] is False  # the gated probes alone
+    none = run / "candidates" / "none" / "checkpoints" / "best" / "config.json"
+    assert json.loads(none.read_text())["decoder_logits"] is True
     for recipe, score in record["scores"].items():  # a mean of epochs, read from the real logs
         history = validation_history(run / "candidates" / recipe, "val/loss")
         assert len(history) == cfg.trainer.max_epochs

@@ -54,6 +54,11 @@ class HriEmoConfig:
     # the strongest classifier on small corpora; this keeps the model at least that good.
     pooled_readout: bool = False
     pooled_dropout: float = 0.0  # dropout on the pooled vectors of that read-out
+    # hriemo with pooled_readout only: False leaves the emotion decoder's logits out, so each
+    # logit is the gated pooled read-outs alone, (1 - beta) * text probe + beta * audio probe:
+    # two linear experts and the gate that chooses between them, trained jointly (the
+    # `experts` candidate of train.readout_fit: select). Needs context_turns = 0.
+    decoder_logits: bool = True
     positional: bool = True  # sinusoidal positions added to sequence inputs
     intensity_head: bool = False  # extra per-emotion regression of 0..3 intensities
     intensity_loss_weight: float = 1.0
@@ -75,6 +80,11 @@ class HriEmoConfig:
     # attention on fused position j: each logit decomposes exactly over words and, through the
     # alignment, over audio frames (the attribution maps are the computation, not a proxy).
     additive_readout: bool = False
+    # hriemo only: the gate also reads the utterance (the mean of the projected audio frames and
+    # of the fused text states), not only each word and the audio it aligns to. Prosody such as
+    # speaking rate and pitch range belongs to the whole utterance; a word's own frames show
+    # little of it, yet it is what says whether the voice or the words carry the emotion.
+    gate_summary: bool = False
     # hriemo only, > 0: weight of gate supervision (model/gate_supervision.py): the forced
     # text-only and audio-only branches are trained too, and each utterance's mean beta is
     # pulled toward the modality whose branch explains its label better.
@@ -139,6 +149,13 @@ class HriEmoConfig:
             (self.gate_supervision >= 0, "gate_supervision", ">= 0 (0 = off)"),
             (self.audio_reliability >= 0, "audio_reliability", ">= 0 (0 = off)"),
             (self.transcript_reliability >= 0, "transcript_reliability", ">= 0 (0 = off)"),
+            (
+                self.decoder_logits or (self.pooled_readout and self.context_turns == 0),
+                "decoder_logits",
+                "True unless pooled_readout is on and context_turns = 0 (without the decoder's "
+                "logits the pooled read-outs are the whole output, and past turns would reach "
+                "nothing)",
+            ),
         ]
         for rate_name in ("dropout", "attention_dropout", "input_dropout", "pooled_dropout"):
             rate = getattr(self, rate_name)

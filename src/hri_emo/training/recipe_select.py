@@ -1,11 +1,17 @@
-"""`train.readout_fit: select`: train the model both ways, keep the one validation prefers.
+"""`train.readout_fit: select`: train the model each way, keep the one validation prefers.
 
 Which recipe is right depends on the corpus, and is not known in advance: where pooled encoder
 features carry the emotion (acted speech, fixed sentences) the probes fitted first with a
-residual on top ("stack") win; where word order and alignment matter (the spoken demo, MOSI's
-transcripts) the model trained from scratch ("none") does. Both candidates are trained with the
-same seed, data and early stopping into `candidates/<recipe>/`, and the one that scores better
-on `train.monitor` is copied into the run folder (`checkpoints/`, `logs/`).
+residual on top ("stack") win; where word order and alignment matter (MOSI's transcripts) the
+model trained from scratch ("none") does; where each utterance's emotion sits in one modality
+or the other and unseen speakers and wordings must be met (the spoken demo), the gated pooled
+read-outs alone ("experts": model.params.decoder_logits = false, two linear experts and the gate
+that weighs them, trained jointly from scratch) do, because the decoder's own logits learn the
+training sentences. The candidates are trained with the same seed, data and early stopping into
+`candidates/<recipe>/`, and the one that scores best on `train.monitor` is copied into the run
+folder (`checkpoints/`, `logs/`). "experts" is left out where it cannot be built: with
+conversation context (past turns reach the logits through the decoder only) or when the config
+already turns the decoder's logits off (it would repeat "none").
 
 The candidates are compared on their best mean over SMOOTHING consecutive validation epochs, not
 on their single best epoch. The best of a curve that swings is an optimistic estimate (the
@@ -36,7 +42,7 @@ from hri_emo.training.config import ExperimentConfig
 
 log = logging.getLogger(__name__)
 
-CANDIDATES = ("stack", "none")
+CANDIDATES = ("stack", "none", "experts")
 SMOOTHING = 3  # validation epochs averaged when the candidates are compared
 
 
@@ -69,14 +75,31 @@ def has_pooled_readouts(cfg: ExperimentConfig) -> bool:
     return bool(get_config(cfg.model.name, **known).pooled_readout)
 
 
+def candidate_recipes(cfg: ExperimentConfig) -> tuple[str, ...]:
+    """The candidates `cfg` can build (see the module docstring)."""
+    params = cfg.model.resolved_params()
+    experts = cfg.data.context_turns == 0 and params.get("decoder_logits", True)
+    return CANDIDATES if experts else tuple(c for c in CANDIDATES if c != "experts")
+
+
+def candidate_config(cfg: ExperimentConfig, recipe: str) -> ExperimentConfig:
+    """`cfg` with one candidate's recipe: "stack" or "none" as train.readout_fit; "experts" is
+    "none" with the decoder's logits off."""
+    if recipe != "experts":
+        return replace(cfg, train=replace(cfg.train, readout_fit=recipe))
+    model = replace(cfg.model, params={**cfg.model.params, "decoder_logits": False})
+    return replace(cfg, train=replace(cfg.train, readout_fit="none"), model=model)
+
+
 def select_recipe(cfg: ExperimentConfig, run_dir: Path, train_one: Callable[..., Path]) -> dict:
     """Train each candidate recipe with `train_one(cfg, run_dir, resume)` (a finished one is
-    reused, an interrupted one resumed), copy the better into `run_dir/checkpoints`; returns
+    reused, an interrupted one resumed), copy the best into `run_dir/checkpoints`; returns
     the selection record."""
     scores, single = {}, {}
-    for recipe in CANDIDATES:
+    recipes = candidate_recipes(cfg)
+    for recipe in recipes:
         folder = run_dir / "candidates" / recipe
-        candidate = replace(cfg, train=replace(cfg.train, readout_fit=recipe))
+        candidate = candidate_config(cfg, recipe)
         state = (read_status(folder) or {}).get("state") if folder.is_dir() else None
         if state != "finished":
             resumable = (folder / "checkpoints" / "last.ckpt").is_file()
@@ -88,7 +111,7 @@ def select_recipe(cfg: ExperimentConfig, run_dir: Path, train_one: Callable[...,
         scores[recipe] = single[recipe] if smoothed is None else smoothed
     valid = {k: v for k, v in scores.items() if v is not None}
     pick = max if cfg.train.monitor_mode == "max" else min
-    chosen = pick(valid, key=valid.get) if valid else CANDIDATES[-1]
+    chosen = pick(valid, key=valid.get) if valid else "none"
     record = {
         "monitor": cfg.train.monitor,
         "scores": scores,  # best mean of SMOOTHING consecutive validation epochs
