@@ -32,12 +32,13 @@ def test_plan_covers_every_case_with_the_documented_label_rule():
             assert u.label == u.word_emotion == u.voice_emotion
 
 
-def test_test_split_has_unheard_voices_and_sentences_and_the_plan_is_seeded():
+def test_validation_and_test_have_unheard_voices_and_sentences_and_the_plan_is_seeded():
     plan = plan_corpus(seed=0)
-    train = [u for u in plan if u.split == "train"]
-    test = [u for u in plan if u.split == "test"]
-    assert not {u.voice for u in train} & {u.voice for u in test}
-    assert not {u.text for u in train} & {u.text for u in test}
+    splits = {s: [u for u in plan if u.split == s] for s in ("train", "valid", "test")}
+    assert all(splits.values()) and sum(map(len, splits.values())) == len(plan)
+    for one, other in (("train", "valid"), ("train", "test"), ("valid", "test")):
+        assert not {u.voice for u in splits[one]} & {u.voice for u in splits[other]}
+        assert not {u.text for u in splits[one]} & {u.text for u in splits[other]}
     assert [(u.text, u.settings) for u in plan_corpus(seed=0)] == [
         (u.text, u.settings) for u in plan
     ]

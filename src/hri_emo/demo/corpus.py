@@ -10,8 +10,10 @@ recognition. Every utterance says which modality carries its label (`carrier`):
   the voice's emotion): how something is said overrides what is said, as in sarcasm.
 
 The voice's emotion is prosody: speaking rate, pitch, pitch range and volume, jittered per
-utterance. Speakers are eSpeak NG voices with variants; the test split uses voices (and
-sentences) that training never heard. Each row keeps the exact word spans from eSpeak NG's word
+utterance. Speakers are eSpeak NG voices with variants; the validation and the test split each
+use voices and sentences that no other split has, so validation asks the question the test asks
+(a validation of heard sentences cannot tell a model that learnt the wording from one that
+learnt the emotion). Each row keeps the exact word spans from eSpeak NG's word
 events (`word_spans`, JSON), the ground truth for the alignment check of the explanations, and
 human rationale marks (`rationale`, JSON 0/1 per word: the words that carry the wording's
 emotion, demo/rationales.py), the ground truth for the attribution check. Neither is used in
@@ -39,16 +41,16 @@ from hri_emo.synth.espeak import LIMITS
 
 log = logging.getLogger(__name__)
 
-CORPUS_VERSION = 4  # bump when generation changes: a cached corpus of another version is rebuilt
+CORPUS_VERSION = 5  # bump when generation changes: a cached corpus of another version is rebuilt
 SAMPLE_RATE = 16000
 EMOTIONS = ["angry", "happy", "neutral", "sad"]
 CARRIERS = ["both", "words", "voice", "conflict"]
 VOICES = {
     "train": [
         "en-us+m1", "en-us+f1", "en+m3", "en+f2", "en-gb-scotland+m4",
-        "en-us+m6", "en+f5", "en-gb-x-rp+m2", "en-029+f3", "en-us+m8",
-        "en+m2", "en-us+f5", "en-gb-scotland+f1", "en-029+m3",
+        "en-gb-x-rp+m2", "en-029+f3", "en-us+m8", "en+m2", "en-us+f5", "en-029+m3",
     ],
+    "valid": ["en-us+m6", "en+f5", "en-gb-scotland+f1"],
     "test": ["en-us+m7", "en+f4", "en-gb-x-rp+m5", "en-us+f2"],
 }  # fmt: skip
 # Prosody of each emotion: (mean, jitter) of eSpeak NG's settings.

@@ -1,7 +1,8 @@
 """The demo corpus's sentences: emotional wording per emotion, and neutral wording.
 
-Each list is split by position into training and test sentences (`TEST_SENTENCES` last ones), so
-the test split hears wording the models never saw as well as voices they never heard.
+Each list is split by position into training, validation and test sentences (`HELD_OUT` last
+ones for test, the `HELD_OUT` before them for validation), so the validation and test splits hear
+wording the models never saw as well as voices they never heard.
 """
 
 from __future__ import annotations
@@ -138,9 +139,13 @@ NEUTRAL_SENTENCES: list[str] = [
     "Put the books back on the shelf",
 ]
 
-TEST_SENTENCES = 4  # the last sentences of each list are heard only in the test split
+HELD_OUT = 4  # sentences of each list heard only in the test split, and as many only in validation
 
 
 def split_sentences(sentences: list[str], split: str) -> list[str]:
-    """The sentences of `split` ("train" or "test")."""
-    return sentences[-TEST_SENTENCES:] if split == "test" else sentences[:-TEST_SENTENCES]
+    """The sentences of `split` ("train", "valid" or "test")."""
+    if split == "test":
+        return sentences[-HELD_OUT:]
+    if split == "valid":
+        return sentences[-2 * HELD_OUT : -HELD_OUT]
+    return sentences[: -2 * HELD_OUT]
