@@ -80,24 +80,6 @@ def test_beta_gate_formula_and_forcing():
     assert torch.all(beta[2] == 0) and torch.equal(fused[2, :3], text[2, :3])
 
 
-def test_a_summary_gate_reads_the_utterance_means_beside_each_word():
-    gate = BetaGate(8, summary=True)
-    audio_context, text = torch.randn(2, 4, 8), torch.randn(2, 4, 8)
-    mask = torch.tensor([[True] * 4, [True, True, False, False]])
-    present = torch.ones(2, dtype=torch.bool)
-    summary = torch.randn(2, 8)
-    _, beta = gate(audio_context, text, mask, present, present, audio_summary=summary)
-    text_mean = torch.stack([text[0].mean(0), text[1, :2].mean(0)])
-    inputs = [audio_context, text, *(m[:, None].expand(-1, 4, -1) for m in (summary, text_mean))]
-    expected = torch.sigmoid(gate.gate(torch.cat(inputs, -1)))
-    torch.testing.assert_close(beta[0], expected[0])
-    torch.testing.assert_close(beta[1, :2], expected[1, :2])
-    _, other = gate(audio_context, text, mask, present, present, audio_summary=summary + 1.0)
-    assert (other - beta)[mask].abs().max() > 1e-4  # the same words, another utterance
-    with pytest.raises(ValueError, match="audio_summary"):
-        gate(audio_context, text, mask, present, present)
-
-
 def test_emotion_decoder_reads_only_valid_positions():
     decoder = EmotionDecoder(CONFIG).eval()
     memory, mask = torch.randn(2, 5, 8), torch.tensor([[True] * 5, [True, True] + [False] * 3])

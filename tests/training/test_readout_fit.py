@@ -23,7 +23,12 @@ from hri_emo.training.readout_fit import (
     probe_batches,
     training_groups,
 )
-from hri_emo.training.recipe_select import smoothed_best, validation_history
+from hri_emo.training.recipe_select import (
+    candidate_config,
+    candidate_recipes,
+    smoothed_best,
+    validation_history,
+)
 from hri_emo.training.train import build_module, train
 
 
@@ -159,14 +164,14 @@ def test_select_trains_every_recipe_and_keeps_the_one_validation_prefers(
     cfg, _, _ = _module(tiny_singlelabel, tmp_path, "train.readout_fit=select")
     run = train(cfg, tmp_path / "run")
     record = json.loads((run / "selection.json").read_text())
-    recipes = {"stack", "none", "experts"}
+    recipes = {"stack", "experts"}
     assert set(record["scores"]) == recipes
     chosen = min(record["scores"], key=record["scores"].get)  # val/loss: lower is better
     assert record["smoothing_epochs"] == 3 and set(record["best_epoch_scores"]) == recipes
     experts = run / "candidates" / "experts" / "checkpoints" / "best" / "config.json"
     assert json.loads(experts.read_text())["decoder_logits"] is False  # the gated probes alone
-    none = run / "candidates" / "none" / "checkpoints" / "best" / "config.json"
-    assert json.loads(none.read_text())["decoder_logits"] is True
+    stack = run / "candidates" / "stack" / "checkpoints" / "best" / "config.json"
+    assert json.loads(stack.read_text())["decoder_logits"] is True
     for recipe, score in record["scores"].items():  # a mean of epochs, read from the real logs
         history = validation_history(run / "candidates" / recipe, "val/loss")
         assert len(history) == cfg.trainer.max_epochs
@@ -181,6 +186,25 @@ def test_select_trains_every_recipe_and_keeps_the_one_validation_prefers(
     stamp = (source / "model.safetensors").stat().st_mtime_ns
     train(cfg, run, resume=True)
     assert (source / "model.safetensors").stat().st_mtime_ns == stamp
+
+
+def test_the_model_from_scratch_stands_in_for_experts_where_they_cannot_be_built(
+    tiny_singlelabel, tmp_path
+):
+    plain = load_config(None, tiny_singlelabel.overrides(tmp_path))
+    assert candidate_recipes(plain) == ("stack", "experts")
+    experts = candidate_config(plain, "experts")
+    assert experts.train.readout_fit == "none"
+    assert (
+        experts.model.params["decoder_logits"] is False
+        and "decoder_logits" not in plain.model.params
+    )
+    context = load_config(None, tiny_singlelabel.overrides(tmp_path, "data.context_turns=2"))
+    assert candidate_recipes(context) == ("stack", "none")  # past turns need the decoder
+    off = load_config(
+        None, tiny_singlelabel.overrides(tmp_path, "model.params.decoder_logits=false")
+    )
+    assert candidate_recipes(off) == ("stack", "none")
 
 
 def test_recipes_are_compared_on_smoothed_validation_not_one_lucky_epoch(tmp_path):

@@ -21,7 +21,6 @@ from hri_emo.model.config import HriEmoConfig
 from hri_emo.model.cross_modal import build_fusion_stack
 from hri_emo.model.decoder import EmotionDecoder
 from hri_emo.model.heads import EmotionHeads
-from hri_emo.model.layers import masked_mean
 from hri_emo.model.reliability import word_reliability
 
 
@@ -49,7 +48,7 @@ class FusionWithEmotionDecoder(nn.Module):
     def __init__(self, config: HriEmoConfig) -> None:
         super().__init__()
         self.fusion = build_fusion_stack(config)
-        self.gate = BetaGate(config.hidden_dim, summary=config.gate_summary)
+        self.gate = BetaGate(config.hidden_dim)
         self.decoder = EmotionDecoder(config)
         self.heads = EmotionHeads(config)
         self.additive = config.additive_readout
@@ -77,7 +76,6 @@ class FusionWithEmotionDecoder(nn.Module):
         each audio frame is (model/reliability.py); each word's beta is scaled by the
         reliability of the frames it attends to (no gradient: only its own loss trains it).
         `text_reliability` (B,): how complete each transcript is; a low one lets the voice in."""
-        audio_summary = masked_mean(audio, audio_mask) if self.gate.summary else None  # (B, d)
         last = len(self.fusion) - 1
         wanted = "heads" if self.additive else True
         for index, block in enumerate(self.fusion):
@@ -93,7 +91,6 @@ class FusionWithEmotionDecoder(nn.Module):
         fused, beta = self.gate(
             audio_context, text, text_mask, has_text, has_audio,
             force=force_beta, reliability=reliability, text_reliability=text_reliability,
-            audio_summary=audio_summary,
         )  # fmt: skip
         memory, memory_mask = fused, text_mask
         if context is not None:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from hri_emo.model.layers import masked_mean
-
 
 class BetaGate(nn.Module):
     """beta = sigmoid(W [a_ctx ; t] + b) in [0,1]^d;  h = beta * a_ctx + (1 - beta) * t.
@@ -17,10 +15,9 @@ class BetaGate(nn.Module):
     then comes from the present modality alone. Padded positions (mask False) get beta = 0.
     """
 
-    def __init__(self, hidden_dim: int, summary: bool = False) -> None:
+    def __init__(self, hidden_dim: int) -> None:
         super().__init__()
-        self.summary = summary  # also read the utterance means (config.gate_summary)
-        self.gate = nn.Linear((4 if summary else 2) * hidden_dim, hidden_dim)
+        self.gate = nn.Linear(2 * hidden_dim, hidden_dim)
 
     def forward(
         self,
@@ -33,24 +30,14 @@ class BetaGate(nn.Module):
         force: float | None = None,
         reliability: Tensor | None = None,
         text_reliability: Tensor | None = None,
-        audio_summary: Tensor | None = None,
     ) -> tuple[Tensor, Tensor]:
         """Return (fused h (B, L, d), beta (B, L, d)); masks: (B, L), has_*: (B,) bool.
         `force`: beta = this value wherever both modalities are present (training's forced
         branches, model/gate_supervision.py). `reliability` (B, L) in [0, 1]: how far each
         position's audio may be trusted (model/reliability.py); beta is scaled by it.
         `text_reliability` (B,) in [0, 1]: how complete each item's transcript is; the text's
-        share shrinks with it, 1 - beta -> tau * (1 - beta) (tau = 1: the gate as it is).
-        `audio_summary` (B, d): the utterance's mean audio frame, read with the mean text state
-        when the gate was built with `summary` (then it is required)."""
-        inputs = [audio_context, text]
-        if self.summary:
-            if audio_summary is None:
-                raise ValueError("this gate reads the utterance: pass audio_summary (B, d)")
-            text_summary = masked_mean(text, mask)  # (B, d)
-            length = text.shape[1]
-            inputs += [s[:, None].expand(-1, length, -1) for s in (audio_summary, text_summary)]
-        beta = torch.sigmoid(self.gate(torch.cat(inputs, dim=-1)))  # (B, L, d)
+        share shrinks with it, 1 - beta -> tau * (1 - beta) (tau = 1: the gate as it is)."""
+        beta = torch.sigmoid(self.gate(torch.cat([audio_context, text], dim=-1)))  # (B, L, d)
         if text_reliability is not None:
             beta = 1.0 - text_reliability[:, None, None] * (1.0 - beta)
         if reliability is not None:

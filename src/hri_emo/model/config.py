@@ -80,11 +80,6 @@ class HriEmoConfig:
     # attention on fused position j: each logit decomposes exactly over words and, through the
     # alignment, over audio frames (the attribution maps are the computation, not a proxy).
     additive_readout: bool = False
-    # hriemo only: the gate also reads the utterance (the mean of the projected audio frames and
-    # of the fused text states), not only each word and the audio it aligns to. Prosody such as
-    # speaking rate and pitch range belongs to the whole utterance; a word's own frames show
-    # little of it, yet it is what says whether the voice or the words carry the emotion.
-    gate_summary: bool = False
     # hriemo only, > 0: weight of gate supervision (model/gate_supervision.py): the forced
     # text-only and audio-only branches are trained too, and each utterance's mean beta is
     # pulled toward the modality whose branch explains its label better.
