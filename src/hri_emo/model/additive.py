@@ -39,6 +39,15 @@ class Contributions:
     bias: Tensor  # (B, E)
     context: Tensor | None = None  # (B, E, K)
 
+    @classmethod
+    def zeros(cls, logits: Tensor, text: Tensor, audio: Tensor) -> Contributions:
+        """No part anywhere: (B, E) logits, (B, Lt, d) words and (B, La, d) frames give shapes."""
+        batch, emotions = logits.shape
+        words = logits.new_zeros(batch, emotions, text.shape[1])
+        return cls(
+            words, logits.new_zeros(batch, emotions, audio.shape[1]), torch.zeros_like(logits)
+        )
+
     def total(self) -> Tensor:
         """(B, E): the logits these parts add up to."""
         parts = self.words.sum(-1) + self.frames.sum(-1) + self.bias

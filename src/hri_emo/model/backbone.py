@@ -6,6 +6,8 @@ H attention heads, d hidden size.
 
 With `config.additive_readout` the logits are read out additively (model/additive.py), and in
 eval mode the backbone also returns each logit's exact split over words, frames and context.
+With `config.decoder_logits` False its logits and their split are zero (the model's pooled
+read-outs answer alone); the decoder still runs for its attention and the intensities.
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ class FusionWithEmotionDecoder(nn.Module):
         self.decoder = EmotionDecoder(config)
         self.heads = EmotionHeads(config)
         self.additive = config.additive_readout
+        self.decoder_logits = config.decoder_logits  # False: the pooled read-outs answer alone
 
     def forward(
         self,
@@ -106,7 +109,9 @@ class FusionWithEmotionDecoder(nn.Module):
                 contributions = split_contributions(
                     attention, text, beta, head_alignment, values, audio,
                     self.heads.classifier, context,
-                )  # fmt: skip
+                ) if self.decoder_logits else Contributions.zeros(logits, text, audio)  # fmt: skip
+        if not self.decoder_logits:
+            logits = torch.zeros_like(logits)
         length = fused.shape[1]
         attribution, context_attribution = attention[..., :length], attention[..., length:]
         # No audio -> nothing to align to; padded text positions align to nothing.

@@ -143,14 +143,11 @@ class HriEmoModel(HriEmoPreTrainedModel):
             text_reliability=tau,
         )
         beta_mean = masked_mean(result.beta, text_valid).mean(dim=-1)  # (B,)
-        logits, pooled_share = self._decoder_logits(result.logits), None
+        logits, pooled_share = result.logits, None
         if self.text_readout is not None:
             pooled_share = self._pooled_share(text_in, audio_in, beta_mean, batch, pooled_logits)
             logits = logits + pooled_share.sum(dim=-1)
         parts = result.contributions
-        if parts is not None and not self.config.decoder_logits:
-            zeros = torch.zeros_like
-            parts = Contributions(zeros(parts.words), zeros(parts.frames), zeros(parts.bias))
         if parts is not None and self.text_readout is not None:
             parts = self._with_pooled_parts(parts, text_in, audio_in, beta_mean)
         output = self._output(
@@ -198,7 +195,7 @@ class HriEmoModel(HriEmoPreTrainedModel):
 
             def branch_logits(value: float) -> Tensor:
                 forced = self.backbone(*states, **extra, force_beta=value)
-                logits = self._decoder_logits(forced.logits)
+                logits = forced.logits
                 if self.text_readout is not None:
                     mean = masked_mean(forced.beta, text_valid).mean(dim=-1)
                     shares = self._pooled_share(text_in, audio_in, mean, batch, pooled_logits)
@@ -208,10 +205,6 @@ class HriEmoModel(HriEmoPreTrainedModel):
             aux = gate_supervision_loss(branch_logits, beta_mean, labels, both, self.backbone.heads)
             output.loss = output.loss + self.config.gate_supervision * aux
         return output
-
-    def _decoder_logits(self, logits: Tensor) -> Tensor:
-        """The emotion decoder's logits (B, E), or zeros when config.decoder_logits is False."""
-        return logits if self.config.decoder_logits else torch.zeros_like(logits)
 
     def _context(
         self, context: Tensor | None, mask: Tensor | None, same_speaker: Tensor | None
