@@ -105,11 +105,12 @@ def run_folds(args: argparse.Namespace, audio: Path, text: Path) -> dict[str, di
 
 def refit(cfg, fold_dir: Path, model: str, seed: int) -> dict[str, float]:
     """Train `model` again on training + validation speakers for the epochs its validated run
-    chose (best epoch + 1), without early stopping, and return the last checkpoint's test
-    metrics (cached in `refit/<model>/seed<k>/test.json`)."""
+    chose (best epoch + 1), with the recipe `select` chose for it, without early stopping, and
+    return the last checkpoint's test metrics (cached in `refit/<model>/seed<k>/test.json`)."""
     from hri_emo.training.benchmark import run_config
     from hri_emo.training.checkpoint import LAST, checkpoint_dir
     from hri_emo.training.evaluate import evaluate
+    from hri_emo.training.recipe_select import candidate_config
     from hri_emo.training.train import train
 
     run_dir = fold_dir / "refit" / model / f"seed{seed}"
@@ -119,6 +120,9 @@ def refit(cfg, fold_dir: Path, model: str, seed: int) -> dict[str, float]:
     chosen = checkpoint_dir(fold_dir / "runs" / model / f"seed{seed}") / "metrics.json"
     epochs = json.loads(chosen.read_text())["best_epoch"] + 1
     refit_cfg = run_config(cfg, model, seed)
+    selection = fold_dir / "runs" / model / f"seed{seed}" / "selection.json"
+    if selection.is_file():  # `select` chose a recipe on validation: refit that one
+        refit_cfg = candidate_config(refit_cfg, json.loads(selection.read_text())["chosen"])
     refit_cfg.data.validation.fraction = 0.0  # the validation speaker trains too
     refit_cfg.data.val_split = "train"  # logged only: nothing is selected on it
     refit_cfg.train.patience = 0
