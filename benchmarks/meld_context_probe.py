@@ -11,8 +11,14 @@ benchmarks/meld_context.py writes (no training of HRI-EMO):
    the mean of the last k, or the last k split into the current speaker's and the others'.
    Weighted F1 on dev. If a probe gains nothing from the turns, the frozen features carry no
    context the model could use.
+3. With --encoder-context K...: the context inside the encoder instead. Each utterance
+   ("Speaker: words") is encoded by the embedded MiniLM as the second segment of a pair whose
+   first segment is its last K turns, and only the utterance's own tokens are mean-pooled: its
+   words have attended to the turns before it (the frozen analogue of what fine-tuned
+   conversational encoders do). The same probe, dev weighted F1, K = 0 as the control.
 
     python benchmarks/meld_context_probe.py --features /tmp/meld/text_minilm.h5
+    python benchmarks/meld_context_probe.py --encoder-context 0 1 3 8   # ~3 min per K
 """
 
 from __future__ import annotations
@@ -22,12 +28,14 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 import numpy as np
+import torch
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
 from sklearn.preprocessing import StandardScaler
 
 from hri_emo.data.readers import read_corpus
 from hri_emo.data.store.feature_store import FeatureStore
+from hri_emo.encoders.text_hf import load_text_model
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO_ROOT.parent / "shared" / "data" / "meld"
@@ -75,13 +83,59 @@ def turn_vectors(record, turns: list, vectors: dict, k: int, how: str) -> np.nda
     return np.concatenate(parts)
 
 
+@torch.no_grad()
+def encoded_in_context(dialogues: dict[str, list], k: int, batch: int = 32) -> dict:
+    """record id -> mean MiniLM state of the utterance's own tokens, encoded after its last k
+    turns (k = 0: the utterance alone)."""
+    tokenizer, model, _ = load_text_model("minilm")
+    items = [
+        (r, " ".join(f"{p.speaker}: {p.text}" for p in turns[max(0, i - k) : i]))
+        for turns in dialogues.values()
+        for i, r in enumerate(turns)
+    ]
+    vectors = {}
+    for start in range(0, len(items), batch):
+        chunk = items[start : start + batch]
+        current = [f"{r.speaker}: {r.text}" for r, _ in chunk]
+        if k:
+            pairs = ([context for _, context in chunk], current)
+            enc = tokenizer(*pairs, truncation="only_first", max_length=256, padding=True,
+                            return_tensors="pt", return_token_type_ids=True)  # fmt: skip
+            own = (enc["token_type_ids"] == 1) & (enc["attention_mask"] == 1)
+        else:
+            enc = tokenizer(current, truncation=True, max_length=256, padding=True,
+                            return_tensors="pt")  # fmt: skip
+            own = enc["attention_mask"] == 1
+        weights = own[..., None].float()
+        mean = (model(**enc).last_hidden_state * weights).sum(1) / weights.sum(1)
+        vectors.update({r.id: v for (r, _), v in zip(chunk, mean.numpy())})
+    return vectors
+
+
+def probe_scores(train: list, dev: list, features, cs: list[float]) -> list[float]:
+    """Dev weighted F1 of StandardScaler + LogisticRegression(C) for each C."""
+    x_train, x_dev = np.stack([features(r) for r in train]), np.stack([features(r) for r in dev])
+    scaler = StandardScaler().fit(x_train)
+    scores = []
+    for c in cs:
+        probe = LogisticRegression(C=c, max_iter=3000).fit(
+            scaler.transform(x_train), [r.label for r in train]
+        )
+        predicted = probe.predict(scaler.transform(x_dev))
+        scores.append(f1_score([r.label for r in dev], predicted, average="weighted"))
+    return scores
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    parser.add_argument("--features", type=Path, required=True, help="MiniLM store (.h5)")
+    parser.add_argument("--features", type=Path, help="MiniLM word store (.h5)")
     parser.add_argument("--c", type=float, nargs="+", default=[0.01, 0.1])
+    parser.add_argument("--encoder-context", type=int, nargs="+", metavar="K")
     args = parser.parse_args()
-    records = list(read_corpus(args.data, format="meld").records)
+    if not args.features and args.encoder_context is None:
+        parser.error("give --features, --encoder-context or both")
+    records = [r for r in read_corpus(args.data, format="meld").records if r.split != "test"]
     dialogues: dict[str, list] = defaultdict(list)
     for record in records:
         dialogues[record.dialogue].append(record)
@@ -92,22 +146,25 @@ def main() -> None:
         "persistence (train):",
         {k: round(float(v), 3) for k, v in persistence(train_dialogues).items()},
     )
-    with FeatureStore.open(args.features) as store:
-        vectors = {r.id: np.asarray(store.read(r.id).features).mean(axis=0) for r in records}
     train = [r for r in records if r.split == "train"]
     dev = [r for r in records if r.split == "valid"]
     print("| past turns | how | C | dev weighted F1 |\n|---|---|---|---|")
-    for k, how in SETTINGS:
-        x_train = np.stack([turn_vectors(r, dialogues[r.dialogue], vectors, k, how) for r in train])
-        x_dev = np.stack([turn_vectors(r, dialogues[r.dialogue], vectors, k, how) for r in dev])
-        scaler = StandardScaler().fit(x_train)
-        for c in args.c:
-            probe = LogisticRegression(C=c, max_iter=2000).fit(
-                scaler.transform(x_train), [r.label for r in train]
-            )
-            predicted = probe.predict(scaler.transform(x_dev))
-            score = f1_score([r.label for r in dev], predicted, average="weighted")
-            print(f"| {k} | {how} | {c:g} | {score:.3f} |", flush=True)
+    if args.features:
+        with FeatureStore.open(args.features) as store:
+            vectors = {r.id: np.asarray(store.read(r.id).features).mean(axis=0) for r in records}
+        for k, how in SETTINGS:
+
+            def beside(record, k=k, how=how):
+                return turn_vectors(record, dialogues[record.dialogue], vectors, k, how)
+
+            scores = probe_scores(train, dev, beside, args.c)
+            for c, score in zip(args.c, scores):
+                print(f"| {k} | {how} | {c:g} | {score:.3f} |", flush=True)
+    for k in args.encoder_context or []:
+        encoded = encoded_in_context(dialogues, k)
+        scores = probe_scores(train, dev, lambda r, encoded=encoded: encoded[r.id], args.c)
+        for c, score in zip(args.c, scores):
+            print(f"| {k} | in the encoder | {c:g} | {score:.3f} |", flush=True)
 
 
 if __name__ == "__main__":
