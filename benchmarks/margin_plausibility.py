@@ -20,6 +20,7 @@ import numpy as np
 
 from hri_emo.demo.explain import attribution_checks
 from hri_emo.explain.corpus import explain_corpus
+from hri_emo.explain.faithfulness import against_the_others
 
 
 def margin_maps(exp):
@@ -29,7 +30,7 @@ def margin_maps(exp):
     for name in ("attribution", "frame_attribution"):
         rows = getattr(exp, name)
         if rows is not None:
-            setattr(exp, name, rows - p @ rows)
+            setattr(exp, name, against_the_others(rows, p))
     return exp
 
 

@@ -18,7 +18,7 @@ benchmarks/meld_context.py writes (no training of HRI-EMO):
    conversational encoders do). The same probe, dev weighted F1, K = 0 as the control.
 
     python benchmarks/meld_context_probe.py --features /tmp/meld/text_minilm.h5
-    python benchmarks/meld_context_probe.py --encoder-context 0 1 3 8   # ~3 min per K
+    python benchmarks/meld_context_probe.py --encoder-context 0 1 3 8   # ~2-7 min per K
 """
 
 from __future__ import annotations
@@ -99,12 +99,19 @@ def encoded_in_context(dialogues: dict[str, list], k: int, batch: int = 32) -> d
         current = [f"{r.speaker}: {r.text}" for r, _ in chunk]
         if k:
             pairs = ([context for _, context in chunk], current)
-            enc = tokenizer(*pairs, truncation="only_first", max_length=256, padding=True,
-                            return_tensors="pt", return_token_type_ids=True)  # fmt: skip
+            enc = tokenizer(
+                *pairs,
+                truncation="only_first",
+                max_length=256,
+                padding=True,
+                return_tensors="pt",
+                return_token_type_ids=True,
+            )
             own = (enc["token_type_ids"] == 1) & (enc["attention_mask"] == 1)
         else:
-            enc = tokenizer(current, truncation=True, max_length=256, padding=True,
-                            return_tensors="pt")  # fmt: skip
+            enc = tokenizer(
+                current, truncation=True, max_length=256, padding=True, return_tensors="pt"
+            )
             own = enc["attention_mask"] == 1
         weights = own[..., None].float()
         mean = (model(**enc).last_hidden_state * weights).sum(1) / weights.sum(1)

@@ -96,6 +96,12 @@ class ContributionExplainer(_OutputMapExplainer):
         return maps[0, target, :length].double().numpy()
 
 
+def against_the_others(rows: np.ndarray, probabilities: np.ndarray) -> np.ndarray:
+    """(E, L) maps read against the other emotions: each row minus the probability-weighted
+    mean row, rows - p @ rows (`probabilities` (E,))."""
+    return rows - probabilities @ rows
+
+
 class ContributionMarginExplainer(_OutputMapExplainer):
     """The exact maps read against the other emotions: c[target, t] - sum_e p_e c[e, t], each
     position's part of logit_target minus the probability-weighted mean logit (the first-order
@@ -106,8 +112,7 @@ class ContributionMarginExplainer(_OutputMapExplainer):
     def read(self, out: Any, target: int, length: int, model_name: str) -> np.ndarray:
         maps = ContributionExplainer(self.axis)
         rows = np.stack([maps.read(out, e, length, model_name) for e in range(out.logits.shape[1])])
-        weights = out.probabilities[0].double().numpy()  # (E,)
-        return rows[target] - weights @ rows
+        return against_the_others(rows, out.probabilities[0].double().numpy())[target]
 
 
 CHUNK = 64  # masked variants per forward pass
