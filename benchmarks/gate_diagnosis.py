@@ -31,8 +31,9 @@ def forced_beta(value: float):
     modalities (missing modalities keep their exact 0 / 1): the gate's own `force`."""
     original = BetaGate.forward
 
-    def forward(self, audio_context, text, mask, has_text, has_audio, force=None):
-        return original(self, audio_context, text, mask, has_text, has_audio, value)
+    def forward(self, audio_context, text, mask, has_text, has_audio, **options):
+        options["force"] = value
+        return original(self, audio_context, text, mask, has_text, has_audio, **options)
 
     BetaGate.forward = forward
     try:

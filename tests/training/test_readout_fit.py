@@ -14,14 +14,13 @@ from sklearn.preprocessing import StandardScaler
 
 from hri_emo.errors import ConfigError
 from hri_emo.training.config import load_config
+from hri_emo.training.cross_fit import NOISY_COPY, FoldKey, training_fold_keys
 from hri_emo.training.datamodule import EmotionDataModule
 from hri_emo.training.readout_fit import (
-    NOISY_COPY,
     fit_logistic,
     fit_pooled_readouts,
     pooled_training_features,
     probe_batches,
-    training_groups,
 )
 from hri_emo.training.recipe_select import (
     candidate_config,
@@ -93,8 +92,9 @@ def test_out_of_fold_logits_come_from_probes_that_did_not_see_the_speaker(
 ):
     _, datamodule, module = _module(tiny_singlelabel, tmp_path)
     train_records = datamodule.records["train"]
-    speakers = {r.id: r.speaker for r in train_records}
-    stacked = fit_pooled_readouts(module.model, datamodule.loader("train"), groups=speakers)
+    keys = training_fold_keys(datamodule)
+    assert {keys[r.id] for r in train_records} == {FoldKey(r.speaker) for r in train_records}
+    stacked = fit_pooled_readouts(module.model, datamodule.loader("train"), groups=keys)
     assert set(stacked) == {r.id for r in train_records}
     table = torch.stack([stacked[r.id] for r in train_records])  # (N, E, 2)
     assert not table.isnan().any()
@@ -243,7 +243,7 @@ def test_probes_are_fitted_on_the_recordings_and_their_noisy_copies_never_on_noi
     copies = [i for i in train_ids if conditions[i]["snr_db"] is not None]
     assert 0 < len(copies) < len(train_ids)  # some copies are noise alone: left out
     assert features["audio"].ids == train_ids + [i + NOISY_COPY for i in copies]
-    groups = training_groups(datamodule)
+    groups = training_fold_keys(datamodule)
     assert all(groups[i + NOISY_COPY] == groups[i] for i in train_ids)
     stacked = fit_pooled_readouts(
         module.model, probe_batches(datamodule), ("text", "audio"), 1.0, groups=groups
@@ -255,7 +255,7 @@ def test_probes_are_fitted_on_the_recordings_and_their_noisy_copies_never_on_noi
     _, same_data, same_module = _module(corpus, tmp_path, *overrides)
     fit_pooled_readouts(
         same_module.model, probe_batches(same_data), ("text", "audio"), cfg.train.readout_fit_c,
-        groups=training_groups(same_data),
+        groups=training_fold_keys(same_data),
     )  # fmt: skip
     expected = same_module.model.audio_readout.linear.weight
     assert torch.allclose(trained["audio_readout.linear.weight"], expected, atol=1e-5)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from hri_emo.training.checkpoint import load_checkpoint, save_checkpoint
 from hri_emo.training.config import TrainConfig
+from hri_emo.training.cross_fit import training_fold_keys
 from hri_emo.training.datamodule import EmotionDataModule
 from hri_emo.training.evaluate import predict_loader
 from hri_emo.training.lightning_module import EmotionLightningModule
@@ -26,7 +27,6 @@ from hri_emo.training.readout_fit import (
     fit_pooled_readouts,
     fitted_modalities,
     probe_batches,
-    training_groups,
 )
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ def probe_fallback(directory: Path, datamodule: EmotionDataModule, train_cfg: Tr
     trained = EmotionLightningModule(ckpt.model, text_encoder=ckpt.text_encoder)
     probe_model = copy.deepcopy(ckpt.model)
     modalities = fitted_modalities(datamodule)
-    groups = training_groups(datamodule)
+    groups = training_fold_keys(datamodule)
     batches = probe_batches(datamodule)
     fit_pooled_readouts(probe_model, batches, modalities, train_cfg.readout_fit_c, groups=groups)
     probes = EmotionLightningModule(probe_model, text_encoder=ckpt.text_encoder)

@@ -28,13 +28,13 @@ from dataclasses import dataclass
 from math import inf
 
 import torch
-from sklearn.model_selection import GroupKFold
 from torch import Tensor
 
 from hri_emo.data.batch import Batch
 from hri_emo.model.heads import emotion_loss
 from hri_emo.model.inputs import prepare_inputs
 from hri_emo.model.pooled import PooledReadout
+from hri_emo.training.cross_fit import NOISY_COPY, FoldKey, fold_splits
 
 log = logging.getLogger(__name__)
 
@@ -46,9 +46,6 @@ class PooledSet:
     x: Tensor  # (N, D)
     labels: Tensor  # (N,) classes or (N, E) multi-label targets
     ids: list[str]
-
-
-NOISY_COPY = " (noisy copy)"  # suffix of a training item's id when its audio is the noisy copy
 
 
 def probe_batches(datamodule) -> Iterable[Batch]:
@@ -142,19 +139,12 @@ def fitted_modalities(datamodule) -> list[str]:
     return [m for m in ("text", "audio") if m in datamodule.sources]
 
 
-def training_groups(datamodule) -> dict[str, str]:
-    """Training item id -> its speaker (the unit cross-validation holds out); an item's noisy
-    copy is in its speaker's group too, so no fold sees a held-out recording through it."""
-    groups = {r.id: r.speaker or r.id for r in datamodule.records["train"]}
-    return groups | {item + NOISY_COPY: group for item, group in groups.items()}
-
-
-def out_of_fold_logits(data: PooledSet, groups: list[str], fit, folds: int = 5) -> Tensor:
-    """(N, E) logits of each item from a probe fitted without its group (speaker) ("stacking"):
-    what the probe says about data it has not seen, so the residual learns its real errors."""
-    count = min(folds, len(set(groups)))
+def out_of_fold_logits(data: PooledSet, keys: list[FoldKey], fit, folds: int = 5) -> Tensor:
+    """(N, E) logits of each item from a probe fitted without its speaker (and its sentence,
+    where the corpus holds sentences out; training/cross_fit.py) ("stacking"): what the probe
+    says about data it has not seen, so the residual and the gate learn its real errors."""
     logits = torch.full((len(data.x), 0), float("nan"))
-    for train_rows, held_rows in GroupKFold(count).split(data.x, groups=groups):
+    for train_rows, held_rows in fold_splits(keys, folds):
         weight, bias = fit(data.x[train_rows], data.labels[train_rows])
         held = data.x[held_rows].double() @ weight.T + bias  # (n, E)
         if logits.shape[1] == 0:
@@ -172,14 +162,14 @@ def fit_pooled_readouts(
     modalities: Iterable[str] = ("text", "audio"),
     c: float | None = None,
     freeze: bool = True,
-    groups: Mapping[str, str] | None = None,
+    groups: Mapping[str, FoldKey] | None = None,
 ) -> dict[str, Tensor]:
     """Fit `model`'s pooled read-outs of `modalities` (those with stored features) as probes of
     the training batches, freeze them and zero the classifier (see the module docstring).
 
-    `groups`: training item id -> speaker (or another group; an item without one is its own).
-    Each probe's C is `c`, or with `c=None` the value of C_GRID whose out-of-fold probes
-    (grouped 5-fold) have the lowest loss, as LogisticRegressionCV would choose it. Returns,
+    `groups`: training item id -> FoldKey (training/cross_fit.py `training_fold_keys`; an item
+    without one is its own speaker). Each probe's C is `c`, or with `c=None` the value of C_GRID
+    whose out-of-fold probes have the lowest loss, as LogisticRegressionCV would choose it. Returns,
     per training item id, the (E, 2) out-of-fold text and audio probe logits of the chosen C
     (NaN where the item lacks the modality), which `train.readout_fit: stack` trains on in
     place of the read-outs' own. Models without pooled read-outs are left alone ({})."""
@@ -207,7 +197,7 @@ def fit_pooled_readouts(
         if name not in fitted:
             continue
         data = features[name]
-        item_groups = [groups.get(i, i) for i in data.ids]
+        item_groups = [groups.get(i, FoldKey(i)) for i in data.ids]
         held_out = {
             value: out_of_fold_logits(data, item_groups, fitter(value))
             for value in ((c,) if c is not None else C_GRID)

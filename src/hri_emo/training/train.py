@@ -48,6 +48,7 @@ from hri_emo.training.config import (
     save_config,
     without_unused_text_features,
 )
+from hri_emo.training.cross_fit import training_fold_keys
 from hri_emo.training.datamodule import EmotionDataModule
 from hri_emo.training.evaluate import finalize_thresholds
 from hri_emo.training.lightning_module import EmotionLightningModule
@@ -56,7 +57,6 @@ from hri_emo.training.readout_fit import (
     fit_pooled_readouts,
     fitted_modalities,
     probe_batches,
-    training_groups,
 )
 from hri_emo.training.recipe_select import has_pooled_readouts, select_recipe
 from hri_emo.training.reliability_fit import fit_reliability
@@ -131,7 +131,7 @@ def _train(
                 probe_batches(datamodule),
                 fitted_modalities(datamodule),
                 cfg.train.readout_fit_c,
-                groups=training_groups(datamodule),
+                groups=training_fold_keys(datamodule),
             )
         writer = partial(_write_checkpoint, cfg=cfg, datamodule=datamodule, unseen=unseen)
         exporter = SafetensorsCheckpoint(
