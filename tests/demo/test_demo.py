@@ -60,20 +60,23 @@ def test_alignment_locates_every_test_word_and_the_report_is_written(demo):
 
 
 def test_second_run_reuses_everything(demo, capsys):
-    """Nothing is extracted or trained again (checked by the files, not by a clock: timing
-    belongs to benchmarks, and a busy CI machine would make a time limit flaky)."""
+    """Nothing is extracted, trained or explained again (checked by the files, not by a clock:
+    timing belongs to benchmarks, and a busy CI machine would make a time limit flaky)."""
     out, summary = demo
     made = [
         *(out / "features").glob("*.h5"),
         *(out / "benchmark" / "runs").glob("*/seed0/run.json"),
+        out / "report" / "report.html",
     ]
-    assert len(made) >= 6  # 3 feature stores (text, audio, noisy audio) and 3 runs
+    assert len(made) >= 7  # 3 feature stores (text, audio, noisy audio), 3 runs, the report
     stamps = {path: path.stat().st_mtime_ns for path in made}
     assert main(["demo", "--out", str(out)]) == 0
     assert {path: path.stat().st_mtime_ns for path in made} == stamps
     again = json.loads((out / "demo.json").read_text())
     assert again["accuracy"] == summary["accuracy"]
-    assert "beta (audio trust)" in capsys.readouterr().out
+    assert again["beta_by_carrier"] == summary["beta_by_carrier"]
+    printed = capsys.readouterr().out
+    assert "beta (audio trust)" in printed and "nothing changed since the last run" in printed
 
 
 def test_an_interrupted_demo_resumes_where_it_stopped(demo):
@@ -81,12 +84,14 @@ def test_an_interrupted_demo_resumes_where_it_stopped(demo):
     out, _ = demo
     runs = out / "benchmark" / "runs"
     kept = (runs / "hriemo-v2" / "seed0" / "run.json").stat().st_mtime_ns
+    report = (out / "report" / "report.html").stat().st_mtime_ns
     (runs / "text-only" / "seed0" / "run.json").unlink()
     (out / "demo.json").write_text(json.dumps({"status": "started"}))
     assert main(["demo", "--out", str(out)]) == 0
     assert (runs / "hriemo-v2" / "seed0" / "run.json").stat().st_mtime_ns == kept
     assert (runs / "text-only" / "seed0" / "run.json").is_file()
     assert json.loads((out / "demo.json").read_text())["status"] == "finished"
+    assert (out / "report" / "report.html").stat().st_mtime_ns != report  # explained again
 
 
 def test_a_foreign_folder_is_refused(tmp_path, capsys):

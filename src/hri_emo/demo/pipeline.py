@@ -1,7 +1,9 @@
 """`hri-emo demo`, step by step: corpus -> features -> train and evaluate -> explain -> summary.
 
 Every step writes into the output folder (the corpus into the cache) and is skipped when its
-result is already there, so an interrupted demo resumes and a second run only re-reads results.
+result is already there, so an interrupted demo resumes and a second run only re-reads results:
+the last step (explanations, report) is reused when nothing it reads has changed since, the
+corpus, the feature stores, the trained checkpoints and HRI-EMO's own code (`analysis_inputs`).
 
     summary = run_demo(Path("hri-emo-demo"))
     summary["accuracy"], summary["beta_by_carrier"], summary["report"]
@@ -9,6 +11,7 @@ result is already there, so an interrupted demo resumes and a second run only re
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import time
@@ -115,13 +118,51 @@ def run_demo(out: Path, seed: int = 0, overrides: list[str] = ()) -> dict[str, A
     print("[4/4] explanations of test utterances", flush=True)
     from hri_emo.demo.explain import explain_test_split
 
-    analysis = explain_test_split(out / "benchmark", MODELS, manifest, out / "report")
+    inputs = analysis_inputs(manifest, stores, out / "benchmark")
+    analysis = finished_analysis(out, inputs)
+    if analysis is None:
+        analysis = explain_test_split(out / "benchmark", MODELS, manifest, out / "report")
+    else:
+        print("  nothing changed since the last run: its explanations and report are kept")
     summary = {
         "status": "finished",
         "corpus": str(manifest),
         "accuracy": {m: benchmark["models"][m]["accuracy"]["mean"] for m in MODELS},
         **analysis,
+        "inputs": inputs,
         "seconds": round(time.perf_counter() - started, 1),
     }
     (out / STAMP).write_text(json.dumps(summary, indent=2))
     return summary
+
+
+OWN_KEYS = ("status", "corpus", "accuracy", "inputs", "seconds")  # the rest is the analysis's
+
+
+def analysis_inputs(manifest: Path, stores: dict[str, Path], benchmark_dir: Path) -> dict:
+    """What the explanation step reads, as (size, modification time) per file, plus a hash of
+    HRI-EMO's own source code: when any of it changes, the step runs again."""
+    files = [manifest, *stores.values()]
+    for model in MODELS:
+        run = benchmark_dir / "runs" / model / "seed0"
+        files += [run / "run.json", *sorted((run / "checkpoints" / "best").glob("*"))]
+    stamps = {str(f): [f.stat().st_size, f.stat().st_mtime_ns] for f in files if f.is_file()}
+    package = Path(__file__).resolve().parent.parent
+    code = hashlib.sha256()
+    for source in sorted(package.rglob("*.py")) + sorted(package.rglob("*.yaml")):
+        code.update(str(source.relative_to(package)).encode() + source.read_bytes())
+    return {"files": stamps, "code": code.hexdigest()}
+
+
+def finished_analysis(out: Path, inputs: dict) -> dict[str, Any] | None:
+    """The explanation step's results of a finished earlier run with the same `inputs` and its
+    report still there, or None."""
+    try:
+        earlier = json.loads((out / STAMP).read_text())
+    except (OSError, ValueError):
+        return None
+    if earlier.get("status") != "finished" or earlier.get("inputs") != inputs:
+        return None
+    if not Path(earlier.get("report") or "").is_file():
+        return None
+    return {key: value for key, value in earlier.items() if key not in OWN_KEYS}
