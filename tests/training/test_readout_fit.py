@@ -23,8 +23,10 @@ from hri_emo.training.readout_fit import (
     probe_batches,
 )
 from hri_emo.training.recipe_select import (
+    NONE_MARGIN,
     candidate_config,
     candidate_recipes,
+    choose,
     smoothed_best,
     validation_history,
 )
@@ -164,9 +166,9 @@ def test_select_trains_every_recipe_and_keeps_the_one_validation_prefers(
     cfg, _, _ = _module(tiny_singlelabel, tmp_path, "train.readout_fit=select")
     run = train(cfg, tmp_path / "run")
     record = json.loads((run / "selection.json").read_text())
-    recipes = {"stack", "experts"}
+    recipes = {"stack", "experts", "none"}
     assert set(record["scores"]) == recipes
-    chosen = min(record["scores"], key=record["scores"].get)  # val/loss: lower is better
+    chosen = choose(record["scores"], "min", "none")  # val/loss: lower is better
     assert record["smoothing_epochs"] == 3 and set(record["best_epoch_scores"]) == recipes
     experts = run / "candidates" / "experts" / "checkpoints" / "best" / "config.json"
     assert json.loads(experts.read_text())["decoder_logits"] is False  # the gated probes alone
@@ -180,19 +182,33 @@ def test_select_trains_every_recipe_and_keeps_the_one_validation_prefers(
     assert record["chosen"] == chosen
     best = run / "checkpoints" / "best"
     source = run / "candidates" / chosen / "checkpoints" / "best"
-    assert (best / "model.safetensors").read_bytes() == (source / "model.safetensors").read_bytes()
-    assert json.loads((best / "metrics.json").read_text())["recipe_selection"] == record
+    metrics = json.loads((best / "metrics.json").read_text())
+    assert metrics["recipe_selection"] == record
+    # then the chosen model's probes alone, kept only where they validate better
+    fallback = metrics["probe_fallback"]
+    kept = fallback["chosen"] == "trained"
+    assert kept == (fallback["trained"] <= fallback["probes"])  # val/loss: lower is better
+    same = (best / "model.safetensors").read_bytes() == (source / "model.safetensors").read_bytes()
+    assert same == kept
     # a second call on the finished candidates reuses them (nothing retrained)
     stamp = (source / "model.safetensors").stat().st_mtime_ns
     train(cfg, run, resume=True)
     assert (source / "model.safetensors").stat().st_mtime_ns == stamp
 
 
-def test_the_model_from_scratch_stands_in_for_experts_where_they_cannot_be_built(
-    tiny_singlelabel, tmp_path
-):
+def test_the_model_from_scratch_is_chosen_only_by_a_clear_margin():
+    scores = {"stack": 0.80, "experts": 0.85, "none": 0.86}
+    assert choose(scores, "max", "none") == "experts"  # within NONE_MARGIN: the read-outs
+    assert choose({**scores, "none": 0.85 + NONE_MARGIN + 0.01}, "max", "none") == "none"
+    assert choose({"stack": 0.55, "experts": 0.60, "none": 0.54}, "min", "none") == "stack"
+    assert choose({"stack": 0.55, "experts": 0.60, "none": 0.52}, "min", "none") == "none"
+    assert choose({"stack": 0.80, "none": 0.81}, "max", "none") == "none"  # no experts: plain
+    assert choose({"stack": None, "experts": None, "none": None}, "max", "none") == "none"
+
+
+def test_the_experts_are_left_out_where_they_cannot_be_built(tiny_singlelabel, tmp_path):
     plain = load_config(None, tiny_singlelabel.overrides(tmp_path))
-    assert candidate_recipes(plain) == ("stack", "experts")
+    assert candidate_recipes(plain) == ("stack", "experts", "none")
     experts = candidate_config(plain, "experts")
     assert experts.train.readout_fit == "none"
     assert (

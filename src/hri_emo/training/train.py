@@ -21,6 +21,7 @@ from typing import Any
 
 import lightning as L
 import torch
+from lightning.fabric.utilities.rank_zero import rank_zero_only
 from lightning.pytorch.callbacks import EarlyStopping, LearningRateMonitor, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 
@@ -99,6 +100,7 @@ def train(
                 return train(candidate, folder, again, callbacks, corpus)
 
             select_recipe(cfg, run_dir, train_one)
+            _probes_if_better(cfg, run_dir, corpus)
             mark_finished(run_dir)
         else:
             _train(cfg, run_dir, resume, callbacks, corpus)
@@ -152,6 +154,22 @@ def _train(
             for which in (BEST, LAST):
                 finalize_thresholds(checkpoint_dir(run_dir, which), datamodule, cfg.train)
             mark_finished(run_dir)
+    finally:
+        datamodule.close()
+
+
+def _probes_if_better(cfg: ExperimentConfig, run_dir: Path, corpus: Corpus | None) -> None:
+    """After `select`: the chosen model answers from its probes alone (the pooled read-outs
+    fitted to convergence, its gate kept) where they validate better, so a run never ends
+    below the probe on validation (training/probe_fallback.py; one process writes it)."""
+    if rank_zero_only.rank != 0:
+        return
+    datamodule = EmotionDataModule(cfg.data, seed=cfg.train.seed, corpus=corpus)
+    try:
+        datamodule.setup("fit")
+        best = checkpoint_dir(run_dir, BEST)
+        if probe_fallback(best, datamodule, cfg.train):
+            finalize_thresholds(best, datamodule, cfg.train)
     finally:
         datamodule.close()
 
