@@ -112,7 +112,7 @@ def fit_reliability(
     if head is None:
         return None
     key = _cache_key(head, datamodule, seed, max_iter)
-    if key in _FITTED:  # `select` trains two candidates on the same data: fit once
+    if key in _FITTED:  # `select` trains its candidates on the same data: fit once
         state, fitted = _FITTED[key]
         head.head.load_state_dict(state)
         head.requires_grad_(False)
