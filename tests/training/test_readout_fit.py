@@ -215,6 +215,14 @@ def test_the_experts_are_left_out_where_they_cannot_be_built(tiny_singlelabel, t
         experts.model.params["decoder_logits"] is False
         and "decoder_logits" not in plain.model.params
     )
+    two = load_config(
+        None, tiny_singlelabel.overrides(tmp_path, "train.select_candidates=[stack,experts]")
+    )
+    assert candidate_recipes(two) == ("stack", "experts")
+    with pytest.raises(ConfigError, match=r"train\.select_candidates"):
+        load_config(None, tiny_singlelabel.overrides(tmp_path, "train.select_candidates=[probe]"))
+    with pytest.raises(ConfigError, match=r"train\.select_candidates"):
+        load_config(None, tiny_singlelabel.overrides(tmp_path, "train.select_candidates=[]"))
     context = load_config(None, tiny_singlelabel.overrides(tmp_path, "data.context_turns=2"))
     assert candidate_recipes(context) == ("stack", "none")  # past turns need the decoder
     off = load_config(

@@ -168,9 +168,13 @@ class TrainConfig:
     # the training split (L-BFGS, scikit-learn's C; docs/training.md, "Never below the probe").
     # "stack": fit them first, freeze them, train the rest as a residual on their out-of-fold
     # logits (training/readout_fit.py); "none": train everything from scratch; "select": train
-    # both and keep the one validation prefers (training/recipe_select.py); "fallback": after
-    # a "none" run, the probes alone replace the model if they validate better.
+    # the candidates below, keep the one validation prefers, then its probes where they validate
+    # better (training/recipe_select.py); "fallback": after a "none" run, the probes alone
+    # replace the model if they validate better.
     readout_fit: str = "select"
+    # the recipes "select" trains and compares (any of stack, experts, none; default all three;
+    # fewer train faster: docs/training.md)
+    select_candidates: list[str] = field(default_factory=lambda: ["stack", "experts", "none"])
     readout_fit_c: float | None = None  # None: chosen by grouped cross-validation
     # Models with an audio-reliability head (hriemo-v2) trained with a noisy copy of the audio:
     # fit the head to its SNR targets to convergence before the first step, as the probes are
@@ -303,6 +307,13 @@ def validate_config(cfg: ExperimentConfig) -> None:
             f"{key}: expected a decay in [0, 1), got {cfg.train.weight_averaging}", key=key
         )
     _validate_corruption(cfg)
+    candidates = cfg.train.select_candidates
+    if not candidates or not set(candidates) <= {"stack", "experts", "none"}:
+        raise ConfigError(
+            "train.select_candidates: expected one or more of stack, experts, none; "
+            f"got {list(candidates)}",
+            key="train.select_candidates",
+        )
     for modality in cfg.data.standardize:
         if modality not in ("text", "audio"):
             raise ConfigError(

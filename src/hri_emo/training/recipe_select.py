@@ -74,10 +74,14 @@ def has_pooled_readouts(cfg: ExperimentConfig) -> bool:
 
 
 def candidate_recipes(cfg: ExperimentConfig) -> tuple[str, ...]:
-    """The candidates `cfg` can build: no "experts" where it cannot be."""
+    """The candidates of `train.select_candidates` that `cfg` can build, in CANDIDATES order:
+    no "experts" where it cannot be built ("none" stands in if it was not asked for)."""
     params = cfg.model.resolved_params()
     experts = cfg.data.context_turns == 0 and params.get("decoder_logits", True)
-    return CANDIDATES if experts else tuple(c for c in CANDIDATES if c != "experts")
+    asked = set(cfg.train.select_candidates)
+    if not experts and "experts" in asked:
+        asked = (asked - {"experts"}) | {"none"}
+    return tuple(c for c in CANDIDATES if c in asked)
 
 
 def choose(scores: dict[str, float | None], mode: str, fallback: str) -> str:
