@@ -79,6 +79,7 @@ def test_second_run_reuses_everything(demo, capsys):
     assert "beta (audio trust)" in printed and "nothing changed since the last run" in printed
 
 
+@pytest.mark.slow  # ~60 s: retrains a model and explains the test split again
 def test_an_interrupted_demo_resumes_where_it_stopped(demo):
     """As if the demo had been killed while training the last model: only that model trains."""
     out, _ = demo
