@@ -3,6 +3,7 @@ the model starting as those probes, and the fit kept (frozen) through real train
 
 from __future__ import annotations
 
+import copy
 import json
 
 import numpy as np
@@ -13,12 +14,14 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
 from hri_emo.errors import ConfigError
+from hri_emo.training.checkpoint import load_checkpoint
 from hri_emo.training.config import load_config
 from hri_emo.training.cross_fit import NOISY_COPY, FoldKey, training_fold_keys
 from hri_emo.training.datamodule import EmotionDataModule
 from hri_emo.training.readout_fit import (
     fit_logistic,
     fit_pooled_readouts,
+    fitted_modalities,
     pooled_training_features,
     probe_batches,
 )
@@ -190,6 +193,18 @@ def test_select_trains_every_recipe_and_keeps_the_one_validation_prefers(
     assert kept == (fallback["trained"] <= fallback["probes"])  # val/loss: lower is better
     same = (best / "model.safetensors").read_bytes() == (source / "model.safetensors").read_bytes()
     assert same == kept
+    # the guard took the stack candidate's probes instead of fitting them again: the same weights
+    stacked = load_checkpoint(run / "candidates" / "stack" / "checkpoints" / "best").model
+    refit = copy.deepcopy(stacked)
+    datamodule = EmotionDataModule(cfg.data, seed=cfg.train.seed)
+    datamodule.setup("fit")
+    fit_pooled_readouts(refit, probe_batches(datamodule), fitted_modalities(datamodule),
+                        cfg.train.readout_fit_c, groups=training_fold_keys(datamodule))  # fmt: skip
+    for name in ("text", "audio"):
+        torch.testing.assert_close(
+            getattr(refit, f"{name}_readout").linear.state_dict(),
+            getattr(stacked, f"{name}_readout").linear.state_dict(),
+        )
     # a second call on the finished candidates reuses them (nothing retrained)
     stamp = (source / "model.safetensors").stat().st_mtime_ns
     train(cfg, run, resume=True)

@@ -16,6 +16,8 @@ import json
 import logging
 from pathlib import Path
 
+from torch import nn
+
 from hri_emo.training.checkpoint import load_checkpoint, save_checkpoint
 from hri_emo.training.config import TrainConfig
 from hri_emo.training.cross_fit import training_fold_keys
@@ -24,6 +26,7 @@ from hri_emo.training.evaluate import predict_loader
 from hri_emo.training.lightning_module import EmotionLightningModule
 from hri_emo.training.metrics import compute_metrics
 from hri_emo.training.readout_fit import (
+    copy_pooled_readouts,
     fit_pooled_readouts,
     fitted_modalities,
     probe_batches,
@@ -41,18 +44,29 @@ def validation_score(module: EmotionLightningModule, datamodule: EmotionDataModu
     return compute_metrics(module.task, val.targets, val.probs, module.emotions)[name]
 
 
-def probe_fallback(directory: Path, datamodule: EmotionDataModule, train_cfg: TrainConfig) -> bool:
+def probe_fallback(
+    directory: Path,
+    datamodule: EmotionDataModule,
+    train_cfg: TrainConfig,
+    fitted: nn.Module | None = None,
+) -> bool:
     """Replace the checkpoint in `directory` by its probes when they validate better; returns
-    whether it did. Models without pooled read-outs are left alone."""
+    whether it did. `fitted`: a model of the same run whose probes are already fitted (the
+    `stack` candidate's), taken instead of fitting them again. Models without pooled read-outs
+    are left alone."""
     ckpt = load_checkpoint(directory)
     if getattr(ckpt.model, "text_readout", None) is None:
         return False
     trained = EmotionLightningModule(ckpt.model, text_encoder=ckpt.text_encoder)
     probe_model = copy.deepcopy(ckpt.model)
     modalities = fitted_modalities(datamodule)
-    groups = training_fold_keys(datamodule)
-    batches = probe_batches(datamodule)
-    fit_pooled_readouts(probe_model, batches, modalities, train_cfg.readout_fit_c, groups=groups)
+    if fitted is not None:
+        copy_pooled_readouts(fitted, probe_model, modalities)
+    else:
+        groups = training_fold_keys(datamodule)
+        batches = probe_batches(datamodule)
+        c = train_cfg.readout_fit_c
+        fit_pooled_readouts(probe_model, batches, modalities, c, groups=groups)
     probes = EmotionLightningModule(probe_model, text_encoder=ckpt.text_encoder)
     scores = {
         "trained": validation_score(trained, datamodule, train_cfg.monitor),

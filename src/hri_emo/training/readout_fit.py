@@ -223,6 +223,20 @@ def fit_pooled_readouts(
                 stacked[item] = torch.full((config.num_emotions, 2), float("nan"))
             stacked[item][:, column] = row
     if fitted:
-        torch.nn.init.zeros_(heads.classifier.weight)  # the attention path starts as a residual
-        torch.nn.init.zeros_(heads.classifier.bias)
+        _zero_classifier(model)  # the attention path starts as a residual
     return stacked
+
+
+def copy_pooled_readouts(source: torch.nn.Module, target: torch.nn.Module, modalities) -> None:
+    """`target` answering from probes `source` already fitted (the `stack` candidate's: the
+    read-outs' inputs have no parameters, so a refit on the same training split gives the same
+    weights): its read-outs of `modalities` take `source`'s, its classifier is zeroed."""
+    for name in modalities:
+        fitted = getattr(source, f"{name}_readout").linear
+        getattr(target, f"{name}_readout").linear.load_state_dict(fitted.state_dict())
+    _zero_classifier(target)
+
+
+def _zero_classifier(model: torch.nn.Module) -> None:
+    torch.nn.init.zeros_(model.backbone.heads.classifier.weight)
+    torch.nn.init.zeros_(model.backbone.heads.classifier.bias)

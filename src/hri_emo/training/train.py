@@ -41,6 +41,7 @@ from hri_emo.training.checkpoint import (
     LIGHTNING_LAST,
     build_text_encoder,
     checkpoint_dir,
+    load_checkpoint,
     save_checkpoint,
 )
 from hri_emo.training.config import (
@@ -161,14 +162,17 @@ def _train(
 def _probes_if_better(cfg: ExperimentConfig, run_dir: Path, corpus: Corpus | None) -> None:
     """After `select`: the chosen model answers from its probes alone (the pooled read-outs
     fitted to convergence, its gate kept) where they validate better, so a run never ends
-    below the probe on validation (training/probe_fallback.py; one process writes it)."""
+    below the probe on validation (training/probe_fallback.py; one process writes it). The
+    probes are the `stack` candidate's where it ran: the same fit, done once."""
     if rank_zero_only.rank != 0:
         return
     datamodule = EmotionDataModule(cfg.data, seed=cfg.train.seed, corpus=corpus)
     try:
         datamodule.setup("fit")
         best = checkpoint_dir(run_dir, BEST)
-        if probe_fallback(best, datamodule, cfg.train):
+        stack = checkpoint_dir(run_dir / "candidates" / "stack", BEST)
+        fitted = load_checkpoint(stack).model if stack.is_dir() else None  # same probes, fitted
+        if probe_fallback(best, datamodule, cfg.train, fitted):
             finalize_thresholds(best, datamodule, cfg.train)
     finally:
         datamodule.close()
