@@ -29,10 +29,9 @@ import numpy as np
 from hri_emo.demo.corpus import (
     COLUMNS,
     EMOTIONS,
-    LIMITS,
-    PROSODY,
     VOICES,
     DemoUtterance,
+    draw_prosody,
     synthesize_plan,
 )
 
@@ -51,12 +50,7 @@ def plan(seed: int = 0) -> list[DemoUtterance]:
             for emotion in EMOTIONS:
                 for text in SENTENCES:
                     for _ in range(TAKES):
-                        settings = {
-                            name: int(
-                                np.clip(round(rng.normal(mean, JITTER * jitter / 2)), *LIMITS[name])
-                            )
-                            for name, (mean, jitter) in PROSODY[emotion].items()
-                        }
+                        settings = draw_prosody(rng, emotion, JITTER)
                         uid = f"{split}-{len(utterances):04d}"
                         utterances.append(
                             DemoUtterance(uid, split, voice, text, "neutral", emotion, settings)

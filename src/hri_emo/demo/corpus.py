@@ -101,6 +101,15 @@ class DemoUtterance:
         return self.word_emotion if self.voice_emotion == "neutral" else self.voice_emotion
 
 
+def draw_prosody(rng: np.random.Generator, emotion: str, jitter: float = 1.0) -> dict[str, int]:
+    """One take's eSpeak settings for `emotion`: each setting drawn around its mean with
+    `jitter` times its PROSODY jitter as two standard deviations, clipped to its LIMITS."""
+    return {
+        name: int(np.clip(round(rng.normal(mean, jitter * spread / 2)), *LIMITS[name]))
+        for name, (mean, spread) in PROSODY[emotion].items()
+    }
+
+
 def plan_corpus(seed: int = 0) -> list[DemoUtterance]:
     """Every utterance's voice, sentence and prosody, drawn from `seed` (no audio yet)."""
     rng = np.random.default_rng(seed)
@@ -112,10 +121,7 @@ def plan_corpus(seed: int = 0) -> list[DemoUtterance]:
             for word_emotion, voice_emotion, count in PLAN:
                 pool = pools[word_emotion]
                 for text in rng.choice(pool, size=count, replace=count > len(pool)):
-                    settings = {
-                        name: int(np.clip(round(rng.normal(mean, jitter / 2)), *LIMITS[name]))
-                        for name, (mean, jitter) in PROSODY[voice_emotion].items()
-                    }
+                    settings = draw_prosody(rng, voice_emotion)
                     uid = f"{split}-{len(utterances):04d}"
                     utterances.append(
                         DemoUtterance(
