@@ -11,6 +11,9 @@ import torch
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+if os.environ.get("PYTEST_XDIST_WORKER"):  # one core per test worker (scripts/test.sh runs
+    os.environ["OMP_NUM_THREADS"] = "1"  # them in parallel): threads beyond the cores only
+    torch.set_num_threads(1)  # spin, and the processes the tests start inherit the setting
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
