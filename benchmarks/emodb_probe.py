@@ -6,6 +6,8 @@ LogisticRegression on 8 speakers and tests on the 2 held out, for 5 folds coveri
 
     .venv/bin/python benchmarks/emodb_probe.py --encoder whisper-tiny-en
     .venv/bin/python benchmarks/emodb_probe.py --encoder egemaps   # needs hri-emo[egemaps]
+    .venv/bin/python benchmarks/emodb_probe.py --encoder whisper-tiny-en --layer all \
+        --beside egemaps   # the two concatenated
 
 Reference points (../shared/data/README.md): pooled Whisper tiny.en ~0.85, eGeMAPS ~0.65.
 """
@@ -84,6 +86,9 @@ def main() -> None:
     parser.add_argument("--pad-to-30s", action="store_true", help="Whisper: 30 s windows")
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--work-dir", type=Path, default=REPO_ROOT / "runs" / "emodb_probe")
+    parser.add_argument(
+        "--beside", help="a second encoder (its last layer) whose features are concatenated"
+    )
     args = parser.parse_args()
 
     corpus = emodb_corpus(args.data)
@@ -98,6 +103,14 @@ def main() -> None:
     )
     print(f"extraction: {report.summary()}")
     x, y, speakers = pooled_features(corpus, store_path)
+    if args.beside:
+        second = create_audio_encoder(args.beside, layer="last", pooling="mean")
+        beside_path = args.work_dir / f"emodb_{args.beside}_layer-last.h5"
+        extract_features(corpus, second, beside_path, batch_size=args.batch_size, on_error="skip")
+        x_beside, y_beside, _ = pooled_features(corpus, beside_path)
+        if list(y_beside) != list(y):
+            raise SystemExit(f"{beside_path} does not hold the same utterances as {store_path}")
+        x = np.hstack([x, x_beside])
     folds = speaker_folds(x, y, speakers)
     for fold in folds:
         print(
@@ -106,10 +119,11 @@ def main() -> None:
         )
     accuracy = np.array([f["accuracy"] for f in folds])
     recall = np.array([f["unweighted_recall"] for f in folds])
-    if args.layer == "all":
+    if args.layer == "all" and not args.beside:
         per_layer_report(x, y, speakers, encoder.num_layers)
     print(
-        f"{args.encoder} layer={args.layer}{suffix} (dim {x.shape[1]}, {len(y)} utterances): "
+        f"{args.encoder} layer={args.layer}{suffix}"
+        f"{' + ' + args.beside if args.beside else ''} (dim {x.shape[1]}, {len(y)} utterances): "
         f"accuracy {accuracy.mean():.3f} ± {accuracy.std():.3f}, "
         f"UA {recall.mean():.3f} ± {recall.std():.3f} over 5 speaker folds "
         f"({time.perf_counter() - start:.0f} s in all)"
