@@ -19,7 +19,6 @@ from hri_emo.training.config import load_config
 from hri_emo.training.cross_fit import NOISY_COPY, FoldKey, training_fold_keys
 from hri_emo.training.datamodule import EmotionDataModule
 from hri_emo.training.readout_fit import (
-    fit_joint_readouts,
     fit_logistic,
     fit_pooled_readouts,
     fitted_modalities,
@@ -91,44 +90,6 @@ def test_the_model_starts_as_the_beta_gated_probes(tiny_singlelabel, tmp_path):
     torch.testing.assert_close(out.logits, out.pooled_share.sum(-1))
     probes = out.pooled_share.sum(-1).argmax(-1)
     assert (probes == batch.labels).float().mean() >= 0.8  # the tiny corpus is separable
-
-
-def test_the_experts_start_as_one_probe_of_both_modalities(tiny_singlelabel, tmp_path):
-    """`readout_fit: joint`: the gate opened at 1/2 and the two read-outs together scikit-learn's
-    logistic regression of the text and audio features side by side, each weighted as the
-    model weighs it ((1 - beta_mean) text, beta_mean audio)."""
-    _, datamodule, module = _module(tiny_singlelabel, tmp_path, "model.params.decoder_logits=false")
-    model = module.model
-    assert fit_joint_readouts(model, datamodule.loader("train"), ("text", "audio"), c=1.0)
-    assert model.backbone.gate.gate.weight.abs().sum() == 0
-    assert all(p.requires_grad for p in model.text_readout.parameters())  # nothing frozen
-
-    def side_by_side(batches):
-        features = pooled_training_features(model, batches, with_beta=True)
-        text, audio = features["text"], features["audio"]
-        assert text.ids == audio.ids
-        beta = text.beta[:, None]
-        x = torch.cat([(1 - beta) * text.x, beta * audio.x], dim=1).double().numpy()
-        return x, text.labels.numpy()
-
-    x, labels = side_by_side(datamodule.loader("train"))
-    heads = model.backbone.heads  # the probe: fit_logistic, scikit-learn's objective (above)
-    weight, bias = fit_logistic(
-        torch.tensor(x),
-        torch.tensor(labels),
-        "singlelabel",
-        len(heads.class_weights),
-        1.0,
-        heads.class_weights,
-    )
-    model.eval()
-    batch = next(iter(datamodule.loader("val")))
-    with torch.no_grad():
-        out = model(**batch.model_inputs())
-    x_val, _ = side_by_side([batch])
-    expected = torch.tensor(x_val) @ weight.T + bias
-    torch.testing.assert_close(out.logits.double(), expected, atol=1e-3, rtol=1e-3)
-    assert (out.probabilities.argmax(1) == batch.labels).float().mean() >= 0.8
 
 
 def test_out_of_fold_logits_come_from_probes_that_did_not_see_the_speaker(
@@ -345,24 +306,3 @@ def test_probes_are_fitted_on_the_recordings_and_their_noisy_copies_never_on_noi
     read_noisy = batch.audio_snr != float("inf")
     assert stacked[read_noisy, :, 1].isnan().all() and not stacked[~read_noisy].isnan().any()
     assert not stacked[..., 0].isnan().any()  # the text probe's logits stay
-
-
-def test_the_joint_fit_weighs_each_recording_by_its_own_beta_not_its_noisy_copys(
-    tiny_noisy, tmp_path
-):
-    corpus, noisy, _ = tiny_noisy
-    _, datamodule, module = _module(corpus, tmp_path, f"data.noisy_audio_features={noisy}")
-    model = module.model
-    features = pooled_training_features(model, probe_batches(datamodule), with_beta=True)
-    model.eval()
-    with torch.no_grad():
-        recorded = {
-            item: beta
-            for batch in datamodule.loader("train", audio_read="recorded")
-            for item, beta in zip(batch.ids, model(**batch.model_inputs()).beta_mean.tolist())
-        }
-    text, audio = features["text"], features["audio"]
-    torch.testing.assert_close(text.beta, torch.tensor([recorded[i] for i in text.ids]))
-    copies = [row for row, item in enumerate(audio.ids) if item.endswith(NOISY_COPY)]
-    originals = [recorded[audio.ids[row].removesuffix(NOISY_COPY)] for row in copies]
-    assert not torch.allclose(audio.beta[copies], torch.tensor(originals))  # the copies' own

@@ -170,8 +170,7 @@ class TrainConfig:
     # logits (training/readout_fit.py); "none": train everything from scratch; "select": train
     # the candidates below, keep the one validation prefers, then its probes where they validate
     # better (training/recipe_select.py); "fallback": after a "none" run, the probes alone
-    # replace the model if they validate better; "joint": both read-outs start as one probe of
-    # the two modalities side by side, the gate at 1/2, then everything trains (an option).
+    # replace the model if they validate better.
     readout_fit: str = "select"
     # the recipes "select" trains and compares (any of stack, experts, none; default all three;
     # fewer train faster: docs/training.md)
@@ -258,7 +257,7 @@ CHOICES = {
     "optim.schedule": ("cosine", "constant"),
     "train.monitor_mode": ("min", "max"),
     "train.threshold_criterion": ("f1", "wa", "none"),
-    "train.readout_fit": ("select", "stack", "none", "fallback", "joint"),
+    "train.readout_fit": ("select", "stack", "none", "fallback"),
 }
 
 

@@ -46,7 +46,6 @@ class PooledSet:
     x: Tensor  # (N, D)
     labels: Tensor  # (N,) classes or (N, E) multi-label targets
     ids: list[str]
-    beta: Tensor | None = None  # (N,) the model's mean beta of each item (`with_beta`)
 
 
 def probe_batches(datamodule) -> Iterable[Batch]:
@@ -61,17 +60,12 @@ def probe_batches(datamodule) -> Iterable[Batch]:
 
 @torch.no_grad()
 def pooled_training_features(
-    model: torch.nn.Module, batches: Iterable[Batch], with_beta: bool = False
+    model: torch.nn.Module, batches: Iterable[Batch]
 ) -> dict[str, PooledSet]:
     """modality -> the pooled read-out inputs, labels and ids of the items that have it. An
     item read from a noisy copy of the audio (finite SNR) adds its audio only, under the id
-    `<id> (noisy copy)`; one replaced by noise alone (SNR -inf) adds nothing. `with_beta`: also
-    each item's mean beta, from a forward pass of `model` in eval mode."""
+    `<id> (noisy copy)`; one replaced by noise alone (SNR -inf) adds nothing."""
     gathered: dict[str, tuple[list, list, list]] = {"text": ([], [], []), "audio": ([], [], [])}
-    betas: dict[str, float] = {}
-    training = model.training
-    if with_beta:
-        model.eval()  # no dropout in the forward passes
     for batch in batches:
         inputs = batch.model_inputs()
         text, audio, _ = prepare_inputs(
@@ -80,8 +74,6 @@ def pooled_training_features(
         snr = batch.audio_snr if batch.audio_snr is not None else torch.full((len(batch.ids),), inf)
         copy = snr != inf  # (B,) audio read from the noisy copy (NaN: SNR not recorded)
         ids = [i + NOISY_COPY if c else i for i, c in zip(batch.ids, copy.tolist())]
-        if with_beta:  # keyed like the features: a noisy copy's beta is its own
-            betas.update(zip(ids, model(**inputs).beta_mean.tolist(), strict=True))
         for name, modality in (("text", text), ("audio", audio)):
             if modality is None or not modality.present.any():
                 continue
@@ -93,14 +85,8 @@ def pooled_training_features(
             gathered[name][0].append(pooled)
             gathered[name][1].append(batch.labels[keep])
             gathered[name][2].extend(i for i, k in zip(ids, keep.tolist()) if k)
-    model.train(training)
     return {
-        name: PooledSet(
-            torch.cat(xs),
-            torch.cat(ys),
-            ids,
-            torch.tensor([betas.get(i, float("nan")) for i in ids]) if with_beta else None,
-        )
+        name: PooledSet(torch.cat(xs), torch.cat(ys), ids)
         for name, (xs, ys, ids) in gathered.items()
         if xs
     }
@@ -170,25 +156,30 @@ def out_of_fold_logits(data: PooledSet, keys: list[FoldKey], fit, folds: int = 5
 C_GRID = (1e-4, 1e-3, 0.01, 0.1, 1.0, 10.0)  # `train.readout_fit_c: null` chooses among these
 
 
-@dataclass
-class FittedProbe:
-    """A probe fitted on all items with the C its out-of-fold loss chose."""
+def fit_pooled_readouts(
+    model: torch.nn.Module,
+    batches: Iterable[Batch],
+    modalities: Iterable[str] = ("text", "audio"),
+    c: float | None = None,
+    freeze: bool = True,
+    groups: Mapping[str, FoldKey] | None = None,
+) -> dict[str, Tensor]:
+    """Fit `model`'s pooled read-outs of `modalities` (those with stored features) as probes of
+    the training batches, freeze them and zero the classifier (see the module docstring).
 
-    weight: Tensor  # (E, D)
-    bias: Tensor  # (E,)
-    c: float
-    losses: dict[float, float]  # C -> out-of-fold loss
-    held_out: Tensor  # (N, E) out-of-fold logits at the chosen C
-
-
-def fit_probe(
-    model: torch.nn.Module, data: PooledSet, groups: Mapping[str, FoldKey], c: float | None
-) -> FittedProbe:
-    """`model`'s task loss and class weights as a probe of `data`: C is `c`, or with `c=None`
-    the value of C_GRID whose out-of-fold probes (folds from `groups`, training/cross_fit.py;
-    an item without a key is its own speaker) have the lowest loss, as LogisticRegressionCV
-    would choose it."""
+    `groups`: training item id -> FoldKey (training/cross_fit.py `training_fold_keys`; an item
+    without one is its own speaker). Each probe's C is `c`, or with `c=None` the value of C_GRID
+    whose out-of-fold probes have the lowest loss, as LogisticRegressionCV would choose it. Returns,
+    per training item id, the (E, 2) out-of-fold text and audio probe logits of the chosen C
+    (NaN where the item lacks the modality), which `train.readout_fit: stack` trains on in
+    place of the read-outs' own. Models without pooled read-outs are left alone ({})."""
+    if getattr(model, "text_readout", None) is None:
+        return {}
+    modalities = list(modalities)
+    for name in modalities:
+        getattr(model, f"{name}_readout").linear.requires_grad_(not freeze)
     heads, config = model.backbone.heads, model.config
+    groups = groups or {}
 
     def fitter(c_value: float):
         def fit(x: Tensor, labels: Tensor) -> tuple[Tensor, Tensor]:
@@ -199,42 +190,6 @@ def fit_probe(
 
         return fit
 
-    keys = [groups.get(i, FoldKey(i)) for i in data.ids]
-    held_out = {
-        value: out_of_fold_logits(data, keys, fitter(value))
-        for value in ((c,) if c is not None else C_GRID)
-    }
-    weights = (heads.pos_weight, heads.class_weights)
-    losses = {
-        value: float(emotion_loss(logits, data.labels, config.task, *weights))
-        for value, logits in held_out.items()
-    }
-    chosen = min(losses, key=losses.get)
-    weight, bias = fitter(chosen)(data.x, data.labels)
-    return FittedProbe(weight, bias, chosen, losses, held_out[chosen])
-
-
-def fit_pooled_readouts(
-    model: torch.nn.Module,
-    batches: Iterable[Batch],
-    modalities: Iterable[str] = ("text", "audio"),
-    c: float | None = None,
-    freeze: bool = True,
-    groups: Mapping[str, FoldKey] | None = None,
-) -> dict[str, Tensor]:
-    """Fit `model`'s pooled read-outs of `modalities` (those with stored features) as probes of
-    the training batches (C as in `fit_probe`), freeze them and zero the classifier (see the
-    module docstring).
-
-    `groups`: training item id -> FoldKey (training/cross_fit.py `training_fold_keys`). Returns,
-    per training item id, the (E, 2) out-of-fold text and audio probe logits of the chosen C
-    (NaN where the item lacks the modality), which `train.readout_fit: stack` trains on in
-    place of the read-outs' own. Models without pooled read-outs are left alone ({})."""
-    if getattr(model, "text_readout", None) is None:
-        return {}
-    modalities = list(modalities)
-    for name in modalities:
-        getattr(model, f"{name}_readout").linear.requires_grad_(not freeze)
     features = pooled_training_features(model, batches)
     fitted = sorted(set(features) & set(modalities))
     stacked: dict[str, Tensor] = {}
@@ -242,73 +197,34 @@ def fit_pooled_readouts(
         if name not in fitted:
             continue
         data = features[name]
-        probe = fit_probe(model, data, groups or {}, c)
+        item_groups = [groups.get(i, FoldKey(i)) for i in data.ids]
+        held_out = {
+            value: out_of_fold_logits(data, item_groups, fitter(value))
+            for value in ((c,) if c is not None else C_GRID)
+        }
+        weights = (heads.pos_weight, heads.class_weights)
+        losses = {
+            value: float(emotion_loss(logits, data.labels, config.task, *weights))
+            for value, logits in held_out.items()
+        }
+        chosen = min(losses, key=losses.get)
+        weight, bias = fitter(chosen)(data.x, data.labels)
         linear = getattr(model, f"{name}_readout").linear
-        linear.weight.data.copy_(probe.weight)
-        linear.bias.data.copy_(probe.bias)
+        linear.weight.data.copy_(weight)
+        linear.bias.data.copy_(bias)
         log.info(
             "pooled %s read-out fitted as a probe on %d items: C=%g (out-of-fold loss %s)",
-            name, len(data.x), probe.c, {k: round(v, 4) for k, v in probe.losses.items()},
+            name, len(data.x), chosen, {k: round(v, 4) for k, v in losses.items()},
         )  # fmt: skip
-        for item, row in zip(data.ids, probe.held_out, strict=True):
+        for item, row in zip(data.ids, held_out[chosen], strict=True):
             if item.endswith(NOISY_COPY):  # training reads a noisy item's own read-out instead
                 continue
             if item not in stacked:
-                stacked[item] = torch.full((model.config.num_emotions, 2), float("nan"))
+                stacked[item] = torch.full((config.num_emotions, 2), float("nan"))
             stacked[item][:, column] = row
     if fitted:
         _zero_classifier(model)  # the attention path starts as a residual
     return stacked
-
-
-def fit_joint_readouts(
-    model: torch.nn.Module,
-    batches: Iterable[Batch],
-    modalities: Iterable[str] = ("text", "audio"),
-    c: float | None = None,
-    groups: Mapping[str, FoldKey] | None = None,
-) -> bool:
-    """`train.readout_fit: joint`: both read-outs fitted as ONE probe of the two pooled
-    modalities side by side, on the items that have both (C as in `fit_probe`), so the model
-    starts as that probe exactly (the decoder's classifier zeroed); nothing is frozen. An
-    option, not a `select` candidate: it validated better on the demo corpus only
-    (docs/training.md, "`joint`"). The gate opens at 1/2 (times the audio reliability the model
-    judges), and the probe reads each modality weighted as the model weighs it, (1 - beta_mean)
-    times the text and beta_mean times the audio, so its two halves are the read-outs' weights.
-    One probe of both beats two probes fitted apart and then mixed (docs/robustness.md, "What
-    pooled features allow per carrier"). Returns False (nothing fitted) unless both modalities
-    come from stored features and some items have both."""
-    if getattr(model, "text_readout", None) is None or not {"text", "audio"} <= set(modalities):
-        return False
-    gate = model.backbone.gate.gate
-    torch.nn.init.zeros_(gate.weight)  # sigmoid(0) = 1/2 at every position and dimension
-    torch.nn.init.zeros_(gate.bias)
-    features = pooled_training_features(model, batches, with_beta=True)
-    if not {"text", "audio"} <= set(features):
-        return False
-    text, audio = features["text"], features["audio"]
-    audio_row = {item: row for row, item in enumerate(audio.ids)}  # noisy copies never match
-    pairs = [(row, audio_row[item]) for row, item in enumerate(text.ids) if item in audio_row]
-    if not pairs:
-        return False
-    text_rows, audio_rows = (torch.tensor(rows) for rows in zip(*pairs, strict=True))
-    beta = text.beta[text_rows][:, None]  # (N, 1)
-    both = PooledSet(
-        torch.cat([(1.0 - beta) * text.x[text_rows], beta * audio.x[audio_rows]], dim=1),
-        text.labels[text_rows],
-        [text.ids[row] for row in text_rows.tolist()],
-    )
-    probe = fit_probe(model, both, groups or {}, c)
-    halves = probe.weight.split([text.x.shape[1], audio.x.shape[1]], dim=1)
-    for readout, half in zip((model.text_readout, model.audio_readout), halves, strict=True):
-        readout.linear.weight.data.copy_(half)  # (1 - b) W_t t + b W_a a + b_0: the probe
-        readout.linear.bias.data.copy_(probe.bias)
-    _zero_classifier(model)
-    log.info(
-        "pooled read-outs fitted jointly as one probe on %d items: C=%g (out-of-fold loss %s)",
-        len(both.x), probe.c, {k: round(v, 4) for k, v in probe.losses.items()},
-    )  # fmt: skip
-    return True
 
 
 def copy_pooled_readouts(source: torch.nn.Module, target: torch.nn.Module, modalities) -> None:

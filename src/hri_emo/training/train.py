@@ -56,7 +56,6 @@ from hri_emo.training.evaluate import finalize_thresholds
 from hri_emo.training.lightning_module import EmotionLightningModule
 from hri_emo.training.probe_fallback import probe_fallback
 from hri_emo.training.readout_fit import (
-    fit_joint_readouts,
     fit_pooled_readouts,
     fitted_modalities,
     probe_batches,
@@ -129,14 +128,6 @@ def _train(
         module = build_module(cfg, datamodule)
         if cfg.train.reliability_fit:  # deterministic too: a seeded sample of the frames
             fit_reliability(module.model, datamodule, cfg.train.seed)
-        if cfg.train.readout_fit == "joint":
-            fit_joint_readouts(
-                module.model,
-                probe_batches(datamodule),
-                fitted_modalities(datamodule),
-                cfg.train.readout_fit_c,
-                groups=training_fold_keys(datamodule),
-            )
         if cfg.train.readout_fit == "stack":  # deterministic: a resumed run fits the same again
             module.stacked_logits = fit_pooled_readouts(
                 module.model,
