@@ -4,7 +4,8 @@ On a corpus whose manifest says which modality carries each label (the spoken de
 `carrier` and the measurement-only `voice_emotion` column), fits on the training and
 validation voices, scores on the test voices, and prints per carrier:
 
-- each store's probe (StandardScaler + LogisticRegression on the mean-pooled features);
+- each store's probe (StandardScaler + LogisticRegression on the features as the model's pooled
+  read-out sees them: layer-normalised per position, then averaged);
 - for every audio store, how well its probe names the *voice's* emotion (`voice_emotion`, a
   column for measuring only: nothing is trained on it here but this one line);
 - the probe of text and audio concatenated (early fusion of the pooled features);
@@ -30,19 +31,27 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from hri_emo.data import FeatureStore
+from hri_emo.model.layers import normalize_layers
 from hri_emo.training.cross_fit import FoldKey, fold_splits, sentence_of
 
 CARRIERS = ("words", "voice", "both", "conflict")
 
 
 def pooled(path: str, ids: list[str]) -> np.ndarray:
-    """(N, D): each item's features, averaged over positions when the store holds sequences."""
+    """(N, D): what HRI-EMO's pooled read-out of each item sees (model/pooled.py): every
+    position layer-normalised per encoder layer, then averaged (a pooled store: one position)."""
     store = FeatureStore.open(path)
     try:
-        rows = [np.asarray(store.read(i).features, dtype=np.float64) for i in ids]
+        layers = int((store.metadata.extra or {}).get("num_layers", 1))
+        rows = [torch.as_tensor(store.read(i).features, dtype=torch.float64) for i in ids]
     finally:
         store.close()
-    return np.stack([r.mean(0) if r.ndim == 2 else r for r in rows])
+    return np.stack(
+        [
+            normalize_layers(r.reshape(-1, r.shape[-1]), layers).flatten(-2).mean(0).numpy()
+            for r in rows
+        ]
+    )
 
 
 def probe(c: float):
