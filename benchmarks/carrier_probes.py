@@ -37,21 +37,20 @@ from hri_emo.training.cross_fit import FoldKey, fold_splits, sentence_of
 CARRIERS = ("words", "voice", "both", "conflict")
 
 
-def pooled(path: str, ids: list[str]) -> np.ndarray:
+def pooled(path: str, ids: list[str], layer_norm: bool = True) -> np.ndarray:
     """(N, D): what HRI-EMO's pooled read-out of each item sees (model/pooled.py): every
-    position layer-normalised per encoder layer, then averaged (a pooled store: one position)."""
+    position layer-normalised per encoder layer, then averaged (a pooled store: one position);
+    `layer_norm=False`: the plain mean."""
     store = FeatureStore.open(path)
     try:
         layers = int((store.metadata.extra or {}).get("num_layers", 1))
         rows = [torch.as_tensor(store.read(i).features, dtype=torch.float64) for i in ids]
     finally:
         store.close()
-    return np.stack(
-        [
-            normalize_layers(r.reshape(-1, r.shape[-1]), layers).flatten(-2).mean(0).numpy()
-            for r in rows
-        ]
-    )
+    rows = [r.reshape(-1, r.shape[-1]) for r in rows]
+    if layer_norm:
+        rows = [normalize_layers(r, layers).flatten(-2) for r in rows]
+    return np.stack([r.mean(0).numpy() for r in rows])
 
 
 def probe(c: float):
@@ -101,6 +100,9 @@ def main() -> None:
     parser.add_argument("--text", required=True, help="text feature store")
     parser.add_argument("--audio", action="append", required=True, help="NAME=store.h5")
     parser.add_argument("--c", type=float, default=0.1, help="the probes' C")
+    parser.add_argument(
+        "--plain-mean", action="store_true", help="no per-layer layer norm (as a probe reads)"
+    )
     args = parser.parse_args()
 
     with open(args.manifest, newline="") as handle:
@@ -112,8 +114,9 @@ def main() -> None:
     carriers = np.array([r["carrier"] for r in test])
     keys = [FoldKey(r["speaker"], sentence_of(r["text"])) for r in train]
     stores = {"text": args.text} | dict(item.split("=", 1) for item in args.audio)
-    x = {name: pooled(path, [r["id"] for r in train]) for name, path in stores.items()}
-    x_test = {name: pooled(path, [r["id"] for r in test]) for name, path in stores.items()}
+    norm = not args.plain_mean
+    x = {name: pooled(path, [r["id"] for r in train], norm) for name, path in stores.items()}
+    x_test = {name: pooled(path, [r["id"] for r in test], norm) for name, path in stores.items()}
 
     fitted = {name: probe(args.c).fit(x[name], y) for name in stores}
     for name in stores:
