@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sys
 
+import numpy as np
 import pytest
 
 from hri_emo.cli.main import main
@@ -120,3 +121,19 @@ def test_whisper_asr_transcribes_the_recordings_once_for_all_runs(recorded_runs,
     # an utterance where Whisper heard nothing has no text: fusion answers, text-only cannot
     assert text_only.metric is not None or "text" in text_only.note
     assert len(calls) == len(load_run(recorded_runs.v2, "test").records)
+
+
+def test_an_asr_that_hears_no_word_leaves_the_text_missing_not_an_error(recorded_runs, tmp_path):
+    """The embedded Whisper, given silence in place of each recording, hears no word in any test
+    utterance: v2 answers from the audio alone (beta 1), text-only has nothing to read."""
+    asr = pytest.importorskip("hri_emo.inference.asr")
+    whisper = asr.create_asr("auto")
+    original = whisper.transcribe
+    whisper.transcribe = lambda wave: original(np.zeros_like(wave))
+    runs = [recorded_runs.v2, recorded_runs.text_only]
+    v2, text_only = evaluate_robustness(
+        runs, conditions=["whisper-asr"], cache_dir=tmp_path, transcriber=whisper
+    )
+    assert v2.wer == pytest.approx(1.0)  # every word missed
+    assert v2.metric is not None and v2.beta == pytest.approx(1.0)
+    assert text_only.metric is None and "text" in text_only.note

@@ -172,7 +172,10 @@ def _inputs_for(run: RunInputs, condition: Condition, sweep: _Sweep):
             texts[key] = corrupt_texts(records, condition, seed, transcriber)
         records = texts[key]
         wer = word_error_rate(run.records, records)
-        if not run.cfg.text_encoder.finetune:
+        if not any(r.text and r.text.strip() for r in records):  # e.g. ASR heard no word at all
+            stores["text"] = None  # every transcript is empty: the text is missing, as in no-text
+            records = [replace(r, text=None) for r in records]
+        elif not run.cfg.text_encoder.finetune:
             encoder = _encoder(run, "text")
             stores["text"] = str(
                 corrupted_store(records, encoder, cache, condition, _key(run, "text", seed))
