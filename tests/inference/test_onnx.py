@@ -34,6 +34,10 @@ def test_export_has_dynamic_axes_and_records_its_config(exported):
               for v in graph.graph.input}  # fmt: skip
     assert inputs["text"] == ["batch", "text_len", TEXT_DIM]
     assert inputs["audio_mask"] == ["batch", "audio_len"]
+    # the time prior's and the word rate's inputs, so onnxruntime explains as torch does
+    assert inputs["text_times"] == ["batch", "text_len", 2]
+    assert inputs["audio_times"] == ["batch", "audio_len", 2]
+    assert inputs["transcript_trust"] == ["batch"]
     assert [v.name for v in graph.graph.output][:3] == ["probabilities", "logits", "beta_mean"]
     assert any(p.key == "hri_emo_config" for p in graph.metadata_props)
 
@@ -50,6 +54,21 @@ def test_onnxruntime_matches_pytorch(exported):
     for name in ("probabilities", "beta_mean", "alignment", "attribution", "beta"):
         diff = (getattr(expected, name) - getattr(got, name)).abs().max()
         assert diff <= 1e-4, name
+    # with word and frame times (the time prior moves the alignment) and a distrusted transcript
+    starts = torch.arange(9) * 0.2
+    times = {
+        "text_times": torch.stack([starts, starts + 0.2], -1).repeat(5, 1, 1),
+        "audio_times": torch.stack(
+            [torch.arange(41) * 0.05, torch.arange(41) * 0.05 + 0.05], -1
+        ).repeat(5, 1, 1),
+        "transcript_trust": torch.tensor([1.0, 0.0, 1.0, 1.0, 0.0]),
+    }
+    with torch.no_grad():
+        timed = model(text=text, audio=audio, **times)
+    assert (timed.alignment - expected.alignment).abs().max() > 1e-3  # the times matter
+    got = runner(text=text, audio=audio, **times)
+    for name in ("probabilities", "beta_mean", "alignment", "attribution", "beta"):
+        assert (getattr(timed, name) - getattr(got, name)).abs().max() <= 1e-4, name
 
 
 def test_recognizer_on_onnxruntime_gives_the_torch_result(exported):

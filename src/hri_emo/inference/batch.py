@@ -312,15 +312,15 @@ def model_inputs(
 
 
 def takes_transcript_trust(recognizer: EmotionRecognizer) -> bool:
-    """Whether the recognizer's model can be told not to trust a transcript (torch, hriemo)."""
-    return recognizer.backend == "torch" and getattr(
-        recognizer.model, "accepts_transcript_trust", False
-    )
+    """Whether the recognizer's model can be told not to trust a transcript (hriemo, on torch or
+    from an ONNX export that takes it)."""
+    return getattr(recognizer.model, "accepts_transcript_trust", False)
 
 
 def takes_frame_times(recognizer: EmotionRecognizer) -> bool:
-    """Whether the recognizer's model reads frame times (torch backend, a timed model)."""
-    return recognizer.backend == "torch" and getattr(recognizer.model, "accepts_times", False)
+    """Whether the recognizer's model reads frame times (a timed model, on torch or from an
+    ONNX export that takes them)."""
+    return getattr(recognizer.model, "accepts_times", False)
 
 
 def _word_times(
@@ -331,10 +331,10 @@ def _word_times(
     timings: dict[str, float],
 ) -> list[tuple[np.ndarray | None, float | None, list[str]]]:
     """(word times, alignment confidence, notes) per item; times only where the model takes
-    them (torch backend, time prior) and the item has a recording and words."""
+    them (time prior, times taken: takes_frame_times) and the item has a recording and words."""
     none = [(None, None, [])] * len(text_in)
     trained_with_times = uses_time_prior(recognizer.model, recognizer.spec.metadata("text"))
-    if waves is None or recognizer.backend != "torch" or not trained_with_times:
+    if waves is None or not takes_frame_times(recognizer) or not trained_with_times:
         return none
     start, result = time.perf_counter(), []
     for wave, text, audio in zip(waves, text_in, audio_in):

@@ -3,7 +3,10 @@
 The graph takes both modalities with masks, all four axes dynamic:
 text (B, Lt, Dt) float, text_mask (B, Lt) bool, audio (B, La, Da) float, audio_mask (B, La) bool.
 A missing modality is one zero position with a False mask, which the model treats exactly like
-`None` (docs/architecture.md). Outputs are the HriEmoOutput fields the model produces
+`None` (docs/architecture.md). A model that reads times and transcript trust (hriemo: the time
+prior, the word rate) also takes text_times (B, Lt, 2) and audio_times (B, La, 2) seconds (NaN:
+unknown, exactly like `None`) and transcript_trust (B,) (1: trusted, exactly like `None`).
+Outputs are the HriEmoOutput fields the model produces
 (probabilities, logits, beta_mean, beta, alignment, attribution). The config's dimensions and
 emotions are stored in the file's metadata and checked when it is loaded.
 """
@@ -29,20 +32,43 @@ from hri_emo.model.output import HriEmoOutput
 log = logging.getLogger(__name__)
 ONNX_NAME = "model.onnx"
 INPUTS = ("text", "text_mask", "audio", "audio_mask")
+TIMED_INPUTS = ("text_times", "audio_times", "transcript_trust")  # models with accepts_times
 OUTPUTS = ("probabilities", "logits", "beta_mean", "beta", "alignment", "attribution")
 META_KEY = "hri_emo_config"
 
 
 class _ExportWrapper(nn.Module):
-    """Positional masks-in, tuple-out view of a model (what the exporter traces)."""
+    """Positional tensors-in, tuple-out view of a model (what the exporter traces)."""
 
     def __init__(self, model: nn.Module, outputs: tuple[str, ...]) -> None:
         super().__init__()
         self.model, self.outputs = model, outputs
 
-    def forward(self, text: Tensor, text_mask: Tensor, audio: Tensor, audio_mask: Tensor):
-        out = self.model(text=text, text_mask=text_mask, audio=audio, audio_mask=audio_mask)
+    def forward(
+        self,
+        text: Tensor,
+        text_mask: Tensor,
+        audio: Tensor,
+        audio_mask: Tensor,
+        text_times: Tensor | None = None,
+        audio_times: Tensor | None = None,
+        transcript_trust: Tensor | None = None,
+    ):
+        out = self.model(
+            text=text, text_mask=text_mask, audio=audio, audio_mask=audio_mask,
+            **({} if text_times is None else {"text_times": text_times}),
+            **({} if audio_times is None else {"audio_times": audio_times}),
+            **({} if transcript_trust is None else {"transcript_trust": transcript_trust}),
+        )  # fmt: skip
         return tuple(getattr(out, name) for name in self.outputs)
+
+
+def graph_inputs(model: nn.Module) -> tuple[str, ...]:
+    """The inputs the exported graph of `model` takes."""
+    timed = getattr(model, "accepts_times", False) and getattr(
+        model, "accepts_transcript_trust", False
+    )
+    return INPUTS + (TIMED_INPUTS if timed else ())
 
 
 def example_inputs(config: Any, batch: int = 2, text_len: int = 5, audio_len: int = 12):
@@ -56,6 +82,16 @@ def example_inputs(config: Any, batch: int = 2, text_len: int = 5, audio_len: in
     )
 
 
+def example_times(batch: int, text_len: int, audio_len: int) -> tuple[Tensor, Tensor, Tensor]:
+    """Word and frame times in seconds (the last word's unknown: NaN) and full transcript trust."""
+    starts = torch.arange(text_len, dtype=torch.float32) * 0.3
+    text_times = torch.stack([starts, starts + 0.25], dim=-1).repeat(batch, 1, 1)
+    text_times[:, -1] = float("nan")
+    frames = torch.arange(audio_len, dtype=torch.float32) * 0.02
+    audio_times = torch.stack([frames, frames + 0.02], dim=-1).repeat(batch, 1, 1)
+    return text_times, audio_times, torch.ones(batch)
+
+
 def export_onnx(model: nn.Module, path: str | Path) -> Path:
     """Write `model` (eval mode, CPU) as ONNX with dynamic batch and sequence axes."""
     import onnx
@@ -64,9 +100,10 @@ def export_onnx(model: nn.Module, path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     model = model.eval().cpu()
-    args = example_inputs(model.config)
+    inputs = graph_inputs(model)
+    args = (*example_inputs(model.config), *example_times(2, 5, 12))[: len(inputs)]
     with torch.no_grad():
-        sample = model(text=args[0], text_mask=args[1], audio=args[2], audio_mask=args[3])
+        sample = model(**dict(zip(inputs, args, strict=True)))
     outputs = tuple(name for name in OUTPUTS if getattr(sample, name) is not None)
     batch, text_len = Dim("batch", min=1, max=4096), Dim("text_len", min=1, max=8192)
     audio_len = Dim("audio_len", min=1, max=1_000_000)
@@ -75,7 +112,11 @@ def export_onnx(model: nn.Module, path: str | Path) -> Path:
         "text_mask": {0: batch, 1: text_len},
         "audio": {0: batch, 1: audio_len},
         "audio_mask": {0: batch, 1: audio_len},
+        "text_times": {0: batch, 1: text_len},
+        "audio_times": {0: batch, 1: audio_len},
+        "transcript_trust": {0: batch},
     }
+    shapes = {name: shapes[name] for name in inputs}
     quiet = [logging.getLogger(name) for name in ("onnxscript", "onnx_ir")]
     levels = [logger.level for logger in quiet]
     for logger in quiet:
@@ -89,7 +130,7 @@ def export_onnx(model: nn.Module, path: str | Path) -> Path:
                 str(path),
                 dynamo=True,
                 dynamic_shapes=shapes,
-                input_names=list(INPUTS),
+                input_names=list(inputs),
                 output_names=list(outputs),
                 optimize=True,
                 verbose=False,
@@ -135,12 +176,17 @@ class OnnxFusionModel:
             )
         self.session = ort_session(self.path, threads)
         self.outputs = [o.name for o in self.session.get_outputs()]
+        self.inputs = [i.name for i in self.session.get_inputs()]
         self._check_signature()
+        # what the recognizer may pass: times and transcript trust where the graph takes them
+        # (a file exported before they were inputs runs without them, as it always did)
+        self.accepts_times = self.accepts_transcript_trust = "text_times" in self.inputs
 
     def _check_signature(self) -> None:
         meta = self.session.get_modelmeta().custom_metadata_map.get(META_KEY)
-        names = [i.name for i in self.session.get_inputs()]
-        if meta is None or names != list(INPUTS) or "probabilities" not in self.outputs:
+        names = self.inputs
+        known = names in (list(INPUTS), list(INPUTS + TIMED_INPUTS))
+        if meta is None or not known or "probabilities" not in self.outputs:
             raise ConfigError(
                 f"{self.path} is not an HRI-EMO fusion model export (inputs {names}); export "
                 "it with `hri-emo export MODEL --format onnx`"
@@ -163,20 +209,32 @@ class OnnxFusionModel:
         text_mask: Tensor | None = None,
         audio: Tensor | None = None,
         audio_mask: Tensor | None = None,
+        text_times: Tensor | None = None,
+        audio_times: Tensor | None = None,
+        transcript_trust: Tensor | None = None,
     ) -> HriEmoOutput:
+        """The torch model's keywords; times and trust only reach a graph that takes them
+        (unknown times are NaN, no trust given is 1: what the torch model does with None)."""
         batch = (text if text is not None else audio).shape[0]
         feed = {}
-        for name, x, mask, dim in (
-            ("text", text, text_mask, self.config.text_dim),
-            ("audio", audio, audio_mask, self.config.audio_dim),
+        for name, x, mask, times, dim in (
+            ("text", text, text_mask, text_times, self.config.text_dim),
+            ("audio", audio, audio_mask, audio_times, self.config.audio_dim),
         ):
             if x is None:  # missing for the whole batch: one masked-out position
                 x = torch.zeros(batch, 1, dim)
                 mask = torch.zeros(batch, 1, dtype=torch.bool)
+                times = None
             elif mask is None:
                 mask = torch.ones(x.shape[:2], dtype=torch.bool)
             feed[name] = np.ascontiguousarray(x.detach().cpu().numpy(), dtype=np.float32)
             feed[f"{name}_mask"] = np.ascontiguousarray(mask.cpu().numpy(), dtype=bool)
+            if self.accepts_times:
+                times = torch.full((*x.shape[:2], 2), float("nan")) if times is None else times
+                feed[f"{name}_times"] = np.ascontiguousarray(times.cpu().numpy(), np.float32)
+        if self.accepts_transcript_trust:
+            trust = torch.ones(batch) if transcript_trust is None else transcript_trust
+            feed["transcript_trust"] = np.ascontiguousarray(trust.cpu().numpy(), np.float32)
         values = self.session.run(None, feed)
         fields = {name: torch.from_numpy(value) for name, value in zip(self.outputs, values)}
         return HriEmoOutput(**fields)
@@ -199,11 +257,18 @@ def parity(model: nn.Module, runner: OnnxFusionModel, seed: int = 0) -> float:
         both_text, both_audio = text_mask.clone(), audio_mask.clone()
         if batch > 1:  # one item without text, one without audio
             both_text[0], both_audio[-1] = False, False
-        for kwargs in (
-            {"text": text, "text_mask": both_text, "audio": audio, "audio_mask": both_audio},
+        text_times, audio_times, _ = example_times(batch, text_len, audio_len)
+        distrusted = torch.arange(batch, dtype=torch.float32) % 2  # every other transcript
+        both = {"text": text, "text_mask": both_text, "audio": audio, "audio_mask": both_audio}
+        cases = [
+            both,
             {"audio": audio, "audio_mask": audio_mask},  # no text in the whole batch
             {"text": text, "text_mask": text_mask},  # no audio in the whole batch
-        ):
+        ]
+        if runner.accepts_times:  # word and frame times (one unknown), and distrust
+            timed = {"text_times": text_times, "audio_times": audio_times}
+            cases += [{**both, **timed}, {**both, **timed, "transcript_trust": distrusted}]
+        for kwargs in cases:
             expected = model(**kwargs).probabilities
             got = runner(**kwargs).probabilities
             worst = max(worst, float((expected - got).abs().max()))

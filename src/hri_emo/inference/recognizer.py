@@ -388,7 +388,7 @@ class EmotionRecognizer:
             return
         times = None
         trained_with_times = batch.uses_time_prior(self.model, self.spec.metadata("text"))
-        if exp.word_times is not None and self.backend == "torch" and trained_with_times:
+        if exp.word_times is not None and batch.takes_frame_times(self) and trained_with_times:
             times = np.array([(np.nan, np.nan) if t is None else t for t in exp.word_times])
         use_erasure(exp, self, audio_in, times, timings)
 
