@@ -38,28 +38,15 @@ META_KEY = "hri_emo_config"
 
 
 class _ExportWrapper(nn.Module):
-    """Positional tensors-in, tuple-out view of a model (what the exporter traces)."""
+    """Positional tensors-in (the graph's inputs, in order), tuple-out view of a model (what the
+    exporter traces)."""
 
-    def __init__(self, model: nn.Module, outputs: tuple[str, ...]) -> None:
+    def __init__(self, model: nn.Module, inputs: tuple[str, ...], outputs: tuple[str, ...]):
         super().__init__()
-        self.model, self.outputs = model, outputs
+        self.model, self.inputs, self.outputs = model, inputs, outputs
 
-    def forward(
-        self,
-        text: Tensor,
-        text_mask: Tensor,
-        audio: Tensor,
-        audio_mask: Tensor,
-        text_times: Tensor | None = None,
-        audio_times: Tensor | None = None,
-        transcript_trust: Tensor | None = None,
-    ):
-        out = self.model(
-            text=text, text_mask=text_mask, audio=audio, audio_mask=audio_mask,
-            **({} if text_times is None else {"text_times": text_times}),
-            **({} if audio_times is None else {"audio_times": audio_times}),
-            **({} if transcript_trust is None else {"transcript_trust": transcript_trust}),
-        )  # fmt: skip
+    def forward(self, *tensors: Tensor):
+        out = self.model(**dict(zip(self.inputs, tensors, strict=True)))
         return tuple(getattr(out, name) for name in self.outputs)
 
 
@@ -116,7 +103,7 @@ def export_onnx(model: nn.Module, path: str | Path) -> Path:
         "audio_times": {0: batch, 1: audio_len},
         "transcript_trust": {0: batch},
     }
-    shapes = {name: shapes[name] for name in inputs}
+    shapes = (tuple(shapes[name] for name in inputs),)  # the wrapper's one *tensors argument
     quiet = [logging.getLogger(name) for name in ("onnxscript", "onnx_ir")]
     levels = [logger.level for logger in quiet]
     for logger in quiet:
@@ -125,7 +112,7 @@ def export_onnx(model: nn.Module, path: str | Path) -> Path:
         with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*axis name.*")
             torch.onnx.export(
-                _ExportWrapper(model, outputs).eval(),
+                _ExportWrapper(model, inputs, outputs).eval(),
                 args,
                 str(path),
                 dynamo=True,
