@@ -3,13 +3,14 @@
     OMP_NUM_THREADS=2 .venv/bin/python benchmarks/bench_inference.py --runs 30 --threads 2
 
 A 3.0 s eSpeak NG utterance (a sentence cut or padded with silence to `--seconds`) and its
-transcript go through the embedded encoders (MiniLM text, Whisper tiny.en audio on CTranslate2)
-and an `hriemo-v2` model (untrained weights by default, or `--model`: latency does not depend
-on the weights). "onnxruntime" rows run MiniLM's transformer and the fusion model on
-onnxruntime (`backend="onnxruntime"`); Whisper stays on CTranslate2. Every figure is p50 / p95
-in ms over `--runs` timed calls after 3 warm-up calls. Thread counts are set explicitly:
-torch.set_num_threads, onnxruntime intra-op threads, CTranslate2 intra_threads (audio encoder
-and ASR) all equal `--threads`.
+transcript (in the "word times" rows also the words' exact spans, as a caller's own ASR would
+give them: no forced alignment) go through the embedded encoders (MiniLM text, Whisper tiny.en
+audio on CTranslate2) and an `hriemo-v2` model (untrained weights by default, or `--model`:
+latency does not depend on the weights). "onnxruntime" rows run MiniLM's transformer and the
+fusion model on onnxruntime (`backend="onnxruntime"`); Whisper stays on CTranslate2. Every
+figure is p50 / p95 in ms over `--runs` timed calls after 3 warm-up calls. Thread counts are set
+explicitly: torch.set_num_threads, onnxruntime intra-op threads, CTranslate2 intra_threads
+(audio encoder and ASR) all equal `--threads`.
 
 Targets: waveform + transcript -> emotions + explanation p50 <= 25 ms; without a transcript,
 ASR included, p50 <= 350 ms.
@@ -41,6 +42,8 @@ OTHER_SENTENCES = ["I miss her every single day.", "That smell is absolutely dis
 TARGETS_MS = {
     "with transcript": 25.0,
     "with transcript, int8 Whisper": 25.0,
+    "with transcript and word times": 25.0,
+    "the same, int8 Whisper": 25.0,
     "ASR included": 350.0,
     "ASR included, short window": 350.0,
 }
@@ -71,11 +74,13 @@ def profile(recognizer: EmotionRecognizer, wave: np.ndarray, text: str | None, r
     return ", ".join(f"{name} {np.median(ms):.1f}" for name, ms in parts.items())
 
 
-def utterance(seconds: float) -> tuple[np.ndarray, str]:
-    wave = synthesize(SENTENCE).resampled(16000).wave
+def utterance(seconds: float) -> tuple[np.ndarray, str, list]:
+    """The waveform, its transcript and the words' exact spans (None past the cut)."""
+    speech = synthesize(SENTENCE).resampled(16000)
     size = int(seconds * 16000)
-    wave = np.pad(wave, (0, max(0, size - len(wave))))[:size]
-    return wave.astype(np.float32), SENTENCE
+    wave = np.pad(speech.wave, (0, max(0, size - len(speech.wave))))[:size]
+    spans = [tuple(s) if s[1] <= seconds else None for s in speech.word_spans]
+    return wave.astype(np.float32), SENTENCE, spans
 
 
 def build(model_dir: Path, threads: int) -> tuple[EmotionRecognizer, ...]:
@@ -116,7 +121,7 @@ def main() -> None:
         model = create_model("hriemo-v2", text_dim=384, audio_dim=384)
         export_onnx(model, model.save_pretrained(model_dir) / "model.onnx")
     eager, ort, ort_short = build(model_dir, args.threads)
-    wave, text = utterance(args.seconds)
+    wave, text, spans = utterance(args.seconds)
     print(f"# {args.seconds:.1f} s utterance, {len(text.split())} words; threads={args.threads}; "
           f"load average {os.getloadavg()[0]:.1f}; runs={args.runs}")  # fmt: skip
     rows: list[tuple[str, float, float]] = []
@@ -153,10 +158,14 @@ def main() -> None:
     measure("END TO END with transcript, onnxruntime", lambda: ort.classify(wave, text))
     fastest = EmotionRecognizer(ort.model, ort.text_encoder, audio8, onnx_model=ort.onnx_model)
     measure("  the same, int8 Whisper encoder", lambda: fastest.classify(wave, text))
+    measure("END TO END with transcript and word times, onnxruntime",
+            lambda: ort.classify(wave, text, word_times=spans))  # fmt: skip
+    measure("  the same, int8 Whisper encoder ",
+            lambda: fastest.classify(wave, text, word_times=spans))  # fmt: skip
     measure("END TO END without transcript (ASR), onnxruntime", lambda: ort.classify(wave, None))
     measure("  the same, short-window ASR", lambda: ort_short.classify(wave, None))
 
-    for label, recognizer, given in (("with transcript", ort, text), ("ASR", ort, None)):
+    for label, recognizer, given in (("with transcript", ort, text), ("ASR", ort_short, None)):
         print(f"where the time goes, END TO END {label} (p50 ms within the same calls): "
               + profile(recognizer, wave, given, args.runs))  # fmt: skip
 
@@ -193,6 +202,8 @@ def main() -> None:
     ends = {
         "with transcript": "END TO END with transcript, onnxruntime",
         "with transcript, int8 Whisper": "  the same, int8 Whisper encoder",
+        "with transcript and word times": "END TO END with transcript and word times, onnxruntime",
+        "the same, int8 Whisper": "  the same, int8 Whisper encoder ",
         "ASR included": "END TO END without transcript (ASR), onnxruntime",
         "ASR included, short window": "  the same, short-window ASR",
     }

@@ -175,3 +175,74 @@ def test_spoken_words_are_placed_in_time_and_a_wrong_transcript_is_flagged(tmp_p
     wrong = recognizer.classify(speech.wave, "the meeting starts at ten in the morning")
     assert wrong.alignment_confidence < 0.3 and wrong.word_times is None
     assert any("does not seem to match the speech" in note for note in wrong.notes)
+
+
+def test_a_heard_transcript_brings_its_own_word_times(tmp_path, monkeypatch):
+    """Without a transcript the ASR's word times feed the time prior: the heard words are not
+    force-aligned a second time (that pass is only for a transcript the caller gives)."""
+    from hri_emo.explain import alignment_accuracy
+    from hri_emo.inference import timing
+    from hri_emo.synth import synthesize
+
+    monkeypatch.setenv("HRI_EMO_CACHE", str(tmp_path / "cache"))
+    aligned = []
+    align = timing.align_words
+    monkeypatch.setattr(timing, "align_words", lambda *a: aligned.append(a) or align(*a))
+    create_model("hriemo-v2", text_dim=384, audio_dim=384, **TINY).save_pretrained(tmp_path / "m")
+    recognizer = EmotionRecognizer.from_pretrained(tmp_path / "m")
+    text = "please put the red cup on the kitchen table"
+    speech = synthesize(text).resampled(16000)
+    heard = recognizer.classify(speech.wave, None)
+    assert heard.transcript_source == "asr" and not aligned
+    assert heard.alignment_confidence is None  # nothing to judge: the words are what was heard
+    assert len(heard.words) == 9 and all(span is not None for span in heard.word_times)
+    truth = [tuple(span) for span in speech.word_spans]
+    centres = [(s + e) / 2 for s, e in heard.word_times]
+    inside = [start - 0.05 <= c <= end + 0.05 for c, (start, end) in zip(centres, truth)]
+    assert sum(inside) >= 7, (heard.word_times, truth)
+    assert alignment_accuracy(heard, truth)["accuracy"] >= 0.6
+    given = recognizer.classify(speech.wave, text)
+    assert len(aligned) == 1 and given.alignment_confidence >= 0.3
+    assert np.abs(np.array(given.word_times) - np.array(heard.word_times)).mean() < 0.05
+
+
+def test_word_times_from_the_callers_own_asr_are_used_and_checked(tmp_path, monkeypatch):
+    """A robot whose own ASR gives word times passes them in: the time prior uses them (no
+    forced alignment); times that cannot be right are an error naming the word."""
+    from hri_emo.explain import alignment_accuracy
+    from hri_emo.inference import timing
+    from hri_emo.synth import synthesize
+
+    monkeypatch.setenv("HRI_EMO_CACHE", str(tmp_path / "cache"))
+    aligned = []
+    align = timing.align_words
+    monkeypatch.setattr(timing, "align_words", lambda *a: aligned.append(a) or align(*a))
+    create_model("hriemo-v2", text_dim=384, audio_dim=384, **TINY).save_pretrained(tmp_path / "m")
+    recognizer = EmotionRecognizer.from_pretrained(tmp_path / "m", asr="none")
+    text = "Please put the red cup on the kitchen table."
+    speech = synthesize(text).resampled(16000)
+    truth = [tuple(span) for span in speech.word_spans]
+    given = [*truth[:-1], None]  # the last word unknown to the caller's ASR
+    result = recognizer.classify(speech.wave, text, word_times=given)
+    assert not aligned and result.word_times == given
+    assert alignment_accuracy(result, truth)["accuracy"] >= 0.6
+    forced = recognizer.classify(speech.wave, text)
+    assert len(aligned) == 1 and forced.word_times != given  # the aligner's own estimate
+    gaps = [abs(result.probabilities[e] - forced.probabilities[e]) for e in result.emotions]
+    assert max(gaps) < 0.05
+    seconds = len(speech.wave) / 16000
+    bad = {
+        "9 word\\(s\\), got 8": truth[:-1],
+        "word_times\\[2\\] \\('the'\\) = \\(0.5, 0.4\\) s is not a span": [
+            *truth[:2],
+            (0.5, 0.4),
+            *truth[3:],
+        ],
+        f"within the {seconds:.2f} s recording": [*truth[:-1], (seconds, seconds + 1)],
+        "word_times\\[0\\] \\('Please'\\) is 'soon'": ["soon", *truth[1:]],
+    }
+    for message, times in bad.items():
+        with pytest.raises(DataError, match=message):
+            recognizer.classify(speech.wave, text, word_times=times)
+    with pytest.raises(DataError, match="give both the recording and the transcript"):
+        recognizer.classify(None, text, word_times=truth)

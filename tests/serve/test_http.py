@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 from dataclasses import fields
 
 import httpx
@@ -58,6 +59,39 @@ def test_json_pcm_with_maps_matches_the_explanation_type(server, speech, sentenc
     documented = {f for f in ExplanationBody.model_fields}
     arrays = set(ARRAY_FIELDS)  # the maps, present with maps=true
     assert {f.name for f in fields(UtteranceExplanation)} - arrays <= documented
+
+
+def test_word_times_from_the_callers_asr_in_json_and_in_a_form(server, speech, sentences):
+    """The caller's word spans (e.g. from its own ASR) are used and reported back; the server
+    then does not align the transcript (no alignment confidence to report)."""
+    from hri_emo.encoders import load_audio
+    from hri_emo.synth import synthesize
+
+    spans = [
+        [round(float(t), 3) for t in span] for span in synthesize(sentences["table"]).word_spans
+    ]
+    wave = load_audio(speech["table"])
+    payload = {
+        "audio_base64": base64.b64encode(pcm16(wave)).decode(),
+        "sample_rate": 16000,
+        "text": sentences["table"],
+        "word_times": spans,
+    }
+    response = httpx.post(f"{server.url}/v1/predict", json=payload, timeout=60)
+    assert response.status_code == 200, response.text
+    result = response.json()["result"]
+    assert result["word_times"] == spans
+    assert result["alignment_confidence"] is None
+    without = httpx.post(
+        f"{server.url}/v1/predict", json={**payload, "word_times": None}, timeout=60
+    ).json()["result"]
+    assert without["alignment_confidence"] > 0.3  # aligned by the server instead
+    with speech["table"].open("rb") as handle:
+        files = {"audio": ("table.wav", handle, "audio/wav")}
+        form = {"text": sentences["table"], "word_times": json.dumps(spans)}
+        response = httpx.post(f"{server.url}/v1/predict", files=files, data=form, timeout=60)
+    assert response.status_code == 200, response.text
+    assert response.json()["result"]["word_times"] == spans
 
 
 def test_json_wav_bytes_at_another_rate(server, speech, tmp_path):

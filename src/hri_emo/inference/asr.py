@@ -54,7 +54,8 @@ WHISPER_SIZES = {
 SAMPLE_RATE = 16_000
 # Whisper's word times (DTW over its alignment heads) come late: on the demo corpus's training
 # voices tiny.en's starts and ends lag the synthesiser's exact spans by 0.076-0.085 s on average
-# (benchmarks/bench_word_times.py). `align_words` moves them earlier by this much.
+# (benchmarks/bench_word_times.py). Both the ASR's and `align_words`'s times are moved earlier
+# by this much.
 ALIGN_LATENCY_S = 0.08
 
 
@@ -171,7 +172,7 @@ class WhisperASR:
                 if not text:
                     continue
                 result.words.append(text)
-                result.word_times.append((float(word.start), float(word.end)))
+                result.word_times.append(earlier(word.start, word.end))
                 result.word_probabilities.append(float(word.probability))
         return result
 
@@ -217,6 +218,12 @@ def word_timer(asr: WhisperASR):
     return times
 
 
+def earlier(start: float, end: float) -> tuple[float, float]:
+    """A Whisper word span moved earlier by its measured lag (ALIGN_LATENCY_S), at >= 0 s."""
+    start, end = max(0.0, start - ALIGN_LATENCY_S), max(0.0, end - ALIGN_LATENCY_S)
+    return float(start), float(max(end, start))
+
+
 def _group_pieces(pieces: list[dict], words: list[str]) -> tuple[list, list]:
     """Whisper's word pieces (punctuation split off) back into the whitespace words."""
     times, probabilities, index = [], [], 0
@@ -232,8 +239,7 @@ def _group_pieces(pieces: list[dict], words: list[str]) -> tuple[list, list]:
             times.append((math.nan, math.nan))
             probabilities.append(0.0)
             continue
-        start, end = max(0.0, start - ALIGN_LATENCY_S), max(0.0, end - ALIGN_LATENCY_S)
-        times.append((float(start), float(max(end, start))))
+        times.append(earlier(start, end))
         probabilities.append(float(np.mean(probs)))
     return times, probabilities
 

@@ -32,9 +32,15 @@ from hri_emo.data.collate import pad_times
 from hri_emo.data.features import MODALITIES, FeatureSpec, UtteranceFeatures
 from hri_emo.encoders.audio_io import TARGET_SAMPLE_RATE, check_waveform
 from hri_emo.errors import AudioError, DataError, InputTypeError
-from hri_emo.inference.asr import Transcript, align_word_times
+from hri_emo.inference.asr import Transcript
 from hri_emo.inference.dialogue import PastTurns, pad_context
-from hri_emo.inference.timing import MISMATCH_NOTE, matches_speech, spans, time_words
+from hri_emo.inference.timing import (
+    MISMATCH_NOTE,
+    heard_times,
+    matches_speech,
+    spans,
+    time_words,
+)
 from hri_emo.inference.vad import speech_seconds
 from hri_emo.model.decision import predictions
 from hri_emo.result import (
@@ -219,15 +225,17 @@ def explain_items(
     audio_in: list[UtteranceFeatures | None],
     timings: dict[str, float],
     contexts: list[dict[str, Any]],
-    heard: list[Transcript | None],
+    spoken: list[Transcript | None],
     waves: list[np.ndarray | None] | None = None,
     past: list[PastTurns | None] | None = None,
 ) -> list[UtteranceExplanation]:
     """Model-ready features of each item -> one padded fusion-model call -> the items' results
-    (timings shared out equally; ASR word times aligned to the words). With `waves`, a model
-    trained with the time prior gets each item's word times (inference/timing.py). `past`: each
-    item's dialogue context (inference/dialogue.py), named in its result's `context_turns`."""
-    timed = _word_times(recognizer, waves, text_in, audio_in, timings)
+    (timings shared out equally). `spoken`: each item's transcript with its word times where
+    they are known (what the ASR heard, or the caller's `word_times`), else None. With `waves`,
+    a model trained with the time prior gets each item's word times: those known, else a forced
+    alignment (inference/timing.py). `past`: each item's dialogue context
+    (inference/dialogue.py), named in its result's `context_turns`."""
+    timed = _word_times(recognizer, waves, text_in, audio_in, spoken, timings)
     mismatched = [not matches_speech(confidence) for _, confidence, _ in timed]
     inputs = model_inputs(
         recognizer, text_in, audio_in, [t for t, _, _ in timed], [not m for m in mismatched]
@@ -256,8 +264,8 @@ def explain_items(
             result.notes.append(MISMATCH_NOTE.format(beta=result.beta_mean))
         if times is not None:
             result.word_times = spans(times, len(result.words))
-        elif heard[i] is not None and heard[i].words:
-            result.word_times = align_word_times(result.words, heard[i])
+        elif spoken[i] is not None and spoken[i].words:
+            result.word_times = spans(heard_times(result.words, spoken[i])[0], len(result.words))
         results.append(result)
     return results
 
@@ -328,24 +336,30 @@ def _word_times(
     waves: list[np.ndarray | None] | None,
     text_in: list[UtteranceFeatures | None],
     audio_in: list[UtteranceFeatures | None],
+    spoken: list[Transcript | None],
     timings: dict[str, float],
 ) -> list[tuple[np.ndarray | None, float | None, list[str]]]:
     """(word times, alignment confidence, notes) per item; times only where the model takes
-    them (time prior, times taken: takes_frame_times) and the item has a recording and words."""
+    them (time prior, times taken: takes_frame_times) and the item has a recording and words.
+    Known times are used as they are: the ASR's (Whisper's alignment heads, within 0.02 s of a
+    forced alignment of the heard words) or the caller's; only a transcript given without
+    times is force-aligned."""
     none = [(None, None, [])] * len(text_in)
     trained_with_times = uses_time_prior(recognizer.model, recognizer.spec.metadata("text"))
     if waves is None or not takes_frame_times(recognizer) or not trained_with_times:
         return none
     start, result = time.perf_counter(), []
-    for wave, text, audio in zip(waves, text_in, audio_in):
+    for wave, text, audio, transcript in zip(waves, text_in, audio_in, spoken):
         if wave is None or audio is None or text is None:  # a modality missing
             result.append((None, None, []))
             continue
         words = list(text.tokens or [])
         if len(words) != len(text.features):
             result.append((None, None, []))  # a pooled transcript
-            continue
-        result.append(time_words(recognizer.aligner, wave, words))
+        elif transcript is not None and transcript.words:
+            result.append(heard_times(words, transcript))
+        else:
+            result.append(time_words(recognizer.aligner, wave, words))
     timings["word_alignment"] = 1000 * (time.perf_counter() - start)
     return result
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -131,6 +132,7 @@ class Dialogue:
         sample_rate: int = 16000,
         *,
         transcribe: bool = True,
+        word_times: Sequence[tuple[float, float] | None] | None = None,
     ) -> UtteranceExplanation:
         """`recognizer.classify(wave, text, sample_rate)` with the past turns as context; the
         result's utterance_id is this turn's id ("turn-N"), `context_turns` the past turns it
@@ -138,7 +140,7 @@ class Dialogue:
         with self._lock:
             past = self._past(speaker)
             result, vector = self.recognizer.classify_turn(
-                wave, text, sample_rate, transcribe=transcribe, past=past
+                wave, text, sample_rate, transcribe=transcribe, word_times=word_times, past=past
             )
             turn = Turn(f"turn-{self._count}", speaker, vector)
             self._count += 1

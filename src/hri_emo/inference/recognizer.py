@@ -20,6 +20,7 @@ from __future__ import annotations
 import inspect
 import logging
 import time
+from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,7 @@ from hri_emo.inference.asr import Transcript, WhisperASR, create_asr
 from hri_emo.inference.dialogue import Dialogue, PastTurns
 from hri_emo.inference.features import build_encoder, check_encoder, given_features
 from hri_emo.inference.many import predict_batch
+from hri_emo.inference.timing import given_times
 from hri_emo.result import UtteranceExplanation
 
 log = logging.getLogger(__name__)
@@ -157,6 +159,7 @@ class EmotionRecognizer:
         audio_features: np.ndarray | None = None,
         transcribe: bool = True,
         attribution: str = "attention",
+        word_times: Sequence[tuple[float, float] | None] | None = None,
     ) -> UtteranceExplanation:
         """`wave`: float mono samples in [-1, 1] at `sample_rate` (resampled to 16 kHz), or
         None; `text`: transcript (a str, or None). A waveform that is empty, silent (all
@@ -171,8 +174,15 @@ class EmotionRecognizer:
         `audio_features`: precomputed, unstandardised audio features instead of a recording
         (a model trained on manifest columns such as openSMILE functionals). A modality the
         model was trained without is ignored (with a warning). `attribution`: "attention" (the
-        model's maps) or "integrated-gradients" (Captum; slower, more faithful on our data)."""
-        return self._turn(wave, text, sample_rate, audio_features, transcribe, attribution)[0]
+        model's maps) or "integrated-gradients" (Captum; slower, more faithful on our data).
+
+        `word_times`: when each word of `text` (split on whitespace) was spoken in `wave`, as
+        (start, end) seconds or None, e.g. from the caller's own ASR. A model trained with word
+        times then uses them instead of aligning the transcript itself (saving that pass);
+        other models only report them (`result.word_times`)."""
+        return self._turn(
+            wave, text, sample_rate, audio_features, transcribe, attribution, word_times
+        )[0]
 
     def dialogue(self, max_turns: int | None = None) -> Dialogue:
         """A conversation with this recognizer: `dialogue.classify(wave, text, speaker)` reads
@@ -199,6 +209,7 @@ class EmotionRecognizer:
         audio_features: np.ndarray | None,
         transcribe: bool,
         attribution: str,
+        word_times: Sequence[tuple[float, float] | None] | None = None,
         past: PastTurns | None = None,
     ) -> tuple[UtteranceExplanation, UtteranceFeatures | None]:
         """One utterance through the pipeline: its result and its model-ready text features."""
@@ -208,6 +219,15 @@ class EmotionRecognizer:
         if wave is not None:  # refused like the same samples read from a file
             wave = batch.prepare_wave(wave, sample_rate, "the waveform given to classify()")
         has_text = bool(text and text.strip())
+        spoken = None
+        if word_times is not None:
+            if wave is None or not has_text:
+                raise DataError(
+                    "classify(): word_times place the words of a transcript in a recording: "
+                    "give both the recording and the transcript"
+                )
+            seconds = len(wave) / batch.TARGET_SAMPLE_RATE
+            spoken = given_times(word_times, text, seconds, "classify()")
         if wave is None and audio_features is None and not has_text:
             what = "the transcript is empty" if text is not None else "no transcript"
             raise DataError(f"need a transcript, a recording, or both; got {what} and no recording")
@@ -223,7 +243,7 @@ class EmotionRecognizer:
         timings: dict[str, float] = {}
         heard = None
         if not has_text and wave is not None and transcribe and self.asr is not None:
-            heard = self._transcribe(wave, timings)
+            heard = spoken = self._transcribe(wave, timings)
             has_text = batch.heard_notes(heard)[0]
             text = heard.text if has_text else None
         given = {"text": has_text, "audio": wave is not None}
@@ -237,7 +257,7 @@ class EmotionRecognizer:
             audio_in = given_features(self.spec, self.model.config, "audio", audio_features)
         context = batch.input_context(wave, text if has_text else None, heard)
         context["notes"] = [*notes, *context.get("notes", [])]
-        result = self._run(text_in, audio_in, timings, attribution, context, heard, wave, past)
+        result = self._run(text_in, audio_in, timings, attribution, context, spoken, wave, past)
         return result, text_in
 
     @property
@@ -358,13 +378,13 @@ class EmotionRecognizer:
         timings: dict[str, float],
         attribution: str = "attention",
         context: dict[str, Any] | None = None,
-        heard: Transcript | None = None,
+        spoken: Transcript | None = None,
         wave: np.ndarray | None = None,
         past: PastTurns | None = None,
     ) -> UtteranceExplanation:
         """One item through the batch path (`explain_items`), then its gradient attribution."""
         [exp] = batch.explain_items(
-            self, [text_in], [audio_in], timings, [context or {}], [heard], [wave], [past]
+            self, [text_in], [audio_in], timings, [context or {}], [spoken], [wave], [past]
         )
         if attribution == "erasure":
             self._use_erasure(exp, text_in, audio_in, timings)

@@ -15,6 +15,7 @@ from hri_emo.result import TRANSCRIPT_SOURCES
 from hri_emo.serve.audio import MAX_SAMPLE_RATE, MIN_SAMPLE_RATE
 
 SESSION_ID_MAX, SPEAKER_MAX = 100, 100
+WORD_TIMES_MAX = 10_000  # spans; a transcript is limited to --max-text-chars anyway
 
 
 class PredictRequest(BaseModel):
@@ -36,6 +37,13 @@ class PredictRequest(BaseModel):
         description="Hz; required for pcm_s16le (a wav file carries its own)",
     )
     text: str | None = Field(None, description="the transcript (optional)")
+    word_times: list[tuple[float, float] | None] | None = Field(
+        None,
+        max_length=WORD_TIMES_MAX,
+        description="when each word of `text` (split on whitespace) was spoken: [start, end] in "
+        "seconds, or null, per word (e.g. from your own ASR); saves the server aligning the "
+        "transcript itself",
+    )
     session: str | None = Field(
         None,
         max_length=SESSION_ID_MAX,

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import time
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from fastapi import APIRouter, Query, Request, Response
@@ -26,8 +29,19 @@ from hri_emo.serve.schemas import (
 )
 
 router = APIRouter(tags=["predict"])
-Parsed = tuple[np.ndarray | None, str | None, str | None, str | None]  # wave, text, session, who
-FORM_FIELDS = ("audio", "text", "session", "speaker")
+FORM_FIELDS = ("audio", "text", "session", "speaker", "word_times")
+
+
+@dataclass
+class Parsed:
+    """What a request asks to classify."""
+
+    wave: np.ndarray | None
+    text: str | None
+    session: str | None = None
+    speaker: str | None = None
+    word_times: list[Any] | None = None  # the caller's (start, end) per word of `text`
+
 
 REQUEST_BODY = {
     "required": True,
@@ -44,6 +58,10 @@ REQUEST_BODY = {
                     "text": {"type": "string", "description": "the transcript (optional)"},
                     "session": {"type": "string", "description": "a dialogue session id"},
                     "speaker": {"type": "string", "description": "who said this turn"},
+                    "word_times": {
+                        "type": "string",
+                        "description": "JSON list: [start, end] in s or null per word of text",
+                    },
                 },
                 "additionalProperties": False,
             }
@@ -74,26 +92,31 @@ async def predict(
         )
     media = content_type.split(";")[0].strip().lower()
     if media == "application/json":
-        wave, text, session, speaker = _from_json(body, limits)
+        parsed = _from_json(body, limits)
     elif media == "multipart/form-data":
-        wave, text, session, speaker = _from_form(body, content_type, limits)
+        parsed = _from_form(body, content_type, limits)
     else:
         raise ApiError(
             415,
             "unsupported_media_type",
             f"content type {media or 'none'!r}: send application/json or multipart/form-data",
         )
-    dialogue = _dialogue(request, session, speaker)
+    dialogue = _dialogue(request, parsed.session, parsed.speaker)
     decode_ms = 1000 * (time.perf_counter() - start)
     engine = request.app.state.engine
     result, timings = await engine.predict(
-        wave, text, maps=maps, dialogue=dialogue, speaker=speaker
+        parsed.wave,
+        parsed.text,
+        maps=maps,
+        dialogue=dialogue,
+        speaker=parsed.speaker,
+        word_times=parsed.word_times,
     )
     timings = {"decode": decode_ms, **timings, "total": 1000 * (time.perf_counter() - start)}
     content = wrap_result(
         result,
         request_id=request.state.request_id,
-        **({"session": session} if session is not None else {}),
+        **({"session": parsed.session} if parsed.session is not None else {}),
         server_timings_ms={k: round(v, 3) for k, v in timings.items()},
     )
     return Response(content, media_type="application/json")
@@ -136,7 +159,8 @@ def _from_json(body: bytes, limits: ServeLimits) -> Parsed:
         else:
             wave = decode_pcm16(data, payload.sample_rate, limits.max_audio_s, "audio_base64")
     text = _checked_text(payload.text, wave, limits)
-    return wave, text, payload.session, _checked_speaker(payload.speaker)
+    speaker = _checked_speaker(payload.speaker)
+    return Parsed(wave, text, payload.session, speaker, payload.word_times)
 
 
 def _from_form(body: bytes, content_type: str, limits: ServeLimits) -> Parsed:
@@ -148,7 +172,21 @@ def _from_form(body: bytes, content_type: str, limits: ServeLimits) -> Parsed:
     session, speaker = (parts[k].text() if k in parts else None for k in ("session", "speaker"))
     if session is not None and len(session) > SESSION_ID_MAX:
         raise ApiError(422, "invalid_request", f"session: at most {SESSION_ID_MAX} characters")
-    return wave, _checked_text(text, wave, limits), session, _checked_speaker(speaker)
+    word_times = _form_word_times(parts["word_times"].text()) if "word_times" in parts else None
+    text = _checked_text(text, wave, limits)
+    return Parsed(wave, text, session, _checked_speaker(speaker), word_times)
+
+
+def _form_word_times(field: str) -> list[Any]:
+    """The multipart `word_times` field: a JSON list, checked as the JSON body's is."""
+    try:
+        return PredictRequest.model_validate({"word_times": json.loads(field)}).word_times
+    except (ValueError, ValidationError):  # json.JSONDecodeError is a ValueError
+        raise ApiError(
+            422,
+            "invalid_request",
+            "word_times: expected a JSON list with [start, end] in seconds or null per word",
+        ) from None
 
 
 def _checked_speaker(speaker: str | None) -> str | None:
