@@ -11,6 +11,7 @@ import pytest
 import soundfile as sf
 
 from hri_emo.cli.main import main
+from hri_emo.errors import DataError
 from hri_emo.inference.asr import normalise_words
 from hri_emo.synth import synthesize
 
@@ -97,6 +98,46 @@ def test_a_manifest_to_jsonl_and_asr_off(embedded_model_dir, folder, tmp_path):
     assert rows["u4"]["result"] is None and "missing.wav" in rows["u4"]["error"]
 
 
+def test_a_manifests_word_times_are_used_and_bad_ones_are_error_rows(
+    embedded_model_dir, folder, tmp_path
+):
+    """`word_times` (a JSON list per row: a CSV cell or a JSONL value) reach the model as the
+    caller's word spans; a row whose times cannot be right gets an error naming it."""
+    text = "Please put the red cup on the kitchen table"
+    spans = [[round(float(t), 3) for t in span] for span in synthesize(text).word_spans]
+    wav = str(folder / "b_table.wav")
+    rows = [
+        {"id": "good", "audio": wav, "text": text, "word_times": json.dumps(spans)},
+        {"id": "none", "audio": wav, "text": text, "word_times": ""},
+        {"id": "count", "audio": wav, "text": text, "word_times": json.dumps(spans[:3])},
+        {"id": "notjson", "audio": wav, "text": text, "word_times": "[[0, 1]"},
+        {"id": "noaudio", "audio": "", "text": text, "word_times": json.dumps(spans)},
+    ]
+    manifest = tmp_path / "m.csv"
+    with manifest.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    out = tmp_path / "out.jsonl"
+    code = main(["predict", str(embedded_model_dir), "--input", str(manifest),
+                 "--output", str(out), "--asr", "none"])  # fmt: skip
+    assert code == 0
+    got = {r["id"]: r for r in map(json.loads, out.read_text().splitlines())}
+    assert got["good"]["result"]["word_times"] == spans
+    assert got["good"]["result"]["alignment_confidence"] is None  # not aligned again
+    assert got["none"]["result"]["alignment_confidence"] > 0.3  # aligned by the recognizer
+    assert "word_times must give one (start, end)" in got["count"]["error"]
+    assert "9 word(s), got 3" in got["count"]["error"]
+    assert "word_times is not a JSON list" in got["notjson"]["error"]
+    assert "give both the recording and the transcript" in got["noaudio"]["error"]
+    jsonl = tmp_path / "m.jsonl"
+    jsonl.write_text(json.dumps({"id": "list", "audio": wav, "text": text, "word_times": spans}))
+    code = main(["predict", str(embedded_model_dir), "--input", str(jsonl),
+                 "--output", str(tmp_path / "out2.jsonl"), "--asr", "none"])  # fmt: skip
+    [row] = map(json.loads, (tmp_path / "out2.jsonl").read_text().splitlines())
+    assert code == 0 and row["result"]["word_times"] == spans
+
+
 def test_one_utterance_as_json_and_as_a_table(embedded_model_dir, folder, capsys):
     args = ["predict", str(embedded_model_dir), "--audio", str(folder / "a_happy.wav")]
     assert main([*args, "--json", "--maps"]) == 0
@@ -142,3 +183,10 @@ def test_predict_batch_matches_classify(asr_recognizer, spoken):
         assert result.words == alone.words and result.word_times == alone.word_times
         assert result.probabilities == pytest.approx(alone.probabilities, abs=1e-5)
     assert batch[0].transcript_source == "asr" and batch[1].duration_s is None
+    times = [None, None, [tuple(span) for span in spoken[2].word_spans]]
+    [timed] = asr_recognizer.predict_batch(waves[2:], texts[2:], word_times=times[2:])
+    alone = asr_recognizer.classify(waves[2], texts[2], word_times=times[2])
+    assert timed.word_times == alone.word_times == times[2]
+    assert timed.probabilities == pytest.approx(alone.probabilities, abs=1e-5)
+    with pytest.raises(DataError, match="item 0: word_times"):
+        asr_recognizer.predict_batch(waves[2:], texts[2:], word_times=[times[2][:2]])

@@ -106,7 +106,7 @@ def cache_fast_text_route(recognizer: Any) -> None:
 
 def predict_one(recognizer: Any, args: argparse.Namespace) -> int:
     audio = Path(args.audio) if args.audio else None
-    wave, text = load_item(PredictItem("input", audio, args.text), args.max_seconds)
+    wave, text, _ = load_item(PredictItem("input", audio, args.text), args.max_seconds)
     try:
         result = recognizer.classify(wave, text)
     except HriEmoError as err:  # name the user's input, not the Python call
@@ -183,18 +183,19 @@ def classify_items(recognizer: Any, batch: list, args: argparse.Namespace) -> li
         except ITEM_ERRORS as err:
             outcomes[i] = describe(err)
     if loaded:
+        waves, texts, times = ([x[k] for x in loaded] for k in (1, 2, 3))
         try:
             results = recognizer.predict_batch(
-                [w for _, w, _ in loaded], [t for _, _, t in loaded], batch_size=len(loaded)
+                waves, texts, batch_size=len(loaded), word_times=times
             )
         except ITEM_ERRORS:  # find the item at fault: one by one
             results = []
-            for _, wave, text in loaded:
+            for wave, text, spans in zip(waves, texts, times):
                 try:
-                    results.append(recognizer.classify(wave, text))
+                    results.append(recognizer.classify(wave, text, word_times=spans))
                 except ITEM_ERRORS as err:
                     results.append(describe(err))
-        for (i, _, _), result in zip(loaded, results):
+        for (i, *_), result in zip(loaded, results):
             outcomes[i] = result
     return outcomes
 
@@ -245,8 +246,9 @@ class RowWriter:
 
 def load_item(
     item: PredictItem, max_seconds: float = 120.0
-) -> tuple[np.ndarray | None, str | None]:
-    """(16 kHz mono wave or None, transcript or None) of an item; errors name the file."""
+) -> tuple[np.ndarray | None, str | None, Any]:
+    """(16 kHz mono wave or None, transcript or None, its word times or None) of an item;
+    errors name the file or the item."""
     if item.error is not None:
         raise DataError(item.error)
     text = item.text.strip() if item.text is not None and item.text.strip() else None
@@ -254,6 +256,12 @@ def load_item(
         text = read_transcript(item.text_file)
     if text is not None and "\x00" in text:
         raise DataError(f"item {item.id}: the transcript contains NUL characters")
+    times = item.word_times
+    if isinstance(times, str):  # a CSV cell
+        try:
+            times = json.loads(times)
+        except json.JSONDecodeError as err:
+            raise DataError(f"item {item.id}: word_times is not a JSON list ({err.msg})") from None
     wave = None
     if item.audio is not None:
         from hri_emo.encoders import load_audio
@@ -262,7 +270,7 @@ def load_item(
         wave = load_audio(item.audio)
     if wave is None and text is None:
         raise DataError(f"item {item.id}: no recording and no transcript")
-    return wave, text
+    return wave, text, times
 
 
 def read_transcript(path: Path) -> str:

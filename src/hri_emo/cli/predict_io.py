@@ -6,7 +6,8 @@
   over it only when the run finished; a failed run leaves an existing file as it was.
 - `items_from_path(path)`: the utterances of `--input`: a manifest (.csv or .jsonl; one row an
   utterance; columns `id` (optional), `audio` (or `wav`/`path`: relative to the manifest's
-  folder or absolute) and/or `text`) or a folder (every recording in a supported format,
+  folder or absolute) and/or `text`, optionally `word_times`: a JSON list of [start, end] or
+  null per word of `text`) or a folder (every recording in a supported format,
   `AUDIO_SUFFIXES`, sorted, with `NAME.txt` beside `NAME.wav` as its transcript). A JSONL line
   that is not a JSON object becomes an item carrying its error (the run goes on and writes it
   as an error row).
@@ -24,7 +25,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from hri_emo.errors import DataError
 from hri_emo.inference.asr import check_asr_choice
@@ -114,6 +115,7 @@ class PredictItem:
     text: str | None = None
     text_file: Path | None = None
     error: str | None = None  # why the manifest row itself is unusable
+    word_times: Any = None  # the manifest's word_times: a JSON string (CSV) or a list (JSONL)
 
 
 def items_from_path(path: str | Path) -> list[PredictItem]:
@@ -170,6 +172,7 @@ def items_from_manifest(path: Path) -> list[PredictItem]:
                 id=str(row.get("id") or f"row{number}"),
                 audio=(path.parent / audio) if audio else None,
                 text=None if text is None else str(text),
+                word_times=row.get("word_times") or None,  # an empty CSV cell: none
             )
         )
     return items

@@ -219,15 +219,7 @@ class EmotionRecognizer:
         if wave is not None:  # refused like the same samples read from a file
             wave = batch.prepare_wave(wave, sample_rate, "the waveform given to classify()")
         has_text = bool(text and text.strip())
-        spoken = None
-        if word_times is not None:
-            if wave is None or not has_text:
-                raise DataError(
-                    "classify(): word_times place the words of a transcript in a recording: "
-                    "give both the recording and the transcript"
-                )
-            seconds = len(wave) / batch.TARGET_SAMPLE_RATE
-            spoken = given_times(word_times, text, seconds, "classify()")
+        spoken = None if word_times is None else given_times(word_times, text, wave, "classify()")
         if wave is None and audio_features is None and not has_text:
             what = "the transcript is empty" if text is not None else "no transcript"
             raise DataError(f"need a transcript, a recording, or both; got {what} and no recording")
@@ -279,10 +271,14 @@ class EmotionRecognizer:
         *,
         transcribe: bool = True,
         batch_size: int = 16,
+        word_times: list[Any] | None = None,
     ) -> list[UtteranceExplanation]:
         """`classify` for many utterances: ASR per recording, encoders and the fusion model
-        per batch of `batch_size`. A bad item raises a DataError naming its index."""
-        return predict_batch(self, waves, texts, transcribe=transcribe, batch_size=batch_size)
+        per batch of `batch_size`. A bad item raises a DataError naming its index.
+        `word_times`: per item, its transcript's word spans or None (as in `classify`)."""
+        return predict_batch(
+            self, waves, texts, transcribe=transcribe, batch_size=batch_size, word_times=word_times
+        )
 
     def _transcribe(self, wave: np.ndarray, timings: dict[str, float]) -> Transcript:
         self.asr.load()  # on first use, outside the timing

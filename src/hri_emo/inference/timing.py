@@ -27,7 +27,13 @@ from typing import Any
 import numpy as np
 
 from hri_emo.errors import DataError
-from hri_emo.inference.asr import Transcript, WhisperASR, align_word_times, align_words
+from hri_emo.inference.asr import (
+    SAMPLE_RATE,
+    Transcript,
+    WhisperASR,
+    align_word_times,
+    align_words,
+)
 
 MIN_CONFIDENCE = 0.3
 TIME_SLACK_S = 0.1  # a word may end this much after the recording (rounding of other tools)
@@ -77,9 +83,18 @@ def heard_times(words: list[str], heard: Transcript) -> tuple[np.ndarray, None, 
     return times, None, notes
 
 
-def given_times(word_times: Any, text: str, seconds: float, item: str) -> Transcript:
+def given_times(
+    word_times: Any, text: str | None, wave: np.ndarray | None, item: str
+) -> Transcript:
     """The caller's `word_times` for `text` (one (start, end) in seconds or None per whitespace
-    word) as a Transcript; a DataError naming `item` and the word when they cannot be right."""
+    word of it, within the 16 kHz `wave`) as a Transcript; a DataError naming `item` and the
+    word when they cannot be right."""
+    if wave is None or not (text and text.strip()):
+        raise DataError(
+            f"{item}: word_times place the words of a transcript in a recording: give both "
+            "the recording and the transcript"
+        )
+    seconds = len(wave) / SAMPLE_RATE
     words = text.split()
     if isinstance(word_times, np.ndarray):
         word_times = word_times.tolist()
