@@ -17,8 +17,16 @@ benchmarks/meld_context.py writes (no training of HRI-EMO):
    words have attended to the turns before it (the frozen analogue of what fine-tuned
    conversational encoders do). The same probe, dev weighted F1, K = 0 as the control.
 
+4. With --label-context K...: the past turns' *emotions* beside the utterance's vector (the
+   K = 0 encoding of 3.): the mean one-hot of the current speaker's last K turns and of the
+   others' (each with a "has any" flag), as gold labels (the ceiling: what a dialogue state
+   that knew the past emotions would give) and as the probe's own predicted probabilities
+   (what a robot has at run time; cross-fitted by dialogue on train, so no turn's prediction
+   saw its own label). The probe at C = 0.1, dev weighted F1.
+
     python benchmarks/meld_context_probe.py --features /tmp/meld/text_minilm.h5
     python benchmarks/meld_context_probe.py --encoder-context 0 1 3 8   # ~2-7 min per K
+    python benchmarks/meld_context_probe.py --label-context 1 3          # ~3 min
 """
 
 from __future__ import annotations
@@ -133,15 +141,77 @@ def probe_scores(train: list, dev: list, features, cs: list[float]) -> list[floa
     return scores
 
 
+def predicted_probabilities(train: list, dev: list, vectors: dict, c: float = 0.1) -> dict:
+    """record id -> the probe's class probabilities: cross-fitted over 5 folds of training
+    dialogues for train, from the probe fitted on all of train for dev."""
+    from sklearn.model_selection import GroupKFold
+
+    def fit(records: list):
+        x = np.stack([vectors[r.id] for r in records])
+        scaler = StandardScaler().fit(x)
+        probe = LogisticRegression(C=c, max_iter=3000).fit(
+            scaler.transform(x), [r.label for r in records]
+        )
+        return lambda rs: probe.predict_proba(
+            scaler.transform(np.stack([vectors[r.id] for r in rs]))
+        )
+
+    probabilities = {}
+    folds = GroupKFold(5).split(train, groups=[r.dialogue for r in train])
+    for fitted, held in folds:
+        predict = fit([train[i] for i in fitted])
+        held_out = [train[i] for i in held]
+        probabilities.update(zip((r.id for r in held_out), predict(held_out)))
+    probabilities.update(zip((r.id for r in dev), fit(train)(dev)))
+    return probabilities
+
+
+def past_emotions(record, turns: list, k: int, emotion_of) -> np.ndarray:
+    """Mean emotion vector of the speaker's own last k turns and of the others' last k, each
+    with a flag for having any."""
+    index = [r.id for r in turns].index(record.id)
+    parts = []
+    for own in (True, False):
+        past = [r for r in turns[:index] if (r.speaker == record.speaker) == own][-k:]
+        mean = np.mean([emotion_of(r) for r in past], axis=0) if past else 0 * emotion_of(record)
+        parts += [mean, [float(bool(past))]]
+    return np.concatenate(parts)
+
+
+def label_context(train: list, dev: list, dialogues: dict, ks: list[int]) -> None:
+    """Dev weighted F1 with the past turns' gold or predicted emotions beside the vector."""
+    vectors = encoded_in_context(dialogues, 0)
+    emotions = sorted({r.label for r in train})
+    predicted = predicted_probabilities(train, dev, vectors)
+    sources = {
+        "gold labels (ceiling)": lambda r: np.eye(len(emotions))[emotions.index(r.label)],
+        "predicted": lambda r: predicted[r.id],
+    }
+    [alone] = probe_scores(train, dev, lambda r: vectors[r.id], [0.1])
+    print(f"| 0 | alone | 0.1 | {alone:.3f} |")
+    for name, emotion_of in sources.items():
+        for k in ks:
+
+            def beside(record, k=k, emotion_of=emotion_of):
+                turns = dialogues[record.dialogue]
+                return np.concatenate(
+                    [vectors[record.id], past_emotions(record, turns, k, emotion_of)]
+                )
+
+            [score] = probe_scores(train, dev, beside, [0.1])
+            print(f"| {k} | emotions, {name}, by speaker | 0.1 | {score:.3f} |", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--features", type=Path, help="MiniLM word store (.h5)")
     parser.add_argument("--c", type=float, nargs="+", default=[0.01, 0.1])
     parser.add_argument("--encoder-context", type=int, nargs="+", metavar="K")
+    parser.add_argument("--label-context", type=int, nargs="+", metavar="K")
     args = parser.parse_args()
-    if not args.features and args.encoder_context is None:
-        parser.error("give --features, --encoder-context or both")
+    if not args.features and args.encoder_context is None and args.label_context is None:
+        parser.error("give --features, --encoder-context and/or --label-context")
     records = [r for r in read_corpus(args.data, format="meld").records if r.split != "test"]
     dialogues: dict[str, list] = defaultdict(list)
     for record in records:
@@ -172,6 +242,8 @@ def main() -> None:
         scores = probe_scores(train, dev, lambda r, encoded=encoded: encoded[r.id], args.c)
         for c, score in zip(args.c, scores):
             print(f"| {k} | in the encoder | {c:g} | {score:.3f} |", flush=True)
+    if args.label_context:
+        label_context(train, dev, dialogues, args.label_context)
 
 
 if __name__ == "__main__":
