@@ -8,6 +8,8 @@ metric on the carved validation split (what a recipe is chosen on) and on the he
     PYTHONPATH=src python benchmarks/emodb_folds.py --tag default
     PYTHONPATH=src python benchmarks/emodb_folds.py --tag pooled --models hriemo-v2 \\
         --extra model.params.pooled_readout=true
+    PYTHONPATH=src python benchmarks/emodb_folds.py --tag ens --models hriemo-v2 \\
+        --seeds "[0,1,2]" --extra benchmark.ensemble=true    # + each fold's seed ensemble
 
 Features (extracted once into <out>/features): Whisper tiny.en frames with all 5 layers and
 MiniLM words. Runs resume: a finished (model, fold, seed) run with the same config is reused.
@@ -94,6 +96,16 @@ def run_folds(args: argparse.Namespace, audio: Path, text: Path) -> dict[str, di
                     for key in METRICS:
                         results[split][model][key].append(metrics[key])
                     results[split][model]["beta_mean"].append(metrics.get("beta_mean"))
+        for model, ensemble in summary.get(
+            "ensembles", {}
+        ).items():  # --extra benchmark.ensemble=true
+            name = f"{model} (ensemble of {len(ensemble['seeds'])} seeds)"
+            test = evaluate(ensemble["run_dir"], "test", plots=False).metrics
+            for split, metrics in (("val", ensemble["metrics"]), ("test", test)):
+                row = results[split].setdefault(name, {k: [] for k in [*METRICS, "beta_mean"]})
+                for key in METRICS:
+                    row[key].append(metrics[key])
+                row["beta_mean"].append(metrics.get("beta_mean"))
         for name, metrics in probe_metrics(cfg, audio).items():
             split = "refit" if name.endswith("8 speakers") else "test"
             row = results[split].setdefault(name, {k: [] for k in [*METRICS, "beta_mean"]})

@@ -36,6 +36,23 @@ def test_benchmark_two_models_two_seeds(tiny_singlelabel, tmp_path, capsys):
     assert table in capsys.readouterr().out
 
 
+def test_the_ensemble_row_reuses_the_seeds_runs(tiny_singlelabel, tmp_path):
+    """benchmark.ensemble=true adds each model's seeds as one model, without retraining."""
+    overrides = tiny_singlelabel.overrides(tmp_path, "trainer.max_epochs=2")
+    output = tmp_path / "bench"
+    args = ["benchmark", "--models", "hriemo-v2", "--seeds", "2", "--output", str(output)]
+    assert main([*args, *overrides]) == 0
+    run_file = output / "runs" / "hriemo-v2" / "seed0" / "run.json"
+    first = json.loads(run_file.read_text())
+    assert main([*args, *overrides, "benchmark.ensemble=true"]) == 0
+    assert json.loads(run_file.read_text()) == first  # the seeds were not trained again
+    summary = json.loads((output / "benchmark.json").read_text())
+    ensemble = summary["ensembles"]["hriemo-v2"]
+    assert ensemble["seeds"] == [0, 1] and 0 <= ensemble["metrics"]["accuracy"] <= 1
+    assert (output / "ensembles" / "hriemo-v2" / "checkpoints" / "best" / "ensemble.json").is_file()
+    assert "| hriemo-v2 (ensemble of 2 seeds) |" in (output / "benchmark.md").read_text()
+
+
 def test_benchmark_reuses_finished_runs_and_retrains_changed_ones(tiny_singlelabel, tmp_path):
     overrides = tiny_singlelabel.overrides(tmp_path, "trainer.max_epochs=1")
     output = tmp_path / "bench"

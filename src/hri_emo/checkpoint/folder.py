@@ -30,6 +30,7 @@ from hri_emo.checkpoint.run_status import describe_unfinished, warn_if_unfinishe
 from hri_emo.data.normalization import FeatureStandardizer, load_standardizers
 from hri_emo.errors import ConfigError, DataError
 from hri_emo.model import load_model
+from hri_emo.model.ensemble import is_ensemble_folder
 from hri_emo.model.saved_files import check_files_agree, load_state_dict, read_json
 
 BEST, LAST = "best", "last"
@@ -81,12 +82,17 @@ def checkpoint_dir(run_dir: str | Path, which: str = BEST) -> Path:
     return Path(run_dir) / "checkpoints" / which
 
 
+def holds_model(directory: Path) -> bool:
+    """A saved model's weights, or an ensemble of saved models (model/ensemble.py), are here."""
+    return (directory / MODEL_WEIGHTS).is_file() or is_ensemble_folder(directory)
+
+
 def resolve_checkpoint(path: str | Path) -> Path:
     """A checkpoint folder from either itself or a run folder (its best checkpoint)."""
     path = Path(path)
-    if (path / MODEL_WEIGHTS).is_file():
+    if holds_model(path):
         return path
-    if (checkpoint_dir(path) / MODEL_WEIGHTS).is_file():
+    if holds_model(checkpoint_dir(path)):
         warn_if_unfinished(path)
         return checkpoint_dir(path)
     unfinished = describe_unfinished(path) if path.is_dir() else None

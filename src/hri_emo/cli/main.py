@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "hri_emo.cli.robustness",
     "hri_emo.cli.predict",
     "hri_emo.cli.export",
+    "hri_emo.cli.ensemble",
     "hri_emo.cli.explain",
 ]
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from hri_emo.errors import ConfigError
 from hri_emo.model.baselines import AudioOnlyModel, EarlyFusionModel, LateFusionModel, TextOnlyModel
 from hri_emo.model.config import HriEmoConfig
+from hri_emo.model.ensemble import EnsembleModel, is_ensemble_folder
 from hri_emo.model.hriemo import HriEmoModel
 from hri_emo.model.pretrained import HriEmoPreTrainedModel, read_config
 
@@ -80,8 +81,11 @@ def create_model(name: str, **overrides: object) -> HriEmoPreTrainedModel:
     return build_model(get_config(name, **overrides))
 
 
-def load_model(directory: str | Path) -> HriEmoPreTrainedModel:
-    """Load any model saved with `save_pretrained(directory)`, in eval mode."""
+def load_model(directory: str | Path) -> HriEmoPreTrainedModel | EnsembleModel:
+    """Load any model saved with `save_pretrained(directory)`, in eval mode (an ensemble
+    folder: its members, model/ensemble.py)."""
+    if is_ensemble_folder(directory):
+        return EnsembleModel.from_pretrained(directory, load_model)
     config = read_config(directory)
     if config.architecture not in _ARCHITECTURES:
         build_model(config)  # raises the ConfigError that lists the architectures

@@ -136,6 +136,7 @@ class InferenceEngine:
                 "architecture": config.architecture,
                 "text_dim": config.text_dim,
                 "audio_dim": config.audio_dim,
+                "ensemble_members": getattr(recognizer.model, "size", 1),
                 "folder": self.settings.model.name if self.settings.model else None,
             },
             "encoders": {m: describe(recognizer.spec, m) for m in ("text", "audio")},

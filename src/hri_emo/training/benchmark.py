@@ -63,6 +63,11 @@ def run_benchmark(
             runs[model].append(run)
             log.info("%s seed %d: %s", model, seed, _headline(run["metrics"], corpus.task))
     summary = summarize(runs, corpus.task, cfg, command)
+    if cfg.benchmark.ensemble and len(seeds) > 1 and not cfg.text_encoder.finetune:
+        summary["ensembles"] = {
+            model: _ensemble(output_dir, model, runs[model], cfg.benchmark.split)
+            for model in models
+        }
     (output_dir / "benchmark.json").write_text(json.dumps(summary, indent=2) + "\n")
     (output_dir / "benchmark.md").write_text(markdown_table(summary))
     return summary
@@ -82,6 +87,27 @@ def _train_and_evaluate(run_cfg: ExperimentConfig, run_dir: Path, corpus: Corpus
     }
     (run_dir / RUN_RESULT).write_text(json.dumps(run, indent=2) + "\n")
     return run
+
+
+def _ensemble(
+    output_dir: Path, model: str, runs: list[dict[str, Any]], split: str
+) -> dict[str, Any]:
+    """The model's seeds as one model (training/ensemble.py), evaluated on `split`; rebuilt
+    every time (it costs one evaluation, no training)."""
+    import shutil
+
+    from hri_emo.training.ensemble import build_ensemble
+
+    directory = output_dir / "ensembles" / model
+    shutil.rmtree(directory, ignore_errors=True)
+    build_ensemble([run["run_dir"] for run in runs], directory)
+    saved = json.loads((checkpoint_dir(directory, BEST) / "metrics.json").read_text())
+    return {
+        "seeds": [run["seed"] for run in runs],
+        "run_dir": str(directory),
+        "metrics": evaluate(directory, split, plots=False).metrics,
+        "validation": saved.get("val_with_thresholds", {}),
+    }
 
 
 def _finished_run(
@@ -104,10 +130,12 @@ def _finished_run(
 
 def _run_identity(config: dict[str, Any]) -> dict[str, Any]:
     """What decides a run's result: its config without the benchmark's own list of models and
-    seeds (adding seeds or models must not retrain the runs already done; the evaluated split
-    stays part of it)."""
+    seeds and its ensemble switch (adding seeds, models or the ensemble row must not retrain
+    the runs already done; the evaluated split stays part of it)."""
     benchmark = {
-        k: v for k, v in config.get("benchmark", {}).items() if k not in ("models", "seeds")
+        k: v
+        for k, v in config.get("benchmark", {}).items()
+        if k not in ("models", "seeds", "ensemble")
     }
     return {**config, "benchmark": benchmark}
 
@@ -170,6 +198,11 @@ def markdown_table(summary: dict[str, Any]) -> str:
         cells.append(_mean_std(summary.get("validation", {}).get(model, {}).get(first)))
         seconds = np.mean([run["seconds"] for run in summary["runs"][model]])
         lines.append(f"| {model} | " + " | ".join(cells) + f" | {seconds:.0f} |")
+    for model, ensemble in summary.get("ensembles", {}).items():
+        cells = [_single(ensemble["metrics"].get(k)) for k in [*headline]]
+        cells.append(_single(ensemble["validation"].get(first)))
+        name = f"{model} (ensemble of {len(ensemble['seeds'])} seeds)"
+        lines.append(f"| {name} | " + " | ".join(cells) + " | – |")
     if summary.get("command"):
         lines += ["", f"Command: `{summary['command']}`"]
     return "\n".join(lines) + "\n"
@@ -179,6 +212,10 @@ def _mean_std(stats: dict[str, float] | None) -> str:
     if stats is None or math.isnan(stats["mean"]):
         return "n/a"
     return f"{stats['mean']:.4f} ± {stats['std']:.4f}"
+
+
+def _single(value: float | None) -> str:
+    return "n/a" if value is None or math.isnan(value) else f"{value:.4f}"
 
 
 def _headline(metrics: dict[str, float], task: str) -> str:

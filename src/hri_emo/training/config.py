@@ -216,6 +216,9 @@ class BenchmarkConfig:
     models: list[str] = field(default_factory=list)
     seeds: list[int] = field(default_factory=lambda: [0, 1, 2, 3, 4])
     split: str = "test"
+    # also evaluate each model's seeds as one model (`hri-emo ensemble`: mean of their logits),
+    # a row "<model> (ensemble of N seeds)"; models that fine-tune a text encoder are skipped
+    ensemble: bool = False
 
 
 @dataclass
