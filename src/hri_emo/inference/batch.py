@@ -36,7 +36,7 @@ from hri_emo.inference.asr import Transcript
 from hri_emo.inference.dialogue import PastTurns, pad_context
 from hri_emo.inference.timing import (
     MISMATCH_NOTE,
-    heard_times,
+    known_times,
     matches_speech,
     spans,
     time_words,
@@ -265,7 +265,7 @@ def explain_items(
         if times is not None:
             result.word_times = spans(times, len(result.words))
         elif spoken[i] is not None and spoken[i].words:
-            result.word_times = spans(heard_times(result.words, spoken[i])[0], len(result.words))
+            result.word_times = spans(known_times(result.words, spoken[i])[0], len(result.words))
         results.append(result)
     return results
 
@@ -357,7 +357,7 @@ def _word_times(
         if len(words) != len(text.features):
             result.append((None, None, []))  # a pooled transcript
         elif transcript is not None and transcript.words:
-            result.append(heard_times(words, transcript))
+            result.append(known_times(words, transcript))
         else:
             result.append(time_words(recognizer.aligner, wave, words))
     timings["word_alignment"] = 1000 * (time.perf_counter() - start)

@@ -2,7 +2,7 @@
 
 A model trained with word times (hriemo-v2's `time_prior_s`) gets them here for every item that
 has a recording and a transcript. Times already known are used as they are: a transcript the
-ASR heard brings Whisper's word times (`heard_times`), and a caller may give its own ASR's
+ASR heard brings Whisper's word times (`known_times`), and a caller may give its own ASR's
 (`classify(..., word_times=...)`, checked by `given_times`). A transcript given without times
 is placed by the built-in Whisper forced aligner (`asr.align_words`, ~30-45 ms for 3 s on one
 core): `time_words`. Its confidence (mean
@@ -72,10 +72,11 @@ def time_words(
     return times, confidence, notes
 
 
-def heard_times(words: list[str], heard: Transcript) -> tuple[np.ndarray, None, list[str]]:
-    """`time_words` for a transcript the ASR heard: its own word times, no second alignment
-    (the words are what the ASR heard, so there is no mismatch to judge: confidence None)."""
-    rows = align_word_times(words, heard)
+def known_times(words: list[str], spoken: Transcript) -> tuple[np.ndarray, None, list[str]]:
+    """`time_words` for a transcript whose word times are known (the ASR's, or the caller's):
+    those times matched to the model's words, no alignment (and no mismatch to judge:
+    confidence None)."""
+    rows = align_word_times(words, spoken)
     times = np.array([(np.nan, np.nan) if row is None else row for row in rows], dtype=np.float64)
     times = times.reshape(len(words), 2)
     untimed = [w for w, row in zip(words, times) if not np.isfinite(row).all()]
