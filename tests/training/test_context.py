@@ -69,9 +69,15 @@ def test_items_carry_past_turns_newest_first(tmp_path):
         assert batch.context_mask.tolist() == [[False, False], [True, True]]
 
 
+def context_model():
+    return create_model("hriemo-v2", text_dim=DIM, emotions=LABELS, task="singlelabel",
+                        hidden_dim=16, num_heads=2, context_turns=2).eval()  # fmt: skip
+
+
 def test_a_future_turn_cannot_change_a_prediction(tmp_path):
-    model = create_model("hriemo-v2", text_dim=DIM, emotions=LABELS, task="singlelabel",
-                         hidden_dim=16, num_heads=2, context_turns=2).eval()  # fmt: skip
+    model = context_model()
+    with torch.no_grad():  # as if trained: the past turns say something
+        model.context_readout.values.normal_()
     logits = []
     for name, changed in (("same", None), ("changed", "test-0-2")):
         data, source = dataset(tmp_path / name, changed=changed)
@@ -79,12 +85,47 @@ def test_a_future_turn_cannot_change_a_prediction(tmp_path):
             batch = collate_batch([data[i] for i in range(TURNS)])
             out = model(**batch.model_inputs())
         logits.append(out.logits)
-        total = out.attribution.sum(-1) + out.context_attribution.sum(-1)
-        torch.testing.assert_close(total, torch.ones_like(total))
+        # the utterance's map and the past turns' weights are read apart, each summing to 1
+        ones = torch.ones(TURNS, len(LABELS))
+        torch.testing.assert_close(out.attribution.sum(-1), ones)
+        turns = batch.context_mask.sum(-1).clamp(max=1).float()  # the first turn has none
+        torch.testing.assert_close(out.context_attribution.sum(-1), turns[:, None] * ones)
+        parts = out.word_contributions.sum(-1) + out.frame_contributions.sum(-1)
+        parts = parts + out.context_contributions.sum(-1) + out.bias_contribution
+        torch.testing.assert_close(parts, out.logits)  # exact, past turns included
     same, changed = logits
     torch.testing.assert_close(same[:2], changed[:2])  # turns 0, 1: before the change
     assert not torch.allclose(same[2], changed[2])  # turn 2 itself
     assert not torch.allclose(same[3], changed[3])  # turn 3 sees turn 2 as context
+
+
+def test_an_untrained_context_read_out_leaves_the_utterance_alone(tmp_path):
+    """Past turns start with no say: the model answers as it would without them, and its
+    attention to the utterance's words is the same (nothing taken away by the past)."""
+    model = context_model()
+    data, source = dataset(tmp_path)
+    with source, torch.no_grad():
+        batch = collate_batch([data[i] for i in range(TURNS)])
+        inputs = batch.model_inputs()
+        out = model(**inputs)
+        alone = model(**{k: v for k, v in inputs.items() if not k.startswith("context")})
+    torch.testing.assert_close(out.logits, alone.logits)
+    torch.testing.assert_close(out.attribution, alone.attribution)
+    assert out.context_attribution[2:].min() > 0  # the weights exist, the values are 0
+
+
+def test_a_context_model_saved_before_the_context_read_out_is_a_clear_error(tmp_path):
+    from safetensors.torch import load_file, save_file
+
+    from hri_emo.errors import DataError
+    from hri_emo.model import load_model
+
+    folder = context_model().save_pretrained(tmp_path / "old")
+    weights = folder / "model.safetensors"
+    state = {k: v for k, v in load_file(weights).items() if not k.startswith("context_readout.")}
+    save_file(state, weights)  # what a context model of the old design holds
+    with pytest.raises(DataError, match="before the context read-out"):
+        load_model(folder)
 
 
 def test_model_without_context_option_refuses_context():

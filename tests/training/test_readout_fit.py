@@ -239,7 +239,7 @@ def test_the_experts_are_left_out_where_they_cannot_be_built(tiny_singlelabel, t
     with pytest.raises(ConfigError, match=r"train\.select_candidates"):
         load_config(None, tiny_singlelabel.overrides(tmp_path, "train.select_candidates=[]"))
     context = load_config(None, tiny_singlelabel.overrides(tmp_path, "data.context_turns=2"))
-    assert candidate_recipes(context) == ("stack", "none")  # past turns need the decoder
+    assert candidate_recipes(context) == ("stack", "experts", "none")  # past turns read apart
     off = load_config(
         None, tiny_singlelabel.overrides(tmp_path, "model.params.decoder_logits=false")
     )

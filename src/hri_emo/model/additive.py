@@ -3,7 +3,7 @@
     logit_i = sum_j a_ij * (w_i . h_j) + b_i
 
 a_ij is emotion i's attention on fused position j (the decoder's last layer, averaged over
-heads), h_j the fused state of word j (or a context turn), w_i and b_i emotion i's head. The
+heads), h_j the fused state of word j, w_i and b_i emotion i's head. The
 decoder's layers shape *where* each emotion looks; what it finds there is read linearly, so the
 contribution a_ij * (w_i . h_j) of every position is part of the computation, not a proxy.
 
@@ -12,7 +12,6 @@ the text->audio attention output, linear in the audio values. So every logit spl
 
     words   (B, E, Lt): a_ij * w_i . ((1 - beta_j) * t_j)            what the words said
     frames  (B, E, La): sum_j a_ij sum_h A_h[j, k] (w_i * beta_j) . U_h[k]   what the voice said
-    context (B, E, K) : a_ij * w_i . c_j for past turns
     bias    (B, E)    : b_i + sum_j a_ij (w_i * beta_j) . out_bias      no position's doing
 
 with A_h the alignment of head h and U_h[k] frame k's value through head h (attention
@@ -32,7 +31,8 @@ from hri_emo.model.layers import MaskedMultiheadAttention
 
 @dataclass
 class Contributions:
-    """Exact parts of each logit; words + frames + context + bias sum to the logits."""
+    """Exact parts of each logit; words + frames + context + bias sum to the logits (the
+    context's parts come from model/context.py's ContextReadout)."""
 
     words: Tensor  # (B, E, Lt)
     frames: Tensor  # (B, E, La)
@@ -68,11 +68,9 @@ def split_contributions(
     cross_attention: MaskedMultiheadAttention,
     audio: Tensor,
     head: PerEmotionLinear,
-    context: Tensor | None = None,
 ) -> Contributions:
     """The exact split of `additive_logits` (see the module docstring)."""
-    length = text.shape[1]
-    a_words, a_context = attention[..., :length], attention[..., length:]  # (B, E, Lt), (B, E, K)
+    a_words = attention  # (B, E, Lt)
     w = head.weight  # (E, d)
     words = a_words * torch.einsum("bld,ed->bel", (1.0 - beta) * text, w)
     gated = w[None, :, None, :] * beta[:, None]  # (B, E, Lt, d): w_i * beta_j
@@ -83,7 +81,4 @@ def split_contributions(
     # HriEmoModel gives every item a valid audio key (a placeholder), so no output is zeroed
     out_bias = torch.einsum("beld,d->bel", gated, cross_attention.out_proj.bias)
     bias = head.bias + (a_words * out_bias).sum(-1)
-    ctx = None
-    if context is not None:
-        ctx = a_context * torch.einsum("bkd,ed->bek", context, w)
-    return Contributions(words, frames, bias, ctx)
+    return Contributions(words, frames, bias)

@@ -1,11 +1,11 @@
 """`FusionWithEmotionDecoder`: fusion blocks + BetaGate + EmotionDecoder + heads.
 
 It works on already-projected tensors, so the same backbone serves any input encoders.
-Dimension letters: B batch, Lt text positions, La audio frames, K context turns, E emotions,
-H attention heads, d hidden size.
+Dimension letters: B batch, Lt text positions, La audio frames, E emotions, H attention heads,
+d hidden size.
 
 With `config.additive_readout` the logits are read out additively (model/additive.py), and in
-eval mode the backbone also returns each logit's exact split over words, frames and context.
+eval mode the backbone also returns each logit's exact split over words and frames.
 With `config.decoder_logits` False its logits and their split are zero (the model's pooled
 read-outs answer alone); the decoder still runs for its attention and the intensities.
 """
@@ -35,7 +35,6 @@ class BackboneOutput:
     beta: Tensor  # (B, Lt, d)
     alignment: Tensor  # (B, Lt, La)
     attribution: Tensor  # (B, E, Lt)
-    context_attribution: Tensor | None = None  # (B, E, K) with context
     contributions: Contributions | None = None  # additive read-out, eval mode
 
 
@@ -65,15 +64,12 @@ class FusionWithEmotionDecoder(nn.Module):
         has_text: Tensor,
         has_audio: Tensor,
         *,
-        context: Tensor | None = None,
-        context_mask: Tensor | None = None,
         time_bias: Tensor | None = None,
         force_beta: float | None = None,
         frame_reliability: Tensor | None = None,
         text_reliability: Tensor | None = None,
     ) -> BackboneOutput:
-        """`context` (B, K, d): past-turn positions the emotion queries read beside the fused
-        utterance (ContextEncoder output), with its (B, K) mask. `time_bias` (B, Lt, La): the
+        """`time_bias` (B, Lt, La): the
         time prior of the text->audio attention (model/time_prior.py). `force_beta`: the gate's
         value fixed (gate supervision's forced branches). `frame_reliability` (B, La): how clean
         each audio frame is (model/reliability.py); each word's beta is scaled by the
@@ -95,25 +91,19 @@ class FusionWithEmotionDecoder(nn.Module):
             audio_context, text, text_mask, has_text, has_audio,
             force=force_beta, reliability=reliability, text_reliability=text_reliability,
         )  # fmt: skip
-        memory, memory_mask = fused, text_mask
-        if context is not None:
-            memory = torch.cat([fused, context], dim=1)  # (B, Lt + K, d)
-            memory_mask = torch.cat([text_mask, context_mask], dim=1)
-        emotion_states, attention = self.decoder(memory, memory_mask)  # (B, E, d), (B, E, L)
+        emotion_states, attention = self.decoder(fused, text_mask)  # (B, E, d), (B, E, Lt)
         logits, intensity = self.heads(emotion_states)
         contributions = None
         if self.additive:
-            logits = additive_logits(attention, memory, self.heads.classifier)
+            logits = additive_logits(attention, fused, self.heads.classifier)
             if not self.training and force_beta is None:
                 values = self.fusion[last].text_to_audio
                 contributions = split_contributions(
                     attention, text, beta, head_alignment, values, audio,
-                    self.heads.classifier, context,
+                    self.heads.classifier,
                 ) if self.decoder_logits else Contributions.zeros(logits, text, audio)  # fmt: skip
         if not self.decoder_logits:
             logits = torch.zeros_like(logits)
-        length = fused.shape[1]
-        attribution, context_attribution = attention[..., :length], attention[..., length:]
         # No audio -> nothing to align to; padded text positions align to nothing.
         row_valid = text_mask & has_audio[:, None]  # (B, Lt)
         alignment = alignment * row_valid[..., None]  # (B, Lt, La)
@@ -122,7 +112,6 @@ class FusionWithEmotionDecoder(nn.Module):
             intensity,
             beta,
             alignment,
-            attribution,
-            context_attribution if context is not None else None,
+            attention,
             contributions,
         )

@@ -57,7 +57,8 @@ class HriEmoConfig:
     # hriemo with pooled_readout only: False leaves the emotion decoder's logits out, so each
     # logit is the gated pooled read-outs alone, (1 - beta) * text probe + beta * audio probe:
     # two linear experts and the gate that chooses between them, trained jointly (the
-    # `experts` candidate of train.readout_fit: select). Needs context_turns = 0.
+    # `experts` candidate of train.readout_fit: select). Past turns (context_turns > 0) add
+    # their own term (model/context.py).
     decoder_logits: bool = True
     positional: bool = True  # sinusoidal positions added to sequence inputs
     intensity_head: bool = False  # extra per-emotion regression of 0..3 intensities
@@ -145,11 +146,10 @@ class HriEmoConfig:
             (self.audio_reliability >= 0, "audio_reliability", ">= 0 (0 = off)"),
             (self.transcript_reliability >= 0, "transcript_reliability", ">= 0 (0 = off)"),
             (
-                self.decoder_logits or (self.pooled_readout and self.context_turns == 0),
+                self.decoder_logits or self.pooled_readout,
                 "decoder_logits",
-                "True unless pooled_readout is on and context_turns = 0 (without the decoder's "
-                "logits the pooled read-outs are the whole output, and past turns would reach "
-                "nothing)",
+                "True unless pooled_readout is on (without the decoder's logits the pooled "
+                "read-outs are the whole output)",
             ),
         ]
         for rate_name in ("dropout", "attention_dropout", "input_dropout", "pooled_dropout"):

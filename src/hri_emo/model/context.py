@@ -1,14 +1,28 @@
-"""`ContextEncoder`: the preceding turns of a dialogue as extra positions for the emotion queries.
+"""Conversation context: the preceding turns of a dialogue, read apart from the utterance.
 
-Dimension letters: B batch, K past turns (newest first), Dt text feature size, d hidden size.
-Each past turn is its pooled text vector, projected to d, plus a learned embedding of how many
-turns back it is and one of whether the current speaker said it. The EmotionDecoder attends to
-these K positions beside the utterance's own fused positions, so its attention also says which
-previous turns drove each emotion (`HriEmoOutput.context_attribution`).
+Dimension letters: B batch, K past turns (newest first), Dt text feature size, d hidden size,
+E emotions.
+
+`ContextEncoder`: each past turn is its pooled text vector, projected to d, plus a learned
+embedding of how many turns back it is and one of whether the current speaker said it.
+
+`ContextReadout`: each emotion has its own query over the K turns (a softmax of their own, so
+the past never takes attention away from the utterance's words) and its own value vector,
+which starts at zero: a model that has learned nothing from the past answers exactly as one
+without context. Emotion i's context term is
+
+    sum_k c_ik * (v_i . x_k)
+
+added to its logit; each term c_ik * (v_i . x_k) is that turn's exact share
+(`context_contributions`) and c_ik its weight (`context_attribution`, summing to 1 over the
+turns an item has). An item without past turns (a dialogue's first) gets 0.
 """
 
 from __future__ import annotations
 
+import math
+
+import torch
 from torch import Tensor, nn
 
 from hri_emo.errors import InputShapeError
@@ -44,3 +58,22 @@ class ContextEncoder(nn.Module):
         if same_speaker is not None:
             x = x + self.same_speaker(same_speaker.long())
         return x.masked_fill(~mask[..., None], 0.0)
+
+
+class ContextReadout(nn.Module):
+    """(B, K, d) encoded turns and (B, K) mask -> ((B, E, K) shares, (B, E, K) weights)."""
+
+    def __init__(self, config: HriEmoConfig) -> None:
+        super().__init__()
+        d = config.hidden_dim
+        self.queries = nn.Parameter(torch.randn(config.num_emotions, d) / math.sqrt(d))
+        self.keys = nn.Linear(d, d)
+        self.values = nn.Parameter(torch.zeros(config.num_emotions, d))  # 0: no context yet
+
+    def forward(self, turns: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
+        scores = torch.einsum("bkd,ed->bek", self.keys(turns), self.queries)
+        scores = scores / math.sqrt(turns.shape[-1])
+        valid = mask[:, None, :]  # (B, 1, K)
+        weights = torch.softmax(scores.masked_fill(~valid, -1e9), dim=-1) * valid  # no turns: 0
+        shares = weights * torch.einsum("bkd,ed->bek", turns, self.values)
+        return shares, weights

@@ -30,9 +30,10 @@ says how complete the transcript is (tau); the text's share of beta shrinks with
 multiplies it, as far as the audio is judged clean; `transcript_reliability` reports the tau used.
 
 Conversation context (config.context_turns > 0): `context` (B, K, Dt) holds pooled text features
-of up to K preceding turns (newest first); a ContextEncoder turns them into K extra positions
-that the emotion queries attend to (see model/context.py). Without `context` the model runs on
-the utterance alone, as for the first turn of a dialogue.
+of up to K preceding turns (newest first); a ContextEncoder encodes them and a ContextReadout
+adds each emotion's context term to its logit, read apart from the utterance (its own attention
+over the turns; see model/context.py). Without `context` the model runs on the utterance alone,
+as for the first turn of a dialogue.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ from hri_emo.errors import InputShapeError
 from hri_emo.model.additive import Contributions
 from hri_emo.model.backbone import FusionWithEmotionDecoder
 from hri_emo.model.config import HriEmoConfig
-from hri_emo.model.context import ContextEncoder
+from hri_emo.model.context import ContextEncoder, ContextReadout
 from hri_emo.model.gate_supervision import gate_supervision_loss
 from hri_emo.model.inputs import ModalityInput, prepare_inputs, require_any_modality
 from hri_emo.model.layers import ModalityProjection, masked_mean
@@ -80,6 +81,7 @@ class HriEmoModel(HriEmoPreTrainedModel):
             self.audio_placeholder = nn.Parameter(0.02 * torch.randn(d))
         self.backbone = FusionWithEmotionDecoder(config)
         self.context_encoder = ContextEncoder(config) if config.context_turns > 0 else None
+        self.context_readout = ContextReadout(config) if config.context_turns > 0 else None
         self.text_readout = self.audio_readout = None
         if config.pooled_readout:
             e, drop = config.num_emotions, config.pooled_dropout
@@ -136,8 +138,6 @@ class HriEmoModel(HriEmoPreTrainedModel):
             audio_valid,
             has_text,
             has_audio,
-            context=context_states,
-            context_mask=context_mask,
             time_bias=time_bias,
             frame_reliability=frame_reliability,
             text_reliability=tau,
@@ -147,9 +147,14 @@ class HriEmoModel(HriEmoPreTrainedModel):
         if self.text_readout is not None:
             pooled_share = self._pooled_share(text_in, audio_in, beta_mean, batch, pooled_logits)
             logits = logits + pooled_share.sum(dim=-1)
+        context_shares, context_weights = self._context_terms(context_states, context_mask)
+        if context_shares is not None:
+            logits = logits + context_shares.sum(dim=-1)
         parts = result.contributions
         if parts is not None and self.text_readout is not None:
             parts = self._with_pooled_parts(parts, text_in, audio_in, beta_mean)
+        if parts is not None:
+            parts.context = context_shares
         output = self._output(
             self.backbone.heads,
             logits,
@@ -161,7 +166,7 @@ class HriEmoModel(HriEmoPreTrainedModel):
             alignment=result.alignment,
             attribution=result.attribution,
             fused_mask=text_valid,
-            context_attribution=result.context_attribution,
+            context_attribution=context_weights,
             pooled_share=pooled_share,
         )
         if parts is not None:
@@ -187,15 +192,11 @@ class HriEmoModel(HriEmoPreTrainedModel):
         supervise = self.training and self.config.gate_supervision > 0
         if output.loss is not None and supervise and both.any():
             states = (text_states, text_valid, audio_states, audio_valid, has_text, has_audio)
-            extra = {
-                "context": context_states,
-                "context_mask": context_mask,
-                "time_bias": time_bias,
-            }
+            context_logits = 0.0 if context_shares is None else context_shares.sum(dim=-1)
 
             def branch_logits(value: float) -> Tensor:
-                forced = self.backbone(*states, **extra, force_beta=value)
-                logits = forced.logits
+                forced = self.backbone(*states, time_bias=time_bias, force_beta=value)
+                logits = forced.logits + context_logits
                 if self.text_readout is not None:
                     mean = masked_mean(forced.beta, text_valid).mean(dim=-1)
                     shares = self._pooled_share(text_in, audio_in, mean, batch, pooled_logits)
@@ -224,6 +225,15 @@ class HriEmoModel(HriEmoPreTrainedModel):
         if same_speaker is not None:
             same_speaker = same_speaker.to(device)
         return self.context_encoder(context.to(device), mask, same_speaker), mask
+
+    def _context_terms(
+        self, states: Tensor | None, mask: Tensor | None
+    ) -> tuple[Tensor | None, Tensor | None]:
+        """(B, E, K) each past turn's exact share of each logit and (B, E, K) its weight, or
+        (None, None) without context."""
+        if states is None:
+            return None, None
+        return self.context_readout(states, mask)
 
     def _heard_trust(
         self, trust: Tensor, frame_reliability: Tensor | None, audio: ModalityInput | None

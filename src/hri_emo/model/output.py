@@ -28,8 +28,8 @@ class HriEmoOutput:
     attribution: Tensor | None = None  # (B, E, L) emotion->position attention (last decoder layer)
     fused_mask: Tensor | None = None  # (B, L) bool, valid fused positions
     intensity: Tensor | None = None  # (B, E) predicted 0..3 intensities (intensity head only)
-    # (B, E, K) emotion->past-turn attention (newest first), same softmax as `attribution`; only
-    # with conversation context. Then attribution + context_attribution sum to 1 per emotion.
+    # (B, E, K) emotion->past-turn weights (newest first; model/context.py), a softmax of their
+    # own: each emotion's weights sum to 1 over the turns an item has; only with context.
     context_attribution: Tensor | None = None
     # (B, E, 2) the part of each logit that the pooled read-outs of text and audio contributed
     # (already weighted by 1 - beta_mean and beta_mean); only with `pooled_readout`. The rest

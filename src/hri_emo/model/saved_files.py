@@ -47,6 +47,12 @@ def load_weights(module: nn.Module, path: str | Path, strict: bool = True) -> No
         raise DataError(f"{_where(path)} is corrupt or truncated ({err}); {FIX}") from err
     except RuntimeError as err:  # missing / unexpected keys, shape mismatches
         detail = " ".join(str(err).split())[:400]
+        if "context_readout." in detail:
+            raise DataError(
+                f"{_where(path)} was saved by a context model from before the context read-out "
+                "(past turns in the decoder, HRI-EMO before 6 December 2026); retrain it with "
+                "data.context_turns"
+            ) from err
         raise DataError(
             f"{_where(path)} does not fit the model that config.json describes "
             f"({type(module).__name__}): {detail}; the two files come from different models"

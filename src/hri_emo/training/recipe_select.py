@@ -15,9 +15,9 @@ maps find the emotional words less often than the gated experts' (docs/training.
 goes to the read-out recipes ("stack" starts as the probes). It reads the frames themselves
 where the read-outs only see their mean, which an acted corpus can need (docs/benchmarks.md,
 "An acted corpus built here": validation 0.948 against 0.889 for "experts"). Where "experts"
-cannot be built (with conversation context past turns reach the logits through the decoder
-only, or when the config already turns the decoder's logits off), the candidates are "stack"
-and "none", compared plainly.
+cannot be built (the config already turns the decoder's logits off), the candidates are "stack"
+and "none", compared plainly. Past turns (conversation context) add their own term to any
+candidate's logits (model/context.py).
 """
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ def candidate_recipes(cfg: ExperimentConfig) -> tuple[str, ...]:
     """The candidates of `train.select_candidates` that `cfg` can build, in CANDIDATES order:
     no "experts" where it cannot be built ("none" stands in if it was not asked for)."""
     params = cfg.model.resolved_params()
-    experts = cfg.data.context_turns == 0 and params.get("decoder_logits", True)
+    experts = params.get("decoder_logits", True)
     asked = set(cfg.train.select_candidates)
     if not experts and "experts" in asked:
         asked = (asked - {"experts"}) | {"none"}
