@@ -1,6 +1,7 @@
 """Encoder throughput on this CPU: MiniLM sentences/s, Whisper and log-mel real-time factor.
 
     .venv/bin/python benchmarks/bench_encoders.py --repeats 20 --threads 2
+    .venv/bin/python benchmarks/bench_encoders.py --long 600 --threads 2   # one long recording
 
 Every figure is the median over `--repeats` timed calls after two warm-up calls. The Whisper
 rows compare the two routes of the embedded tiny.en encoder (transformers after conversion vs
@@ -112,10 +113,27 @@ def agreement(routes: dict, wave: np.ndarray) -> None:
     print(f"short window vs 30 s window, same 150 frames (transformers): cosine {similarity:.4f}")
 
 
+def bench_long(seconds: float) -> None:
+    """One recording of `seconds` through the embedded Whisper (transformers route), which
+    encodes it in 30 s windows: wall time and real-time factor of a single call."""
+    encoder = create_audio_encoder("whisper-tiny-en-hf")
+    encoder.encode([speech_like(3.0)])  # warm-up
+    wave = np.tile(speech_like(10.0), int(np.ceil(seconds / 10.0)))[: int(seconds * 16000)]
+    start = time.perf_counter()
+    [encoded] = encoder.encode([wave])
+    elapsed = time.perf_counter() - start
+    print(
+        f"audio whisper-tiny-en-hf, one {seconds:.0f} s recording in 30 s windows: "
+        f"{elapsed:.1f} s (real-time factor {elapsed / seconds:.4f}), "
+        f"{encoded.features.shape[0]} frames"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--long", type=float, default=0.0, help="seconds: time one long recording")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
@@ -123,6 +141,9 @@ def main() -> None:
         f"CPU threads {args.threads} of {os.cpu_count()}, load average {load}, torch "
         f"{torch.__version__}, median of {args.repeats} after 2 warm-up calls"
     )
+    if args.long > 0:
+        bench_long(args.long)
+        return
     bench_text(args.repeats)
     bench_audio(args.repeats, args.threads)
 
