@@ -69,11 +69,11 @@ class FusionWithEmotionDecoder(nn.Module):
         frame_reliability: Tensor | None = None,
         text_reliability: Tensor | None = None,
     ) -> BackboneOutput:
-        """`time_bias` (B, Lt, La): the
-        time prior of the text->audio attention (model/time_prior.py). `force_beta`: the gate's
-        value fixed (gate supervision's forced branches). `frame_reliability` (B, La): how clean
-        each audio frame is (model/reliability.py); each word's beta is scaled by the
-        reliability of the frames it attends to (no gradient: only its own loss trains it).
+        """`time_bias` (B, Lt, La): the time prior of the text->audio attention
+        (model/time_prior.py). `force_beta`: the gate's value fixed (gate supervision's forced
+        branches). `frame_reliability` (B, La): how clean each audio frame is
+        (model/reliability.py); each word's beta is scaled by the reliability of the frames it
+        attends to (no gradient: only its own loss trains it).
         `text_reliability` (B,): how complete each transcript is; a low one lets the voice in."""
         last = len(self.fusion) - 1
         wanted = "heads" if self.additive else True
