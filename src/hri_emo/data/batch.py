@@ -32,6 +32,8 @@ class Batch:
     context_mask: Tensor | None = None  # (B, K) bool
     context_same_speaker: Tensor | None = None  # (B, K) bool
     context_ids: list[list[str]] | None = None  # utterance ids of the past turns
+    context_audio: Tensor | None = None  # (B, K, Da) pooled audio of the past turns
+    context_audio_mask: Tensor | None = None  # (B, K) bool: the turn has audio
     text_times: Tensor | None = None  # (B, Lt, 2) seconds each word was spoken, NaN unknown
     audio_times: Tensor | None = None  # (B, La, 2) seconds of each audio frame, NaN unknown
     audio_snr: Tensor | None = None  # (B,) SNR of each item's audio, dB (+inf clean, NaN unknown)
@@ -58,6 +60,11 @@ class Batch:
                 "context": self.context,
                 "context_mask": self.context_mask,
                 "context_same_speaker": self.context_same_speaker,
+            }
+        if self.context_audio is not None:
+            context |= {
+                "context_audio": self.context_audio,
+                "context_audio_mask": self.context_audio_mask,
             }
         return {
             "text": self.text,

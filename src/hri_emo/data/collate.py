@@ -27,13 +27,11 @@ def collate_batch(items: Sequence[EmotionItem]) -> Batch:
     text, text_mask = pad_sequences([item.text for item in items], ids, "text")
     audio, audio_mask = pad_sequences([item.audio for item in items], ids, "audio")
     context, context_mask = pad_sequences([item.context for item in items], ids, "context")
-    same_speaker = None
-    if context_mask is not None:
-        same_speaker = torch.zeros_like(context_mask)  # (B, K)
-        for row, item in enumerate(items):
-            if item.context_same_speaker is not None:
-                flags = torch.from_numpy(item.context_same_speaker)
-                same_speaker[row, : len(flags)] = flags
+    same_speaker = _turn_flags(items, context_mask, "context_same_speaker")
+    context_audio, _ = pad_sequences([item.context_audio for item in items], ids, "context audio")
+    context_audio_mask = None
+    if context_audio is not None:
+        context_audio_mask = _turn_flags(items, context_mask, "context_audio_present")
     return Batch(
         ids=ids,
         text=text,
@@ -49,10 +47,24 @@ def collate_batch(items: Sequence[EmotionItem]) -> Batch:
         context_mask=context_mask,
         context_same_speaker=same_speaker,
         context_ids=_list_or_none([item.context_ids for item in items], []),
+        context_audio=context_audio,
+        context_audio_mask=context_audio_mask,
         text_times=pad_times([item.word_times for item in items], text_mask),
         audio_times=pad_times([item.frame_times for item in items], audio_mask),
         audio_snr=_snr([item.audio_snr for item in items]),
     )
+
+
+def _turn_flags(items: Sequence[EmotionItem], mask: Tensor | None, name: str) -> Tensor | None:
+    """(B, K) bool from each item's (K_i,) flags `name` (False where an item has none)."""
+    if mask is None:
+        return None
+    flags = torch.zeros_like(mask)  # (B, K)
+    for row, item in enumerate(items):
+        values = getattr(item, name)
+        if values is not None:
+            flags[row, : len(values)] = torch.from_numpy(values)
+    return flags
 
 
 def _snr(values: Sequence[float | None]) -> torch.Tensor | None:

@@ -15,7 +15,9 @@ with the whole transcript so that `tokens` always has one string per text positi
 
 Conversation context (`context_turns=k` > 0): each item also carries the text features of up
 to k preceding turns of its dialogue (newest first), each mean-pooled over its positions, and
-whether each was said by the same speaker. Only earlier turns are used (causal).
+whether each was said by the same speaker. Only earlier turns are used (causal). With
+`context_audio` each of those turns also carries its audio features, mean-pooled the same way
+(a turn without audio features gets zeros and a False flag in `context_audio_present`).
 """
 
 from __future__ import annotations
@@ -93,6 +95,8 @@ class EmotionItem:
     context: np.ndarray | None = None  # (K, Dt) pooled text of past turns, newest first
     context_same_speaker: np.ndarray | None = None  # (K,) bool: past turn by the same speaker
     context_ids: list[str] | None = None  # the K past turns' utterance ids
+    context_audio: np.ndarray | None = None  # (K, Da) pooled audio of those turns (zeros: none)
+    context_audio_present: np.ndarray | None = None  # (K,) bool: the turn has audio features
     word_times: np.ndarray | None = None  # (Lt, 2) seconds each word was spoken (NaN: unknown)
     audio_snr: float | None = None  # dB: +inf as recorded, finite or -inf from a noisy copy
 
@@ -148,6 +152,7 @@ class EmotionDataset(Dataset):
         require_all: bool = False,
         labelled: bool = True,
         context_turns: int = 0,
+        context_audio: bool = False,
     ) -> None:
         for name, value in (("max_text_len", max_text_len), ("max_audio_len", max_audio_len)):
             if value is not None and int(value) < 1:
@@ -163,6 +168,13 @@ class EmotionDataset(Dataset):
         self._check_sources()
         self._lengths: list[int] | None = None
         self._past = self._context_index(int(context_turns))
+        self.context_audio = bool(context_audio)
+        if self.context_audio and (not context_turns or audio_source is None):
+            raise ConfigError(
+                "context_audio reads the audio of past turns: it needs context_turns > 0 and an "
+                "audio source (set data.audio_features)",
+                key="data.context_audio",
+            )
 
     def __len__(self) -> int:
         return len(self.records)
@@ -198,8 +210,9 @@ class EmotionDataset(Dataset):
         return past_turns(self.records, k)
 
     def _context(self, record: UtteranceRecord, past: list[int]) -> dict[str, object]:
-        """Pooled text features of the past turns (those with text features), newest first."""
-        vectors, same, ids = [], [], []
+        """Pooled text features of the past turns (those with text features), newest first;
+        with `context_audio` also their pooled audio features."""
+        vectors, same, ids, voices = [], [], [], []
         for index in past:
             previous = self.records[index]
             stored = self._fetch("text", previous)
@@ -208,13 +221,29 @@ class EmotionDataset(Dataset):
             vectors.append(pool_turn(stored.features))
             same.append(same_speaker(previous.speaker, record.speaker))
             ids.append(previous.id)
+            if self.context_audio:
+                voice = self._fetch("audio", previous)
+                voices.append(None if voice is None else pool_turn(voice.features))
         if not vectors:
             return {}
-        return {
+        context = {
             "context": np.stack(vectors).astype(np.float32),
             "context_same_speaker": np.array(same, dtype=bool),
             "context_ids": ids,
         }
+        if self.context_audio:
+            context |= self._audio_of_turns(voices)
+        return context
+
+    def _audio_of_turns(self, voices: list[np.ndarray | None]) -> dict[str, np.ndarray]:
+        """(K, Da) pooled audio (zeros for a turn without) and (K,) presence flags."""
+        present = np.array([v is not None for v in voices], dtype=bool)
+        dim = self.dim("audio")
+        audio = np.zeros((len(voices), dim), dtype=np.float32)
+        for row, voice in enumerate(voices):
+            if voice is not None:
+                audio[row] = voice
+        return {"context_audio": audio, "context_audio_present": present}
 
     def dim(self, modality: str) -> int | None:
         """Feature dimension of a modality (None without a source), for building a model."""

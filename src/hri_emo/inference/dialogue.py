@@ -9,7 +9,9 @@ Each turn runs the normal pipeline (`EmotionRecognizer.classify`: same checks, s
 UtteranceExplanation) with the last k turns as the model's `context` (k = the model's
 `context_turns`), then is appended. A past turn is what training gives the model
 (data/dataset.py): the pooled text vector of its model-ready features (`pool_turn`), newest
-first, flagged when the current speaker said it (`same_speaker`). A turn without a usable
+first, flagged when the current speaker said it (`same_speaker`), with the pooled vector of its
+audio features too when the model reads the audio of past turns (data.context_audio; a turn
+without a recording has none, as in training). A turn without a usable
 transcript (audio only, or nothing heard by the ASR) keeps its place in the window of k, as a
 turn without text features does in training, but gives the model no vector. A turn that is
 refused (bad input) leaves the state unchanged.
@@ -44,6 +46,8 @@ class PastTurns:
     ids: list[str]  # "turn-3", ...
     vectors: np.ndarray  # (K, Dt) pooled text features
     same_speaker: np.ndarray  # (K,) bool
+    audio: np.ndarray | None = None  # (K, Da) pooled audio features (zeros: the turn had none)
+    audio_present: np.ndarray | None = None  # (K,) bool
 
 
 @dataclass
@@ -51,6 +55,7 @@ class Turn:
     id: str
     speaker: str | None
     vector: np.ndarray | None  # (Dt,); None: no usable transcript
+    audio: np.ndarray | None = None  # (Da,) pooled audio; None: no recording or not read
 
 
 def pad_context(past: list[PastTurns | None], device: torch.device | str) -> dict[str, Any]:
@@ -66,7 +71,21 @@ def pad_context(past: list[PastTurns | None], device: torch.device | str) -> dic
             k = len(item.ids)
             vectors[b, :k], mask[b, :k], same[b, :k] = item.vectors, True, item.same_speaker
     arrays = {"context": vectors, "context_mask": mask, "context_same_speaker": same}
+    if any(p.audio is not None for p in present):
+        arrays |= _pad_audio(past, turns)
     return {key: torch.from_numpy(array).to(device) for key, array in arrays.items()}
+
+
+def _pad_audio(past: list[PastTurns | None], turns: int) -> dict[str, np.ndarray]:
+    """(B, K, Da) pooled audio of the past turns and its (B, K) presence mask."""
+    dim = next(p.audio.shape[-1] for p in past if p is not None and p.audio is not None)
+    audio = np.zeros((len(past), turns, dim), dtype=np.float32)
+    present = np.zeros((len(past), turns), dtype=bool)
+    for b, item in enumerate(past):
+        if item is not None and item.audio is not None:
+            k = len(item.ids)
+            audio[b, :k], present[b, :k] = item.audio, item.audio_present
+    return {"context_audio": audio, "context_audio_mask": present}
 
 
 def context_turns_of(recognizer: EmotionRecognizer) -> tuple[int, str | None]:
@@ -116,8 +135,9 @@ class Dialogue:
 
     @property
     def nbytes(self) -> int:
-        """Bytes of features the state holds (at most k text vectors)."""
-        return sum(t.vector.nbytes for t in self._window if t.vector is not None)
+        """Bytes of features the state holds (at most k text and k audio vectors)."""
+        vectors = [v for t in self._window for v in (t.vector, t.audio) if v is not None]
+        return sum(v.nbytes for v in vectors)
 
     def reset(self) -> None:
         """Forget the past turns (a new conversation); turn ids keep counting."""
@@ -139,10 +159,10 @@ class Dialogue:
         read and `context_attribution` their weights. Then the turn is kept."""
         with self._lock:
             past = self._past(speaker)
-            result, vector = self.recognizer.classify_turn(
+            result, vector, audio = self.recognizer.classify_turn(
                 wave, text, sample_rate, transcribe=transcribe, word_times=word_times, past=past
             )
-            turn = Turn(f"turn-{self._count}", speaker, vector)
+            turn = Turn(f"turn-{self._count}", speaker, vector, audio)
             self._count += 1
             result.utterance_id = turn.id
             if self.unused_reason is not None:
@@ -160,8 +180,14 @@ class Dialogue:
         kept = [turn for turn in reversed(self._window) if turn.vector is not None]
         if not kept:
             return None
-        return PastTurns(
+        past = PastTurns(
             ids=[turn.id for turn in kept],
             vectors=np.stack([turn.vector for turn in kept]),
             same_speaker=np.array([same_speaker(t.speaker, speaker) for t in kept], dtype=bool),
         )
+        voiced = [turn.audio for turn in kept if turn.audio is not None]
+        if voiced:
+            past.audio = np.stack([np.zeros_like(voiced[0]) if t.audio is None else t.audio
+                                   for t in kept])  # fmt: skip
+            past.audio_present = np.array([t.audio is not None for t in kept], dtype=bool)
+        return past

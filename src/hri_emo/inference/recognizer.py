@@ -192,14 +192,17 @@ class EmotionRecognizer:
     @torch.no_grad()
     def classify_turn(
         self, *args: Any, past: PastTurns | None = None, **options: Any
-    ) -> tuple[UtteranceExplanation, np.ndarray | None]:
+    ) -> tuple[UtteranceExplanation, np.ndarray | None, np.ndarray | None]:
         """`classify(*args, **options)` with a dialogue's `past` turns as the model's context;
-        also returns this turn's context vector (`pool_turn` of its text features; None without
-        usable text)."""
+        also returns this turn's context vectors: `pool_turn` of its text features (None without
+        usable text) and, for a model that reads the audio of past turns, of its audio features
+        (None without)."""
         arguments = inspect.signature(self.classify).bind(*args, **options)  # classify's rules
         arguments.apply_defaults()
-        result, text_in = self._turn(*arguments.arguments.values(), past)
-        return result, None if text_in is None else pool_turn(text_in.features)
+        result, text_in, audio_in = self._turn(*arguments.arguments.values(), past)
+        text_vector = None if text_in is None else pool_turn(text_in.features)
+        keep_audio = audio_in is not None and getattr(self.model.config, "context_audio", False)
+        return result, text_vector, pool_turn(audio_in.features) if keep_audio else None
 
     def _turn(
         self,
@@ -211,8 +214,9 @@ class EmotionRecognizer:
         attribution: str,
         word_times: Sequence[tuple[float, float] | None] | None = None,
         past: PastTurns | None = None,
-    ) -> tuple[UtteranceExplanation, UtteranceFeatures | None]:
-        """One utterance through the pipeline: its result and its model-ready text features."""
+    ) -> tuple[UtteranceExplanation, UtteranceFeatures | None, UtteranceFeatures | None]:
+        """One utterance through the pipeline: its result and its model-ready text and audio
+        features."""
         if wave is not None and audio_features is not None:
             raise DataError("give a recording or audio_features, not both")
         text = batch.check_text(text)
@@ -250,7 +254,7 @@ class EmotionRecognizer:
         context = batch.input_context(wave, text if has_text else None, heard)
         context["notes"] = [*notes, *context.get("notes", [])]
         result = self._run(text_in, audio_in, timings, attribution, context, spoken, wave, past)
-        return result, text_in
+        return result, text_in, audio_in
 
     @property
     def aligner(self) -> WhisperASR:

@@ -69,6 +69,9 @@ class HriEmoConfig:
     # > 0: the emotion queries also attend to up to this many preceding turns of the dialogue
     # (pooled text of each; set by training from data.context_turns). hriemo only.
     context_turns: int = 0
+    # With context_turns > 0: each past turn also carries its pooled audio features (set by
+    # training from data.context_audio), projected apart from its text and added to it.
+    context_audio: bool = False
     # > 0 (seconds): the text->audio attention gets a Gaussian log-prior around each word's
     # spoken span (model/time_prior.py), so the alignment map locates words. Needs word times
     # (`text_times`) and frame times (`audio_times`); without them the prior is off. hriemo only.
@@ -140,6 +143,11 @@ class HriEmoConfig:
             (self.intensity_max > 0, "intensity_max", "> 0"),
             (self.beta_cost >= 0, "beta_cost", ">= 0"),
             (self.context_turns >= 0, "context_turns", ">= 0"),
+            (
+                not self.context_audio or self.context_turns > 0,
+                "context_audio",
+                "False unless context_turns > 0 (audio of past turns needs past turns)",
+            ),
             (self.time_prior_s >= 0, "time_prior_s", ">= 0 seconds (0 = off)"),
             (self.time_prior_width >= 0, "time_prior_width", ">= 0 (a fraction of half a word)"),
             (self.gate_supervision >= 0, "gate_supervision", ">= 0 (0 = off)"),

@@ -1,10 +1,12 @@
 """Conversation context: the preceding turns of a dialogue, read apart from the utterance.
 
-Dimension letters: B batch, K past turns (newest first), Dt text feature size, d hidden size,
-E emotions.
+Dimension letters: B batch, K past turns (newest first), Dt / Da text / audio feature size,
+d hidden size, E emotions.
 
 `ContextEncoder`: each past turn is its pooled text vector, projected to d, plus a learned
-embedding of how many turns back it is and one of whether the current speaker said it.
+embedding of how many turns back it is and one of whether the current speaker said it. With
+`context_audio` the turn's pooled audio vector gets a projection of its own and is added (a turn
+without audio adds nothing), so the voice of the previous turns can count as well as its words.
 
 `ContextReadout`: each emotion has its own query over the K turns (a softmax of their own, so
 the past never takes attention away from the utterance's words) and its own value vector,
@@ -31,7 +33,8 @@ from hri_emo.model.layers import ModalityProjection
 
 
 class ContextEncoder(nn.Module):
-    """(B, K, Dt) past-turn vectors, (B, K) mask and same-speaker flags -> (B, K, d)."""
+    """(B, K, Dt) past-turn vectors, (B, K) mask and same-speaker flags (+ (B, K, Da) audio
+    vectors and their (B, K) mask) -> (B, K, d)."""
 
     def __init__(self, config: HriEmoConfig) -> None:
         super().__init__()
@@ -46,8 +49,24 @@ class ContextEncoder(nn.Module):
         )
         self.distance = nn.Embedding(config.context_turns, d)  # row i: i + 1 turns back
         self.same_speaker = nn.Embedding(2, d)
+        self.audio_projection = None
+        if config.context_audio:
+            self.audio_projection = ModalityProjection(
+                config.audio_dim,
+                d,
+                config.input_dropout,
+                positional=False,
+                num_layers=config.audio_layers,
+            )
 
-    def forward(self, context: Tensor, mask: Tensor, same_speaker: Tensor | None) -> Tensor:
+    def forward(
+        self,
+        context: Tensor,
+        mask: Tensor,
+        same_speaker: Tensor | None,
+        audio: Tensor | None = None,
+        audio_mask: Tensor | None = None,
+    ) -> Tensor:
         if context.dim() != 3 or context.shape[1] > self.max_turns:
             raise InputShapeError(
                 f"context must be (B, K <= {self.max_turns}, D) past turns (the model's "
@@ -57,7 +76,23 @@ class ContextEncoder(nn.Module):
         x = x + self.distance.weight[: context.shape[1]]
         if same_speaker is not None:
             x = x + self.same_speaker(same_speaker.long())
+        if audio is not None:
+            x = x + self._audio(audio, mask if audio_mask is None else audio_mask & mask, context)
         return x.masked_fill(~mask[..., None], 0.0)
+
+    def _audio(self, audio: Tensor, mask: Tensor, context: Tensor) -> Tensor:
+        """(B, K, Da) pooled audio of the past turns -> (B, K, d), 0 where a turn has none."""
+        if self.audio_projection is None:
+            raise InputShapeError(
+                "this model reads the text of past turns only (context_audio=False); "
+                "train it with data.context_audio=true to pass their audio"
+            )
+        if audio.dim() != 3 or audio.shape[:2] != context.shape[:2]:
+            raise InputShapeError(
+                f"context_audio must be (B, K, Da) with the B and K of context "
+                f"{tuple(context.shape[:2])}, got {tuple(audio.shape)}"
+            )
+        return self.audio_projection(audio, mask)  # zero where masked
 
 
 class ContextReadout(nn.Module):

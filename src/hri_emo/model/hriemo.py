@@ -30,7 +30,8 @@ says how complete the transcript is (tau); the text's share of beta shrinks with
 multiplies it, as far as the audio is judged clean; `transcript_reliability` reports the tau used.
 
 Conversation context (config.context_turns > 0): `context` (B, K, Dt) holds pooled text features
-of up to K preceding turns (newest first); a ContextEncoder encodes them and a ContextReadout
+of up to K preceding turns (newest first), and with config.context_audio `context_audio`
+(B, K, Da) their pooled audio; a ContextEncoder encodes them and a ContextReadout
 adds each emotion's context term to its logit, read apart from the utterance (its own attention
 over the turns; see model/context.py). Without `context` the model runs on the utterance alone,
 as for the first turn of a dialogue.
@@ -108,6 +109,8 @@ class HriEmoModel(HriEmoPreTrainedModel):
         pooled_logits: Tensor | None = None,
         audio_snr: Tensor | None = None,
         transcript_trust: Tensor | None = None,
+        context_audio: Tensor | None = None,
+        context_audio_mask: Tensor | None = None,
     ) -> HriEmoOutput:
         text_in, audio_in, batch = prepare_inputs(self.config, text, text_mask, audio, audio_mask)
         require_any_modality(text_in, audio_in, batch)
@@ -118,7 +121,9 @@ class HriEmoModel(HriEmoPreTrainedModel):
         audio_states, audio_valid, has_audio = self._embed(
             audio_in, self.audio_projection, self.audio_placeholder, batch
         )
-        context_states, context_mask = self._context(context, context_mask, context_same_speaker)
+        context_states, context_mask = self._context(
+            context, context_mask, context_same_speaker, context_audio, context_audio_mask
+        )
         time_bias = self._time_bias(text_times, audio_times, text_states, audio_states)
         frame_reliability = None
         if self.reliability is not None and audio_in is not None:
@@ -208,7 +213,12 @@ class HriEmoModel(HriEmoPreTrainedModel):
         return output
 
     def _context(
-        self, context: Tensor | None, mask: Tensor | None, same_speaker: Tensor | None
+        self,
+        context: Tensor | None,
+        mask: Tensor | None,
+        same_speaker: Tensor | None,
+        audio: Tensor | None = None,
+        audio_mask: Tensor | None = None,
     ) -> tuple[Tensor | None, Tensor | None]:
         """Encoded past turns (B, K, d) and their mask, or (None, None) without context."""
         if context is None:
@@ -224,7 +234,11 @@ class HriEmoModel(HriEmoPreTrainedModel):
         mask = mask.to(device)
         if same_speaker is not None:
             same_speaker = same_speaker.to(device)
-        return self.context_encoder(context.to(device), mask, same_speaker), mask
+        if audio is not None:
+            audio = audio.to(device)
+            audio_mask = None if audio_mask is None else audio_mask.to(device)
+        states = self.context_encoder(context.to(device), mask, same_speaker, audio, audio_mask)
+        return states, mask
 
     def _context_terms(
         self, states: Tensor | None, mask: Tensor | None

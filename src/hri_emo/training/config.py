@@ -54,6 +54,7 @@ class DataConfig:
     and evaluation reports those classes separately from the classes seen in training.
     `context_turns`: k > 0 lets the model (hriemo only) read the text features of up to k
     preceding turns of the same dialogue (the corpus needs dialogue ids and turns); 0 = off.
+    `context_audio`: with context_turns > 0 and audio features, those turns' pooled audio too.
     """
 
     corpus: str = MISSING
@@ -72,6 +73,7 @@ class DataConfig:
     max_text_len: int | None = None
     max_audio_len: int | None = None
     context_turns: int = 0
+    context_audio: bool = False
     batch_size: int = 32
     eval_batch_size: int | None = None
     shuffle: bool = True

@@ -114,6 +114,7 @@ class EmotionDataModule(L.LightningDataModule):
                 max_text_len=self.config.max_text_len,
                 max_audio_len=self.config.max_audio_len,
                 context_turns=self.config.context_turns,
+                context_audio=self.config.context_audio,
             )
         return self._datasets[key]
 

@@ -77,6 +77,7 @@ DATA_DERIVED_FIELDS = (
     "pos_weight",
     "class_weights",
     "context_turns",
+    "context_audio",
 )
 
 
@@ -246,6 +247,8 @@ def model_overrides(
         overrides.update(datamodule.class_weights())
     if cfg.data.context_turns:
         overrides["context_turns"] = cfg.data.context_turns
+    if cfg.data.context_audio:
+        overrides["context_audio"] = True
     return overrides
 
 

@@ -1,0 +1,78 @@
+"""A dialogue with a model that reads the audio of past turns (data.context_audio): each turn's
+pooled audio, encoded by the recognizer's real audio encoder, is what the next turn reads."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from hri_emo.data.dialogues import pool_turn
+from hri_emo.inference import EmotionRecognizer
+from hri_emo.inference.batch import pad_features
+from hri_emo.model import create_model
+from hri_emo.synth import synthesize
+
+LABELS = ["calm", "excited"]
+
+
+@pytest.fixture(scope="module")
+def recognizer(tmp_path_factory):
+    """An hriemo-v2 on the embedded encoders (MiniLM text, Whisper tiny.en audio: 384-d each)
+    whose context read-out has a say (values drawn as if trained)."""
+    torch.manual_seed(0)
+    model = create_model("hriemo-v2", text_dim=384, audio_dim=384, emotions=LABELS,
+                         task="singlelabel", hidden_dim=16, num_heads=2, ff_mult=1,
+                         context_turns=2, context_audio=True)  # fmt: skip
+    with torch.no_grad():
+        model.context_readout.values.normal_()
+    folder = tmp_path_factory.mktemp("audio_context") / "model"
+    model.eval().save_pretrained(folder)
+    return EmotionRecognizer.from_pretrained(folder, asr="none")
+
+
+@pytest.fixture(scope="module")
+def speech():
+    return {
+        text: synthesize(text).resampled(16000).wave
+        for text in ("we won the final", "we lost everything")
+    }
+
+
+def test_the_next_turn_reads_the_voice_of_the_past_one(recognizer, speech):
+    said, wave = "we won the final", speech["we won the final"]
+    dialogue = recognizer.dialogue()
+    dialogue.classify(wave=wave, text=said, speaker="user")
+    result = dialogue.classify(text="okay", speaker="user")
+    assert result.context_turns == ["turn-0"]
+    assert dialogue.nbytes == 3 * 384 * 4  # turn 0: text and audio vectors; turn 1: text
+    # exactly what training gives the model: pool_turn of the past turn's model-ready features
+    text_in = recognizer.encode_texts(["okay", said], {})
+    audio_in = recognizer.encode_waves([wave], {})[0]
+    with torch.no_grad():
+        out = recognizer.model(
+            **pad_features("text", text_in[:1]),
+            context=torch.from_numpy(pool_turn(text_in[1].features))[None, None],
+            context_same_speaker=torch.ones(1, 1, dtype=torch.bool),
+            context_audio=torch.from_numpy(pool_turn(audio_in.features))[None, None],
+            context_audio_mask=torch.ones(1, 1, dtype=torch.bool),
+        )
+    expected = out.probabilities[0].double().numpy()
+    np.testing.assert_allclose([result.probabilities[e] for e in LABELS], expected, atol=1e-5)
+    for row, emotion in zip(result.context_attribution, result.emotions):
+        assert row.sum() == pytest.approx(result.logit_sources[emotion]["context"], abs=1e-5)
+
+
+def test_the_same_words_in_another_voice_change_the_next_answer(recognizer, speech):
+    said = "we won the final"
+    answers = []
+    for wave in (speech[said], speech["we lost everything"], None):
+        dialogue = recognizer.dialogue()
+        dialogue.classify(wave=wave, text=said)
+        answers.append(dialogue.classify(text="okay").probabilities)
+    voiced, other_voice, unvoiced = answers
+    assert voiced != other_voice and voiced != unvoiced
+    # a past turn without a recording is read from its words alone (its audio masked)
+    dialogue = recognizer.dialogue()
+    dialogue.classify(text=said)
+    assert dialogue.nbytes == 384 * 4

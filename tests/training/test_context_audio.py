@@ -1,0 +1,162 @@
+"""The audio of past turns as context (data.context_audio): dataset, model, training.
+
+The tiny corpus hides each turn's cue in its *audio* only (its text is noise), and a turn's label
+is the previous turn's cue: a model that reads the words of past turns cannot learn it, one that
+also reads their voice can.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from hri_emo.cli.main import main
+from hri_emo.data.collate import collate_batch
+from hri_emo.data.dataset import EmotionDataset
+from hri_emo.data.readers import read_corpus
+from hri_emo.data.store.feature_store import FeatureMetadata, FeatureStore
+from hri_emo.errors import ConfigError, InputShapeError
+from hri_emo.model import create_model
+
+TEXT_DIM, AUDIO_DIM, TURNS, LABELS = 8, 6, 4, ["calm", "excited"]
+TINY = ["model.params.hidden_dim=16", "model.params.num_heads=2", "model.params.ff_mult=1"]
+
+
+def write_dialogues(folder, dialogues=(24, 8, 12), seed=0, silent=()):
+    """Manifest, text store and audio store; the ids in `silent` have no audio features."""
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = ["id,split,text,speaker,dialogue,turn,label"]
+    text_meta = FeatureMetadata("toy", "1", "text", "sequence", TEXT_DIM)
+    audio_meta = FeatureMetadata("toy", "1", "audio", "pooled", AUDIO_DIM)
+    with (
+        FeatureStore.create(folder / "text.h5", text_meta) as text_store,
+        FeatureStore.create(folder / "audio.h5", audio_meta) as audio_store,
+    ):
+        for split, count in zip(("train", "valid", "test"), dialogues):
+            for d in range(count):
+                cues = rng.integers(0, 2, TURNS)
+                for t in range(TURNS):
+                    uid = f"{split}-{d}-{t}"
+                    text = rng.normal(size=(3, TEXT_DIM)).astype(np.float32)
+                    text_store.write(uid, text, tokens=["a", "b", "c"])
+                    voice = rng.normal(size=AUDIO_DIM).astype(np.float32)
+                    voice[0] += 3.0 * cues[t]
+                    if uid not in silent:
+                        audio_store.write(uid, voice)
+                    label = LABELS[cues[t - 1]] if t else "calm"
+                    rows.append(f"{uid},{split},a b c,spk{t % 2},{split}-{d},{t},{label}")
+    (folder / "dialogues.csv").write_text("\n".join(rows) + "\n")
+    return folder / "dialogues.csv", folder / "text.h5", folder / "audio.h5"
+
+
+def test_items_carry_the_audio_of_past_turns(tmp_path):
+    manifest, text, audio = write_dialogues(tmp_path, (0, 0, 1), silent={"test-0-1"})
+    records = read_corpus(manifest).records
+    with FeatureStore.open(text) as words, FeatureStore.open(audio) as voices:
+        data = EmotionDataset(records, LABELS, "singlelabel", words, voices, context_turns=2,
+                              context_audio=True)  # fmt: skip
+        third = data[2]
+        assert third.context_ids == ["test-0-1", "test-0-0"]
+        assert third.context_audio.shape == (2, AUDIO_DIM)
+        assert third.context_audio_present.tolist() == [False, True]  # test-0-1 has no audio
+        np.testing.assert_allclose(third.context_audio[1], voices.read("test-0-0").features)
+        assert not third.context_audio[0].any()
+        batch = collate_batch([data[0], third])
+        assert batch.context_audio.shape == (2, 2, AUDIO_DIM)
+        assert batch.context_audio_mask.tolist() == [[False, False], [False, True]]
+        assert "context_audio" in batch.model_inputs()
+        plain = EmotionDataset(records, LABELS, "singlelabel", words, voices, context_turns=2)
+        assert plain[2].context_audio is None  # off unless asked for
+        with pytest.raises(ConfigError, match="needs context_turns > 0 and an audio source"):
+            EmotionDataset(records, LABELS, "singlelabel", words, None, context_turns=2,
+                           context_audio=True)  # fmt: skip
+
+
+def audio_context_model():
+    return create_model("hriemo-v2", text_dim=TEXT_DIM, audio_dim=AUDIO_DIM, emotions=LABELS,
+                        task="singlelabel", hidden_dim=16, num_heads=2, context_turns=2,
+                        context_audio=True).eval()  # fmt: skip
+
+
+def model_inputs(tmp_path):
+    manifest, text, audio = write_dialogues(tmp_path, (0, 0, 1), silent={"test-0-1"})
+    records = read_corpus(manifest).records
+    with FeatureStore.open(text) as words, FeatureStore.open(audio) as voices:
+        data = EmotionDataset(records, LABELS, "singlelabel", words, voices, context_turns=2,
+                              context_audio=True)  # fmt: skip
+        return collate_batch([data[i] for i in range(TURNS)]).model_inputs()
+
+
+def test_the_voice_of_a_past_turn_counts_and_the_parts_stay_exact(tmp_path):
+    model = audio_context_model()
+    inputs = model_inputs(tmp_path)
+    with torch.no_grad():
+        untrained = model(**inputs)
+        words_only = model(**{k: v for k, v in inputs.items() if k != "context_audio"})
+        torch.testing.assert_close(untrained.logits, words_only.logits)  # no say before training
+        model.context_readout.values.normal_()  # as if trained
+        out = model(**inputs)
+        louder = dict(inputs, context_audio=inputs["context_audio"] + 3.0)
+        changed = model(**louder)
+    parts = out.word_contributions.sum(-1) + out.frame_contributions.sum(-1)
+    parts = parts + out.context_contributions.sum(-1) + out.bias_contribution
+    torch.testing.assert_close(parts, out.logits)  # exact: words + frames + past turns + bias
+    torch.testing.assert_close(changed.logits[0], out.logits[0])  # turn 0 has no past
+    # turn 2 reads turns 1 (no audio: masked, whatever its values) and 0 (audio): it changes
+    assert not torch.allclose(changed.logits[2], out.logits[2])
+    only_silent = dict(inputs, context_audio_mask=torch.zeros_like(inputs["context_audio_mask"]))
+    with torch.no_grad():
+        a = model(**only_silent)
+        b = model(**dict(only_silent, context_audio=inputs["context_audio"] + 3.0))
+    torch.testing.assert_close(a.logits, b.logits)  # masked audio is never read
+
+
+def test_a_model_of_past_words_refuses_their_audio():
+    model = create_model("hriemo-v2", text_dim=TEXT_DIM, audio_dim=AUDIO_DIM, emotions=LABELS,
+                         task="singlelabel", context_turns=2)  # fmt: skip
+    with pytest.raises(InputShapeError, match="context_audio=False"):
+        model(text=torch.randn(1, 3, TEXT_DIM), context=torch.randn(1, 1, TEXT_DIM),
+              context_audio=torch.randn(1, 1, AUDIO_DIM))  # fmt: skip
+    with pytest.raises(ConfigError, match="context_audio"):
+        create_model("hriemo-v2", text_dim=TEXT_DIM, audio_dim=AUDIO_DIM, emotions=LABELS,
+                     task="singlelabel", context_audio=True)  # fmt: skip
+
+
+def overrides(tmp_path, manifest, text, audio, *extra):
+    return [
+        f"data.corpus={manifest}",
+        f"data.text_features={text}",
+        f"data.audio_features={audio}",
+        "data.batch_size=16",
+        "data.context_turns=1",
+        *TINY,
+        "optim.lr=0.01",
+        "optim.warmup_fraction=0.0",
+        "trainer.max_epochs=12",
+        "trainer.accelerator=cpu",
+        "trainer.num_threads=1",
+        "trainer.enable_progress_bar=false",
+        "train.tensorboard=false",
+        f"train.output_dir={tmp_path / 'runs'}",
+        *extra,
+    ]
+
+
+def test_the_voice_of_the_previous_turn_is_learned_end_to_end(tmp_path):
+    corpus = write_dialogues(tmp_path / "data")
+    accuracy = {}
+    for name, audio in (("voice", "true"), ("words", "false")):
+        args = overrides(tmp_path, *corpus, f"data.context_audio={audio}", f"train.run_name={name}")
+        assert main(["train", *args]) == 0
+        run = tmp_path / "runs" / name
+        config = json.loads((run / "checkpoints" / "best" / "config.json").read_text())
+        assert config["context_audio"] is (audio == "true")
+        assert main(["evaluate", str(run), "--split", "test"]) == 0
+        report = json.loads((run / "eval" / "best-test" / "metrics.json").read_text())
+        accuracy[name] = report["metrics"]["accuracy"]
+    # the label is the previous turn's audio cue: only the voice of the past can tell it
+    assert accuracy["voice"] >= 0.9 and accuracy["words"] <= 0.8, accuracy
