@@ -172,7 +172,8 @@ class EmotionDataset(Dataset):
         if self.context_audio and (not context_turns or audio_source is None):
             raise ConfigError(
                 "context_audio reads the audio of past turns: it needs context_turns > 0 and an "
-                "audio source (set data.audio_features)",
+                "audio source (set data.audio_features, or data.context_audio=false to read the "
+                "past turns' words only)",
                 key="data.context_audio",
             )
 
@@ -238,7 +239,7 @@ class EmotionDataset(Dataset):
     def _audio_of_turns(self, voices: list[np.ndarray | None]) -> dict[str, np.ndarray]:
         """(K, Da) pooled audio (zeros for a turn without) and (K,) presence flags."""
         present = np.array([v is not None for v in voices], dtype=bool)
-        dim = self.dim("audio")
+        dim = next((len(v) for v in voices if v is not None), None) or self.dim("audio")
         audio = np.zeros((len(voices), dim), dtype=np.float32)
         for row, voice in enumerate(voices):
             if voice is not None:
