@@ -160,3 +160,22 @@ def context_model_dir(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("context_model") / "model"
     model.eval().save_pretrained(folder)
     return folder
+
+
+@pytest.fixture(scope="session")
+def audio_context_model_dir(tmp_path_factory) -> Path:
+    """A save_pretrained hriemo-v2 on the embedded encoders (MiniLM text, Whisper tiny.en audio:
+    384-d each) that reads the words and the voice of 2 past turns (context_audio), its context
+    read-out's values drawn as if trained so that the past has a say."""
+    from hri_emo.model import create_model
+
+    torch.manual_seed(0)
+    model = create_model(
+        "hriemo-v2", text_dim=384, audio_dim=384, emotions=DIALOGUE_LABELS, task="singlelabel",
+        hidden_dim=16, num_heads=2, ff_mult=1, context_turns=2, context_audio=True,
+    )  # fmt: skip
+    with torch.no_grad():
+        model.context_readout.values.normal_()
+    folder = tmp_path_factory.mktemp("audio_context_model") / "model"
+    model.eval().save_pretrained(folder)
+    return folder

@@ -1,0 +1,61 @@
+"""A session over a real uvicorn server with a model that reads the voice of past turns: the
+recording sent with a turn is what the next turn of the session reads, as a local Dialogue."""
+
+from __future__ import annotations
+
+import io
+
+import httpx
+import pytest
+import soundfile as sf
+from tests.serve.conftest import LiveServer
+
+from hri_emo.synth import synthesize
+
+pytestmark = pytest.mark.timeout(120)
+SAID, REPLY = "we won the final", "okay"
+
+
+@pytest.fixture(scope="module")
+def recognizer(audio_context_model_dir):
+    from hri_emo.inference import EmotionRecognizer
+
+    return EmotionRecognizer.from_pretrained(audio_context_model_dir, asr="none")
+
+
+@pytest.fixture(scope="module")
+def live(recognizer):
+    from hri_emo.serve.settings import ServeSettings
+
+    server = LiveServer(ServeSettings(asr="none"), recognizer).start()
+    yield server
+    server.stop()
+
+
+def wav_bytes(wave, rate=16000) -> bytes:
+    buffer = io.BytesIO()
+    sf.write(buffer, wave, rate, format="WAV", subtype="FLOAT")
+    return buffer.getvalue()
+
+
+def test_a_session_reads_the_voice_of_its_past_turn(live, recognizer):
+    wave = synthesize(SAID).resampled(16000).wave
+    session = httpx.post(f"{live.url}/v1/sessions").json()["session"]
+    first = httpx.post(
+        f"{live.url}/v1/predict",
+        files={"audio": ("turn.wav", wav_bytes(wave), "audio/wav")},
+        data={"text": SAID, "session": session},
+        timeout=60,
+    )
+    assert first.status_code == 200, first.text
+    reply = httpx.post(
+        f"{live.url}/v1/predict", json={"text": REPLY, "session": session}, timeout=60
+    ).json()["result"]
+    assert reply["context_turns"] == ["turn-0"]
+    dialogue = recognizer.dialogue()  # the same two turns, locally
+    dialogue.classify(wave=wave, text=SAID)
+    local = dialogue.classify(text=REPLY)
+    assert reply["probabilities"] == pytest.approx(local.probabilities, abs=1e-5)
+    words_only = recognizer.dialogue()
+    words_only.classify(text=SAID)
+    assert local.probabilities != words_only.classify(text=REPLY).probabilities
