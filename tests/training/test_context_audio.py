@@ -160,3 +160,13 @@ def test_the_voice_of_the_previous_turn_is_learned_end_to_end(tmp_path):
         accuracy[name] = report["metrics"]["accuracy"]
     # the label is the previous turn's audio cue: only the voice of the past can tell it
     assert accuracy["voice"] >= 0.9 and accuracy["words"] <= 0.8, accuracy
+
+
+def test_the_voice_of_past_turns_without_audio_or_turns_is_a_config_error(tmp_path, capsys):
+    manifest, text, audio = write_dialogues(tmp_path / "data", (4, 2, 2))
+    no_audio = [a for a in overrides(tmp_path, manifest, text, audio) if "audio_features" not in a]
+    assert main(["train", *no_audio, "data.context_audio=true"]) == 2
+    assert "data.context_audio=false to read the past turns' words only" in capsys.readouterr().err
+    args = overrides(tmp_path, manifest, text, audio, "data.context_turns=0")
+    assert main(["train", *args, "data.context_audio=true"]) == 2
+    assert "needs context_turns > 0" in capsys.readouterr().err
