@@ -73,6 +73,8 @@ def test_members_that_cannot_be_averaged_are_refused():
     other = _member(2, emotions=["a", "b", "c", "d"])
     with pytest.raises(ConfigError, match="member 1 has emotions"):
         EnsembleModel([_member(1), other])
+    with pytest.raises(ConfigError, match="member 1 has context_turns 2, member 0 0"):
+        EnsembleModel([_member(1), _member(2, context_turns=2)])  # one reads past turns
     with pytest.raises(ConfigError, match="single models, not ensembles"):
         EnsembleModel([EnsembleModel([_member(1), _member(2)]), _member(3)])
 

@@ -29,7 +29,16 @@ from hri_emo.model.output import HriEmoOutput
 ENSEMBLE_FILE = "ensemble.json"
 MEMBERS_DIR = "members"
 # what every member must share for their answers to be averaged
-SHARED_CONFIG = ("task", "emotions", "text_dim", "audio_dim", "architecture", "time_prior_s")
+SHARED_CONFIG = (
+    "task",
+    "emotions",
+    "text_dim",
+    "audio_dim",
+    "architecture",
+    "time_prior_s",
+    "context_turns",
+    "context_audio",
+)
 # read from the members (all equal) by training, inference and export
 SHARED_ATTRIBUTES = (
     "accepts_times",
