@@ -37,14 +37,19 @@ def test_manifest_without_dialogue_columns_has_none(tmp_path):
     assert record.dialogue is None and record.turn is None
 
 
-@pytest.mark.parametrize(
-    ("turns", "message"),
-    [((0, 1, 1), "has turn 1 twice"), ((0, 2, 1), "turns out of order")],
-)
-def test_disordered_turns_name_the_dialogue(tmp_path, turns, message):
-    rows = [f"u{i},train,x,ann,talk7,{t},joy" for i, t in enumerate(turns)]
-    with pytest.raises(DataError, match=f"dialogue 'talk7'.*{message}|{message}.*talk7"):
+def test_a_repeated_turn_names_the_dialogue(tmp_path):
+    rows = [f"u{i},train,x,ann,talk7,{t},joy" for i, t in enumerate((0, 1, 1))]
+    with pytest.raises(DataError, match=r"dialogue 'talk7' has turn 1 twice.*'u1' and 'u2'"):
         read_corpus(write_manifest(tmp_path, rows))
+
+
+def test_the_turn_index_orders_a_dialogue_not_the_file(tmp_path):
+    """Rows sorted by id (as CMU-MOSI's CSV: segment 10 before segment 2) still give each turn
+    the turns before it in time."""
+    rows = [f"u{t},train,x,ann,talk7,{t},joy" for t in (10, 2, 0, 5)]
+    records = read_corpus(write_manifest(tmp_path, rows)).records
+    past = {records[i].id: [records[j].id for j in p] for i, p in enumerate(past_turns(records, 2))}
+    assert past == {"u0": [], "u2": ["u0"], "u5": ["u2", "u0"], "u10": ["u5", "u2"]}
 
 
 def test_non_integer_turn_and_missing_turn_are_errors(tmp_path):

@@ -1,7 +1,7 @@
 """Dialogue structure of a corpus: checking turn order and finding each turn's past context.
 
 A record belongs to a conversation when it has `dialogue` (an id) and `turn` (its position).
-Within a dialogue, turns must appear in increasing order, each once: a repeated or decreasing
+Within a dialogue the turn index gives the order (not the file's), each turn once: a repeated
 turn is a DataError naming the dialogue. Gaps in the numbering (a turn the corpus left out) are
 allowed and counted, so `data inspect` can report them; context then just skips the gap.
 
@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 import numpy as np
 
@@ -38,7 +39,9 @@ class DialogueSummary:
 def group_dialogues(
     records: Sequence[UtteranceRecord], source: str = "corpus"
 ) -> dict[str, list[int]]:
-    """dialogue -> indices of its records in turn order; DataError for disordered turns."""
+    """dialogue -> indices of its records in turn order (the `turn` index decides, not the
+    order of the file: CMU-MOSI's CSV lists segment 10 before segment 2); DataError for a turn
+    without an index or one that repeats."""
     groups: dict[str, list[int]] = defaultdict(list)
     for index, record in enumerate(records):
         if record.dialogue is None:
@@ -48,20 +51,15 @@ def group_dialogues(
                 f"{source}: utterance {record.id!r} of dialogue {record.dialogue!r} "
                 "has no turn index"
             )
-        previous = groups[record.dialogue]
-        if previous:
-            last = records[previous[-1]]
-            if record.turn == last.turn:
+        groups[record.dialogue].append(index)
+    for dialogue, indices in groups.items():
+        indices.sort(key=lambda i: records[i].turn)  # stable: a repeat keeps file order
+        for before, after in pairwise(indices):
+            if records[before].turn == records[after].turn:
                 raise DataError(
-                    f"{source}: dialogue {record.dialogue!r} has turn {record.turn} twice "
-                    f"(utterances {last.id!r} and {record.id!r})"
+                    f"{source}: dialogue {dialogue!r} has turn {records[after].turn} twice "
+                    f"(utterances {records[before].id!r} and {records[after].id!r})"
                 )
-            if record.turn < last.turn:
-                raise DataError(
-                    f"{source}: dialogue {record.dialogue!r} has turns out of order: turn "
-                    f"{record.turn} ({record.id!r}) comes after turn {last.turn} ({last.id!r})"
-                )
-        previous.append(index)
     return dict(groups)
 
 

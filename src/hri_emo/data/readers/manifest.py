@@ -165,7 +165,7 @@ def read_manifest(
     if not records:
         raise DataError(f"{path}: manifest has a header but no utterances")
     _ensure_unique(records, lines, path)
-    group_dialogues(records, str(path))  # DataError for repeated or out-of-order turns
+    group_dialogues(records, str(path))  # DataError for a repeated turn
     if test_speakers is not None or valid_speakers is not None:
         records = assign_splits_by_group(
             records, "speaker", test_speakers or (), valid_speakers or ()

@@ -62,7 +62,7 @@ def read_meld(path: Path) -> Corpus:
     if not _is_meld(path):
         raise DataError(f"{path}: a MELD folder holds {sorted(FILES.values())}")
     records = [r for split, name in FILES.items() for r in _read_split(path / name, split)]
-    group_dialogues(records, str(path))  # DataError for repeated or out-of-order turns
+    group_dialogues(records, str(path))  # DataError for a repeated turn
     return Corpus(
         name="meld",
         records=records,
