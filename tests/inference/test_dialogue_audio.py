@@ -64,3 +64,16 @@ def test_the_same_words_in_another_voice_change_the_next_answer(recognizer, spee
     dialogue = recognizer.dialogue()
     dialogue.classify(text=said)
     assert dialogue.nbytes == 384 * 4
+
+
+def test_given_audio_features_are_the_voice_of_a_turn(recognizer, speech):
+    """A robot that computes its own features (a model trained on functionals) passes them per
+    turn: the next turn reads them as it would the encoder's."""
+    said, wave = "we won the final", speech["we won the final"]
+    features = recognizer.encode_waves([wave], {})[0].features  # as the encoder gives them
+    answers = []
+    for turn in ({"wave": wave}, {"audio_features": features}):
+        dialogue = recognizer.dialogue()
+        dialogue.classify(text=said, **turn)
+        answers.append(dialogue.classify(text="okay").probabilities)
+    assert answers[0] == pytest.approx(answers[1], abs=1e-5)

@@ -151,16 +151,25 @@ class Dialogue:
         speaker: str | None = None,
         sample_rate: int = 16000,
         *,
+        audio_features: np.ndarray | None = None,
         transcribe: bool = True,
         word_times: Sequence[tuple[float, float] | None] | None = None,
     ) -> UtteranceExplanation:
         """`recognizer.classify(wave, text, sample_rate)` with the past turns as context; the
         result's utterance_id is this turn's id ("turn-N"), `context_turns` the past turns it
-        read and `context_attribution` their weights. Then the turn is kept."""
+        read and `context_attribution` their weights. Then the turn is kept. `audio_features`
+        instead of `wave`: features a recording cannot give (a model trained on precomputed
+        functionals), as in `recognizer.classify`."""
         with self._lock:
             past = self._past(speaker)
             result, vector, audio = self.recognizer.classify_turn(
-                wave, text, sample_rate, transcribe=transcribe, word_times=word_times, past=past
+                wave,
+                text,
+                sample_rate,
+                audio_features=audio_features,
+                transcribe=transcribe,
+                word_times=word_times,
+                past=past,
             )
             turn = Turn(f"turn-{self._count}", speaker, vector, audio)
             self._count += 1
