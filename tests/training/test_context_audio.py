@@ -12,6 +12,7 @@ import json
 import numpy as np
 import pytest
 import torch
+from tests.training.test_context import overrides as text_overrides
 
 from hri_emo.cli.main import main
 from hri_emo.data.collate import collate_batch
@@ -22,7 +23,6 @@ from hri_emo.errors import ConfigError, InputShapeError
 from hri_emo.model import create_model
 
 TEXT_DIM, AUDIO_DIM, TURNS, LABELS = 8, 6, 4, ["calm", "excited"]
-TINY = ["model.params.hidden_dim=16", "model.params.num_heads=2", "model.params.ff_mult=1"]
 
 
 def write_dialogues(folder, dialogues=(24, 8, 12), seed=0, silent=()):
@@ -53,12 +53,21 @@ def write_dialogues(folder, dialogues=(24, 8, 12), seed=0, silent=()):
     return folder / "dialogues.csv", folder / "text.h5", folder / "audio.h5"
 
 
-def test_items_carry_the_audio_of_past_turns(tmp_path):
+def one_dialogue(tmp_path):
+    """The records and open stores of one test dialogue whose turn test-0-1 has no audio."""
     manifest, text, audio = write_dialogues(tmp_path, (0, 0, 1), silent={"test-0-1"})
-    records = read_corpus(manifest).records
-    with FeatureStore.open(text) as words, FeatureStore.open(audio) as voices:
-        data = EmotionDataset(records, LABELS, "singlelabel", words, voices, context_turns=2,
-                              context_audio=True)  # fmt: skip
+    return read_corpus(manifest).records, FeatureStore.open(text), FeatureStore.open(audio)
+
+
+def with_voice(records, words, voices):
+    return EmotionDataset(records, LABELS, "singlelabel", words, voices, context_turns=2,
+                          context_audio=True)  # fmt: skip
+
+
+def test_items_carry_the_audio_of_past_turns(tmp_path):
+    records, words, voices = one_dialogue(tmp_path)
+    with words, voices:
+        data = with_voice(records, words, voices)
         third = data[2]
         assert third.context_ids == ["test-0-1", "test-0-0"]
         assert third.context_audio.shape == (2, AUDIO_DIM)
@@ -83,11 +92,9 @@ def audio_context_model():
 
 
 def model_inputs(tmp_path):
-    manifest, text, audio = write_dialogues(tmp_path, (0, 0, 1), silent={"test-0-1"})
-    records = read_corpus(manifest).records
-    with FeatureStore.open(text) as words, FeatureStore.open(audio) as voices:
-        data = EmotionDataset(records, LABELS, "singlelabel", words, voices, context_turns=2,
-                              context_audio=True)  # fmt: skip
+    records, words, voices = one_dialogue(tmp_path)
+    with words, voices:
+        data = with_voice(records, words, voices)
         return collate_batch([data[i] for i in range(TURNS)]).model_inputs()
 
 
@@ -127,23 +134,9 @@ def test_a_model_of_past_words_refuses_their_audio():
 
 
 def overrides(tmp_path, manifest, text, audio, *extra):
-    return [
-        f"data.corpus={manifest}",
-        f"data.text_features={text}",
-        f"data.audio_features={audio}",
-        "data.batch_size=16",
-        "data.context_turns=1",
-        *TINY,
-        "optim.lr=0.01",
-        "optim.warmup_fraction=0.0",
-        "trainer.max_epochs=12",
-        "trainer.accelerator=cpu",
-        "trainer.num_threads=1",
-        "trainer.enable_progress_bar=false",
-        "train.tensorboard=false",
-        f"train.output_dir={tmp_path / 'runs'}",
-        *extra,
-    ]
+    """test_context.py's training overrides, with the audio store and one past turn."""
+    return text_overrides(tmp_path, manifest, text, f"data.audio_features={audio}",
+                          "data.context_turns=1", *extra)  # fmt: skip
 
 
 def test_the_voice_of_the_previous_turn_is_learned_end_to_end(tmp_path):
