@@ -77,3 +77,29 @@ def test_given_audio_features_are_the_voice_of_a_turn(recognizer, speech):
         dialogue.classify(text=said, **turn)
         answers.append(dialogue.classify(text="okay").probabilities)
     assert answers[0] == pytest.approx(answers[1], abs=1e-5)
+
+
+def test_a_turn_heard_but_not_transcribed_is_read_from_its_voice(recognizer, speech):
+    """A laugh or a sigh (no transcript, ASR off): the next turn reads the voice of that turn
+    alone, exactly as the model reads a past turn whose text is masked."""
+    wave = speech["we lost everything"]
+    dialogue = recognizer.dialogue()
+    heard = dialogue.classify(wave=wave, speaker="user")
+    assert any("read this turn from its voice" in note for note in heard.notes)
+    result = dialogue.classify(text="okay", speaker="user")
+    assert result.context_turns == ["turn-0"]
+    text_in = recognizer.encode_texts(["okay"], {})
+    audio_in = recognizer.encode_waves([wave], {})[0]
+    with torch.no_grad():
+        out = recognizer.model(
+            **pad_features("text", text_in),
+            context=torch.randn(1, 1, 384),  # masked: never read
+            context_same_speaker=torch.ones(1, 1, dtype=torch.bool),
+            context_audio=torch.from_numpy(pool_turn(audio_in.features))[None, None],
+            context_audio_mask=torch.ones(1, 1, dtype=torch.bool),
+            context_text_mask=torch.zeros(1, 1, dtype=torch.bool),
+        )
+    given = [result.probabilities[e] for e in result.emotions]
+    np.testing.assert_allclose(given, out.probabilities[0].double().numpy(), atol=1e-5)
+    alone = recognizer.dialogue()
+    assert alone.classify(text="okay", speaker="user").probabilities != result.probabilities

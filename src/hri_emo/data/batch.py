@@ -34,6 +34,7 @@ class Batch:
     context_ids: list[list[str]] | None = None  # utterance ids of the past turns
     context_audio: Tensor | None = None  # (B, K, Da) pooled audio of the past turns
     context_audio_mask: Tensor | None = None  # (B, K) bool: the turn has audio
+    context_text_mask: Tensor | None = None  # (B, K) bool: the turn has text (with context_audio)
     text_times: Tensor | None = None  # (B, Lt, 2) seconds each word was spoken, NaN unknown
     audio_times: Tensor | None = None  # (B, La, 2) seconds of each audio frame, NaN unknown
     audio_snr: Tensor | None = None  # (B,) SNR of each item's audio, dB (+inf clean, NaN unknown)
@@ -65,6 +66,7 @@ class Batch:
             context |= {
                 "context_audio": self.context_audio,
                 "context_audio_mask": self.context_audio_mask,
+                "context_text_mask": self.context_text_mask,
             }
         return {
             "text": self.text,

@@ -29,9 +29,10 @@ def collate_batch(items: Sequence[EmotionItem]) -> Batch:
     context, context_mask = pad_sequences([item.context for item in items], ids, "context")
     same_speaker = _turn_flags(items, context_mask, "context_same_speaker")
     context_audio, _ = pad_sequences([item.context_audio for item in items], ids, "context audio")
-    context_audio_mask = None
+    context_audio_mask = context_text_mask = None
     if context_audio is not None:
         context_audio_mask = _turn_flags(items, context_mask, "context_audio_present")
+        context_text_mask = _turn_flags(items, context_mask, "context_text_present")
     return Batch(
         ids=ids,
         text=text,
@@ -49,6 +50,7 @@ def collate_batch(items: Sequence[EmotionItem]) -> Batch:
         context_ids=_list_or_none([item.context_ids for item in items], []),
         context_audio=context_audio,
         context_audio_mask=context_audio_mask,
+        context_text_mask=context_text_mask,
         text_times=pad_times([item.word_times for item in items], text_mask),
         audio_times=pad_times([item.frame_times for item in items], audio_mask),
         audio_snr=_snr([item.audio_snr for item in items]),

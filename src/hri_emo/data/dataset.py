@@ -17,7 +17,9 @@ Conversation context (`context_turns=k` > 0): each item also carries the text fe
 to k preceding turns of its dialogue (newest first), each mean-pooled over its positions, and
 whether each was said by the same speaker. Only earlier turns are used (causal). With
 `context_audio` each of those turns also carries its audio features, mean-pooled the same way
-(a turn without audio features gets zeros and a False flag in `context_audio_present`).
+(a turn without audio features gets zeros and a False flag in `context_audio_present`), and a
+past turn with audio but no text features (heard, not transcribed) counts too: zeros and a
+False flag in `context_text_present`, read from its voice alone.
 """
 
 from __future__ import annotations
@@ -97,6 +99,7 @@ class EmotionItem:
     context_ids: list[str] | None = None  # the K past turns' utterance ids
     context_audio: np.ndarray | None = None  # (K, Da) pooled audio of those turns (zeros: none)
     context_audio_present: np.ndarray | None = None  # (K,) bool: the turn has audio features
+    context_text_present: np.ndarray | None = None  # (K,) bool: the turn has text (context_audio)
     word_times: np.ndarray | None = None  # (Lt, 2) seconds each word was spoken (NaN: unknown)
     audio_snr: float | None = None  # dB: +inf as recorded, finite or -inf from a noisy copy
 
@@ -211,40 +214,43 @@ class EmotionDataset(Dataset):
         return past_turns(self.records, k)
 
     def _context(self, record: UtteranceRecord, past: list[int]) -> dict[str, object]:
-        """Pooled text features of the past turns (those with text features), newest first;
-        with `context_audio` also their pooled audio features."""
-        vectors, same, ids, voices = [], [], [], []
+        """Pooled text features of the past turns (those with text features; with
+        `context_audio` also those with audio features only), newest first, and with
+        `context_audio` their pooled audio features."""
+        words, same, ids, voices = [], [], [], []
         for index in past:
             previous = self.records[index]
             stored = self._fetch("text", previous)
-            if stored is None:
+            voice = self._fetch("audio", previous) if self.context_audio else None
+            if stored is None and voice is None:
                 continue
-            vectors.append(pool_turn(stored.features))
+            words.append(None if stored is None else pool_turn(stored.features))
             same.append(same_speaker(previous.speaker, record.speaker))
             ids.append(previous.id)
-            if self.context_audio:
-                voice = self._fetch("audio", previous)
-                voices.append(None if voice is None else pool_turn(voice.features))
-        if not vectors:
+            voices.append(None if voice is None else pool_turn(voice.features))
+        if not words:
             return {}
         context = {
-            "context": np.stack(vectors).astype(np.float32),
+            "context": self._stack_turns(words, "text"),
             "context_same_speaker": np.array(same, dtype=bool),
             "context_ids": ids,
         }
         if self.context_audio:
-            context |= self._audio_of_turns(voices)
+            context |= {
+                "context_audio": self._stack_turns(voices, "audio"),
+                "context_audio_present": np.array([v is not None for v in voices], dtype=bool),
+                "context_text_present": np.array([w is not None for w in words], dtype=bool),
+            }
         return context
 
-    def _audio_of_turns(self, voices: list[np.ndarray | None]) -> dict[str, np.ndarray]:
-        """(K, Da) pooled audio (zeros for a turn without) and (K,) presence flags."""
-        present = np.array([v is not None for v in voices], dtype=bool)
-        dim = next((len(v) for v in voices if v is not None), None) or self.dim("audio")
-        audio = np.zeros((len(voices), dim), dtype=np.float32)
-        for row, voice in enumerate(voices):
-            if voice is not None:
-                audio[row] = voice
-        return {"context_audio": audio, "context_audio_present": present}
+    def _stack_turns(self, vectors: list[np.ndarray | None], modality: str) -> np.ndarray:
+        """(K, D) float32 pooled vectors of the turns, zeros for a turn without `modality`."""
+        dim = next((len(v) for v in vectors if v is not None), None) or self.dim(modality)
+        out = np.zeros((len(vectors), dim), dtype=np.float32)
+        for row, vector in enumerate(vectors):
+            if vector is not None:
+                out[row] = vector
+        return out
 
     def dim(self, modality: str) -> int | None:
         """Feature dimension of a modality (None without a source), for building a model."""

@@ -13,8 +13,9 @@ first, flagged when the current speaker said it (`same_speaker`), with the poole
 audio features too when the model reads the audio of past turns (data.context_audio; a turn
 without a recording has none, as in training). A turn without a usable
 transcript (audio only, or nothing heard by the ASR) keeps its place in the window of k, as a
-turn without text features does in training, but gives the model no vector. A turn that is
-refused (bad input) leaves the state unchanged.
+turn without text features does in training: a model that reads the audio of past turns reads
+it from its voice alone (a laugh, a sigh), any other model gets no vector from it. A turn that
+is refused (bad input) leaves the state unchanged.
 
 Where the model cannot read context (trained with context_turns=0, the onnxruntime backend, or
 a fine-tuned text encoder, whose training read past turns from the frozen store features), the
@@ -48,6 +49,7 @@ class PastTurns:
     same_speaker: np.ndarray  # (K,) bool
     audio: np.ndarray | None = None  # (K, Da) pooled audio features (zeros: the turn had none)
     audio_present: np.ndarray | None = None  # (K,) bool
+    text_present: np.ndarray | None = None  # (K,) bool (with audio): False, heard only
 
 
 @dataclass
@@ -77,15 +79,20 @@ def pad_context(past: list[PastTurns | None], device: torch.device | str) -> dic
 
 
 def _pad_audio(past: list[PastTurns | None], turns: int) -> dict[str, np.ndarray]:
-    """(B, K, Da) pooled audio of the past turns and its (B, K) presence mask."""
+    """(B, K, Da) pooled audio of the past turns, its (B, K) presence mask and the (B, K) mask
+    of the turns with text."""
     dim = next(p.audio.shape[-1] for p in past if p is not None and p.audio is not None)
     audio = np.zeros((len(past), turns, dim), dtype=np.float32)
     present = np.zeros((len(past), turns), dtype=bool)
+    worded = np.zeros((len(past), turns), dtype=bool)
     for b, item in enumerate(past):
-        if item is not None and item.audio is not None:
-            k = len(item.ids)
+        if item is None:
+            continue
+        k = len(item.ids)
+        worded[b, :k] = True if item.text_present is None else item.text_present
+        if item.audio is not None:
             audio[b, :k], present[b, :k] = item.audio, item.audio_present
-    return {"context_audio": audio, "context_audio_mask": present}
+    return {"context_audio": audio, "context_audio_mask": present, "context_text_mask": worded}
 
 
 def context_turns_of(recognizer: EmotionRecognizer) -> tuple[int, str | None]:
@@ -176,6 +183,10 @@ class Dialogue:
             result.utterance_id = turn.id
             if self.unused_reason is not None:
                 result.notes.append(f"Dialogue: {self.unused_reason}; each turn is read alone.")
+            elif vector is None and audio is not None:
+                result.notes.append(
+                    "Dialogue: no usable transcript; later turns read this turn from its voice."
+                )
             elif vector is None:
                 result.notes.append(
                     "Dialogue: no usable transcript, so this turn gives later turns no context."
@@ -185,13 +196,14 @@ class Dialogue:
             return result
 
     def _past(self, speaker: str | None) -> PastTurns | None:
-        """The window's turns with a vector, newest first (None when there is none)."""
-        kept = [turn for turn in reversed(self._window) if turn.vector is not None]
+        """The window's turns with a text or audio vector, newest first (None when none has)."""
+        kept = [t for t in reversed(self._window) if t.vector is not None or t.audio is not None]
         if not kept:
             return None
+        unheard = np.zeros(self.recognizer.model.config.text_dim, dtype=np.float32)
         past = PastTurns(
             ids=[turn.id for turn in kept],
-            vectors=np.stack([turn.vector for turn in kept]),
+            vectors=np.stack([unheard if t.vector is None else t.vector for t in kept]),
             same_speaker=np.array([same_speaker(t.speaker, speaker) for t in kept], dtype=bool),
         )
         voiced = [turn.audio for turn in kept if turn.audio is not None]
@@ -199,4 +211,5 @@ class Dialogue:
             past.audio = np.stack([np.zeros_like(voiced[0]) if t.audio is None else t.audio
                                    for t in kept])  # fmt: skip
             past.audio_present = np.array([t.audio is not None for t in kept], dtype=bool)
+            past.text_present = np.array([t.vector is not None for t in kept], dtype=bool)
         return past

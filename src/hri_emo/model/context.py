@@ -6,7 +6,9 @@ d hidden size, E emotions.
 `ContextEncoder`: each past turn is its pooled text vector, projected to d, plus a learned
 embedding of how many turns back it is and one of whether the current speaker said it. With
 `context_audio` the turn's pooled audio vector gets a projection of its own and is added (a turn
-without audio adds nothing), so the voice of the previous turns can count as well as its words.
+without audio adds nothing), so the voice of the previous turns can count as well as its words;
+a turn heard but not transcribed (a laugh, a sigh: `text_mask` False) is then read from its voice
+alone (its text vector is never read).
 
 `ContextReadout`: each emotion has its own query over the K turns (a softmax of their own, so
 the past never takes attention away from the utterance's words) and its own value vector,
@@ -34,7 +36,7 @@ from hri_emo.model.layers import ModalityProjection
 
 class ContextEncoder(nn.Module):
     """(B, K, Dt) past-turn vectors, (B, K) mask and same-speaker flags (+ (B, K, Da) audio
-    vectors and their (B, K) mask) -> (B, K, d)."""
+    vectors and their (B, K) mask, and the (B, K) mask of the turns that have text) -> (B, K, d)."""
 
     def __init__(self, config: HriEmoConfig) -> None:
         super().__init__()
@@ -66,19 +68,35 @@ class ContextEncoder(nn.Module):
         same_speaker: Tensor | None,
         audio: Tensor | None = None,
         audio_mask: Tensor | None = None,
+        text_mask: Tensor | None = None,
     ) -> Tensor:
         if context.dim() != 3 or context.shape[1] > self.max_turns:
             raise InputShapeError(
                 f"context must be (B, K <= {self.max_turns}, D) past turns (the model's "
                 f"context_turns), got {tuple(context.shape)}"
             )
-        x = self.projection(context, mask)  # (B, K, d)
+        worded = mask if text_mask is None else self._flags(text_mask, context) & mask
+        if audio is None and bool((mask & ~worded).any()):
+            raise InputShapeError(
+                "context_text_mask marks past turns without text, which are read from their "
+                "audio: pass context_audio too (a model trained with data.context_audio=true)"
+            )
+        x = self.projection(context, worded)  # (B, K, d); zero for a turn without text
         x = x + self.distance.weight[: context.shape[1]]
         if same_speaker is not None:
             x = x + self.same_speaker(same_speaker.long())
         if audio is not None:
             x = x + self._audio(audio, mask if audio_mask is None else audio_mask & mask, context)
         return x.masked_fill(~mask[..., None], 0.0)
+
+    @staticmethod
+    def _flags(flags: Tensor, context: Tensor) -> Tensor:
+        if flags.shape != context.shape[:2]:
+            raise InputShapeError(
+                f"context_text_mask must be (B, K) = {tuple(context.shape[:2])}, "
+                f"got {tuple(flags.shape)}"
+            )
+        return flags.bool()
 
     def _audio(self, audio: Tensor, mask: Tensor, context: Tensor) -> Tensor:
         """(B, K, Da) pooled audio of the past turns -> (B, K, d), 0 where a turn has none."""

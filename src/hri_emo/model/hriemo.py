@@ -31,7 +31,8 @@ multiplies it, as far as the audio is judged clean; `transcript_reliability` rep
 
 Conversation context (config.context_turns > 0): `context` (B, K, Dt) holds pooled text features
 of up to K preceding turns (newest first), and with config.context_audio `context_audio`
-(B, K, Da) their pooled audio; a ContextEncoder encodes them and a ContextReadout
+(B, K, Da) their pooled audio (`context_text_mask` (B, K): False for a turn heard but not
+transcribed, read from its audio alone); a ContextEncoder encodes them and a ContextReadout
 adds each emotion's context term to its logit, read apart from the utterance (its own attention
 over the turns; see model/context.py). Without `context` the model runs on the utterance alone,
 as for the first turn of a dialogue.
@@ -111,6 +112,7 @@ class HriEmoModel(HriEmoPreTrainedModel):
         transcript_trust: Tensor | None = None,
         context_audio: Tensor | None = None,
         context_audio_mask: Tensor | None = None,
+        context_text_mask: Tensor | None = None,
     ) -> HriEmoOutput:
         text_in, audio_in, batch = prepare_inputs(self.config, text, text_mask, audio, audio_mask)
         require_any_modality(text_in, audio_in, batch)
@@ -122,7 +124,12 @@ class HriEmoModel(HriEmoPreTrainedModel):
             audio_in, self.audio_projection, self.audio_placeholder, batch
         )
         context_states, context_mask = self._context(
-            context, context_mask, context_same_speaker, context_audio, context_audio_mask
+            context,
+            context_mask,
+            context_same_speaker,
+            context_audio,
+            context_audio_mask,
+            context_text_mask,
         )
         time_bias = self._time_bias(text_times, audio_times, text_states, audio_states)
         frame_reliability = None
@@ -219,6 +226,7 @@ class HriEmoModel(HriEmoPreTrainedModel):
         same_speaker: Tensor | None,
         audio: Tensor | None = None,
         audio_mask: Tensor | None = None,
+        text_mask: Tensor | None = None,
     ) -> tuple[Tensor | None, Tensor | None]:
         """Encoded past turns (B, K, d) and their mask, or (None, None) without context."""
         if context is None:
@@ -237,7 +245,11 @@ class HriEmoModel(HriEmoPreTrainedModel):
         if audio is not None:
             audio = audio.to(device)
             audio_mask = None if audio_mask is None else audio_mask.to(device)
-        states = self.context_encoder(context.to(device), mask, same_speaker, audio, audio_mask)
+        if text_mask is not None:
+            text_mask = text_mask.to(device)
+        states = self.context_encoder(
+            context.to(device), mask, same_speaker, audio, audio_mask, text_mask
+        )
         return states, mask
 
     def _context_terms(
