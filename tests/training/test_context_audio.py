@@ -152,6 +152,12 @@ def test_the_voice_of_a_past_turn_counts_and_the_parts_stay_exact(tmp_path):
     torch.testing.assert_close(parts, heard.logits)
 
 
+def test_a_text_mask_of_another_shape_is_refused(tmp_path):
+    inputs = model_inputs(tmp_path)
+    with pytest.raises(InputShapeError, match=r"context_text_mask must be \(B, K\)"):
+        audio_context_model()(**dict(inputs, context_text_mask=torch.ones(2, 5, dtype=torch.bool)))
+
+
 def test_a_model_of_past_words_refuses_their_audio():
     model = create_model("hriemo-v2", text_dim=TEXT_DIM, audio_dim=AUDIO_DIM, emotions=LABELS,
                          task="singlelabel", context_turns=2)  # fmt: skip
