@@ -9,8 +9,8 @@ the utterance's own tokens are mean-pooled, and MiniLM and a linear head are fin
 together (cross-entropy, AdamW, linear warm-up and decay). K = 0 (the utterance alone) is the
 control. Dev weighted F1 after each epoch; MELD's test split is not touched.
 
-    python benchmarks/meld_finetune_context.py --context 0 --threads 1   # ~4 min per epoch
-    python benchmarks/meld_finetune_context.py --context 3 --threads 1   # ~13 min per epoch
+    python benchmarks/meld_finetune_context.py --context 0 --threads 1   # ~6 min per epoch
+    python benchmarks/meld_finetune_context.py --context 3 --threads 1   # ~15 min per epoch
 """
 
 from __future__ import annotations
