@@ -59,3 +59,25 @@ def test_a_session_reads_the_voice_of_its_past_turn(live, recognizer):
     words_only = recognizer.dialogue()
     words_only.classify(text=SAID)
     assert local.probabilities != words_only.classify(text=REPLY).probabilities
+
+
+def test_a_turn_sent_as_a_recording_alone_is_read_from_its_voice(live, recognizer):
+    """No transcript and no ASR (a laugh, a sigh): the next turn still reads that turn."""
+    wave = synthesize(SAID).resampled(16000).wave
+    session = httpx.post(f"{live.url}/v1/sessions").json()["session"]
+    first = httpx.post(
+        f"{live.url}/v1/predict",
+        files={"audio": ("turn.wav", wav_bytes(wave), "audio/wav")},
+        data={"session": session},
+        timeout=60,
+    )
+    assert first.status_code == 200, first.text
+    assert any("from its voice" in note for note in first.json()["result"]["notes"])
+    reply = httpx.post(
+        f"{live.url}/v1/predict", json={"text": REPLY, "session": session}, timeout=60
+    ).json()["result"]
+    assert reply["context_turns"] == ["turn-0"]
+    dialogue = recognizer.dialogue()
+    dialogue.classify(wave=wave)
+    local = dialogue.classify(text=REPLY)
+    assert reply["probabilities"] == pytest.approx(local.probabilities, abs=1e-5)
