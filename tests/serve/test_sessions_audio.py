@@ -38,16 +38,22 @@ def wav_bytes(wave, rate=16000) -> bytes:
     return buffer.getvalue()
 
 
+def send_recording(url: str, wave, session: str, **form) -> dict:
+    """One session turn sent as a WAV (plus form fields such as its text): the result."""
+    sent = httpx.post(
+        f"{url}/v1/predict",
+        files={"audio": ("turn.wav", wav_bytes(wave), "audio/wav")},
+        data={"session": session, **form},
+        timeout=60,
+    )
+    assert sent.status_code == 200, sent.text
+    return sent.json()["result"]
+
+
 def test_a_session_reads_the_voice_of_its_past_turn(live, recognizer):
     wave = synthesize(SAID).resampled(16000).wave
     session = httpx.post(f"{live.url}/v1/sessions").json()["session"]
-    first = httpx.post(
-        f"{live.url}/v1/predict",
-        files={"audio": ("turn.wav", wav_bytes(wave), "audio/wav")},
-        data={"text": SAID, "session": session},
-        timeout=60,
-    )
-    assert first.status_code == 200, first.text
+    send_recording(live.url, wave, session, text=SAID)
     reply = httpx.post(
         f"{live.url}/v1/predict", json={"text": REPLY, "session": session}, timeout=60
     ).json()["result"]
@@ -65,14 +71,8 @@ def test_a_turn_sent_as_a_recording_alone_is_read_from_its_voice(live, recognize
     """No transcript and no ASR (a laugh, a sigh): the next turn still reads that turn."""
     wave = synthesize(SAID).resampled(16000).wave
     session = httpx.post(f"{live.url}/v1/sessions").json()["session"]
-    first = httpx.post(
-        f"{live.url}/v1/predict",
-        files={"audio": ("turn.wav", wav_bytes(wave), "audio/wav")},
-        data={"session": session},
-        timeout=60,
-    )
-    assert first.status_code == 200, first.text
-    assert any("from its voice" in note for note in first.json()["result"]["notes"])
+    first = send_recording(live.url, wave, session)
+    assert any("from its voice" in note for note in first["notes"])
     reply = httpx.post(
         f"{live.url}/v1/predict", json={"text": REPLY, "session": session}, timeout=60
     ).json()["result"]
