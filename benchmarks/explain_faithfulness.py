@@ -33,7 +33,6 @@ from hri_emo.explain import alignment_accuracy, explain_corpus, summarize, write
 from hri_emo.explain.faithfulness import (
     AttentionExplainer,
     ContributionExplainer,
-    ContributionMarginExplainer,
     ErasureExplainer,
     IntegratedGradientsExplainer,
     ModelInputs,
@@ -103,7 +102,7 @@ def faithfulness(run_dir: Path, axis: str, limit: int, steps: int, window: int) 
         AttentionExplainer(axis),
         IntegratedGradientsExplainer(axis, steps=steps),
         ErasureExplainer(axis, window),
-        ContributionMarginExplainer(axis),
+        ContributionExplainer(axis, centred=False),
     ]
     result = evaluate_faithfulness(model, utterances, axis, emotions, explainers)
     result["seconds"] = time.perf_counter() - start
@@ -129,7 +128,7 @@ def measure(args: argparse.Namespace, run: Path, axis: str, corpus: str) -> dict
     return faithfulness(run, axis, limit, setting(args, "ig_steps", corpus), window)
 
 
-KEYS = ("contribution", "attention", "integrated_gradients", "erasure", "contribution_margin",
+KEYS = ("contribution", "attention", "integrated_gradients", "erasure", "contribution_logit",
         "random")  # fmt: skip
 
 
@@ -148,7 +147,7 @@ def print_faithfulness(name: str, result: dict) -> None:
         )
     print(f"  erasure: windows of {result['erasure_window']} position(s)")
     ig = np.array(result["integrated_gradients"]["per_utterance"])
-    for key in ("contribution", "erasure", "contribution_margin"):
+    for key in ("contribution", "erasure", "contribution_logit"):
         diff = np.array(result[key]["per_utterance"]) - ig
         print(
             f"  {key} - IG, paired over utterances: {diff.mean():+.4f} ± "

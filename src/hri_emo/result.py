@@ -17,6 +17,13 @@ Lt words (text positions), La audio frames, d hidden size.
 - `logit_sources` (models with the pooled read-out): per emotion, how much of its logit came
   from the emotion decoder (explained by the maps above) and from the pooled text and audio
   read-outs (a linear probe of the mean features, weighted by 1 - beta and beta).
+- `logits_centred` (single-label models): a softmax's logits are defined only up to a constant
+  shared by all emotions, so a position that raises every logit alike changes no probability.
+  Every value in logit units (the contribution and erasure maps, `logit_sources`) is then read
+  against the other emotions: emotion e's value minus the probability-weighted mean over the
+  emotions (`against_the_others`), the first-order change of log p_e. Each emotion's parts then
+  sum to its centred logit, log p_e - sum_j p_j log p_j (`centred_logit`). Multi-label
+  (sigmoid) logits are absolute and stay as they are.
 - `beta_per_word` (Lt,): how much audio each word's fused state took (mean over dimensions),
   `beta_std_per_word` its spread over dimensions, `beta_per_dim` (d,) the mean over words.
 
@@ -98,6 +105,8 @@ class UtteranceExplanation:
     # models with `pooled_readout`: emotion -> {"decoder", "pooled_text", "pooled_audio"}, the
     # parts of the emotion's logit (they sum to it)
     logit_sources: dict[str, dict[str, float]] | None = None
+    # single-label models: logit-unit values are read against the other emotions (see above)
+    logits_centred: bool = False
 
     # -- views ------------------------------------------------------------------------------
 
@@ -128,6 +137,21 @@ class UtteranceExplanation:
             return []
         row = self.context_attribution[self.emotions.index(emotion)]
         return [(turn, float(w)) for turn, w in zip(self.context_turns, row)]
+
+    @property
+    def logit_name(self) -> str:
+        """What the logit-unit maps and `logit_sources` split, in words for figures and text."""
+        return "logit against the others" if self.logits_centred else "logit"
+
+    def logit_label(self, emotion: str) -> str:
+        """ "logit of happy" (" against the others" when `logits_centred`)."""
+        return f"logit of {emotion}" + (" against the others" if self.logits_centred else "")
+
+    def centred_logit(self, emotion: str) -> float:
+        """log p_e - sum_j p_j log p_j: what `emotion`'s parts sum to when `logits_centred`."""
+        p = np.array([self.probabilities[e] for e in self.emotions], dtype=np.float64)
+        logs = np.log(np.clip(p, 1e-300, None))
+        return float(logs[self.emotions.index(emotion)] - p @ logs)
 
     def logit_split(self, emotion: str) -> str:
         """ "decoder +1.20, pooled text +0.40, pooled audio -0.10" ("" without the read-out)."""
@@ -210,6 +234,8 @@ def explanation_from_output(
         maps["logit_sources"] = _logit_sources(out, index, emotions)
     if out.word_contributions is not None:
         maps.update(_contribution_maps(out, index, emotions, n_words, n_frames, context))
+    if task == "singlelabel" and "logit_sources" in maps:
+        _centre(maps, probs)
     notes = list(context.pop("notes", [])) + _notes(out, n_words, n_frames)
     return UtteranceExplanation(
         emotions=list(emotions),
@@ -291,6 +317,29 @@ def _contribution_maps(
         sources[emotion] = {**parts, "bias": float(bias[k])}
     maps["logit_sources"] = sources
     return maps
+
+
+def against_the_others(values: np.ndarray, probabilities: np.ndarray) -> np.ndarray:
+    """Per-emotion values (E, ...) read against the other emotions: each emotion's row minus the
+    probability-weighted mean row (`probabilities` (E,)). For logit parts under a softmax this is
+    their first-order effect on log p_e, and it is the same whichever constant the logits carry."""
+    values = np.asarray(values, dtype=np.float64)
+    return values - np.tensordot(probabilities, values, axes=1)
+
+
+def _centre(maps: dict[str, Any], probabilities: np.ndarray) -> None:
+    """Single-label: the maps in logit units and `logit_sources`, read against the others."""
+    if maps.get("attribution_method") == "contribution":
+        for name in ("attribution", "frame_attribution", "context_attribution"):
+            if maps.get(name) is not None:
+                maps[name] = against_the_others(maps[name], probabilities)
+    sources = maps["logit_sources"]
+    emotions = list(sources)
+    for part in sources[emotions[0]]:
+        centred = against_the_others([sources[e][part] for e in emotions], probabilities)
+        for emotion, value in zip(emotions, centred):
+            sources[emotion][part] = float(value)
+    maps["logits_centred"] = True
 
 
 def _logit_sources(out: HriEmoOutput, i: int, emotions: list[str]) -> dict[str, dict[str, float]]:

@@ -134,7 +134,8 @@ def print_table(result: Any) -> None:
     if result.transcript_reliability is not None:  # low: words missing or not matching
         print(f"transcript reliability (0..1): {result.transcript_reliability:.2f}")
     if result.logit_sources and result.predicted:
-        print(f"logit of {result.predicted[0]}: {result.logit_split(result.predicted[0])}")
+        emotion = result.predicted[0]
+        print(f"{result.logit_label(emotion)}: {result.logit_split(emotion)}")
     print("time (ms): " + ", ".join(f"{k} {v:.1f}" for k, v in result.timings_ms.items()))
     for note in result.notes:
         print(f"note: {terminal_safe(note)}")

@@ -7,11 +7,11 @@ positions. The area over the perturbation curve (AOPC) is the mean fall over the
 steps; higher = more faithful.
 
 Explainers share one Captum-like interface, `attribute(model, utterance, target) -> (L,)`:
-`ContributionExplainer` (hriemo-v2's exact logit contributions), `AttentionExplainer` (the
-attention maps), `IntegratedGradientsExplainer` (Captum), `ErasureExplainer` (occlusion: the
-logit drop when a position, or a window of them, is masked out as padding, the masked-position
-analogue of inference/erasure.py) and `RandomExplainer`, so `evaluate_faithfulness` runs over all
-of them unchanged.
+`ContributionExplainer` (hriemo-v2's exact logit contributions, as results give them),
+`AttentionExplainer` (the attention maps), `IntegratedGradientsExplainer` (Captum),
+`ErasureExplainer` (occlusion: the logit drop when a position, or a window of them, is masked
+out as padding, the masked-position analogue of inference/erasure.py) and `RandomExplainer`, so
+`evaluate_faithfulness` runs over all of them unchanged.
 Dimension letters: L positions of the explained axis, D feature size, S deletion steps.
 """
 
@@ -37,6 +37,7 @@ from hri_emo.inference.attribution import (
     input_length,
     use_gradient_attribution,
 )
+from hri_emo.result import against_the_others
 
 __all__ = [
     "ATTRIBUTIONS",
@@ -50,6 +51,12 @@ __all__ = [
 FRACTIONS = (0.1, 0.2, 0.3, 0.4, 0.5)
 
 
+def centres_logits(model: nn.Module) -> bool:
+    """Whether results of `model` read logit-unit maps against the other emotions
+    (single-label models; result.py `logits_centred`)."""
+    return getattr(getattr(model, "config", None), "task", "") == "singlelabel"
+
+
 class _OutputMapExplainer:
     """An explainer that reads a map from the model's output on one axis ("words"/"frames")."""
 
@@ -61,9 +68,9 @@ class _OutputMapExplainer:
     @torch.no_grad()
     def attribute(self, model: nn.Module, utterance: ModelInputs, target: int) -> np.ndarray:
         out = model(**utterance.tensors())
-        return self.read(out, target, input_length(utterance, self.axis), type(model).__name__)
+        return self.read(out, target, input_length(utterance, self.axis), model)
 
-    def read(self, out: Any, target: int, length: int, model_name: str) -> np.ndarray:
+    def read(self, out: Any, target: int, length: int, model: nn.Module) -> np.ndarray:
         raise NotImplementedError
 
 
@@ -73,9 +80,9 @@ class AttentionExplainer(_OutputMapExplainer):
 
     name = "attention"
 
-    def read(self, out: Any, target: int, length: int, model_name: str) -> np.ndarray:
+    def read(self, out: Any, target: int, length: int, model: nn.Module) -> np.ndarray:
         if out.attribution is None:
-            raise ConfigError(f"{model_name} gives no attribution map")
+            raise ConfigError(f"{type(model).__name__} gives no attribution map")
         attribution = out.attribution[0, target]  # (L fused,)
         if self.axis == "words" or out.alignment is None:
             return attribution[:length].double().numpy()
@@ -84,35 +91,24 @@ class AttentionExplainer(_OutputMapExplainer):
 
 
 class ContributionExplainer(_OutputMapExplainer):
-    """The additive read-out's exact maps (hriemo-v2): each word's or frame's signed
-    contribution to the target's logit (model/additive.py); the default map where it exists."""
+    """The additive read-out's exact maps (hriemo-v2), as results give them: each word's or
+    frame's signed contribution to the target's logit (model/additive.py), read against the
+    other emotions for single-label models (result.py `logits_centred`); the default map.
+    `centred=False`: the plain logit parts ("contribution_logit", measured for comparison)."""
 
-    name = "contribution"
+    def __init__(self, axis: str, centred: bool = True) -> None:
+        super().__init__(axis)
+        self.centred = centred
+        self.name = "contribution" if centred else "contribution_logit"
 
-    def read(self, out: Any, target: int, length: int, model_name: str) -> np.ndarray:
+    def read(self, out: Any, target: int, length: int, model: nn.Module) -> np.ndarray:
         maps = out.word_contributions if self.axis == "words" else out.frame_contributions
         if maps is None:
-            raise ConfigError(f"{model_name} gives no contribution maps")
-        return maps[0, target, :length].double().numpy()
-
-
-def against_the_others(rows: np.ndarray, probabilities: np.ndarray) -> np.ndarray:
-    """(E, L) maps read against the other emotions: each row minus the probability-weighted
-    mean row, rows - p @ rows (`probabilities` (E,))."""
-    return rows - probabilities @ rows
-
-
-class ContributionMarginExplainer(_OutputMapExplainer):
-    """The exact maps read against the other emotions: c[target, t] - sum_e p_e c[e, t], each
-    position's part of logit_target minus the probability-weighted mean logit (the first-order
-    split of log p_target, which the deletion test measures). Measured, not a default."""
-
-    name = "contribution_margin"
-
-    def read(self, out: Any, target: int, length: int, model_name: str) -> np.ndarray:
-        maps = ContributionExplainer(self.axis)
-        rows = np.stack([maps.read(out, e, length, model_name) for e in range(out.logits.shape[1])])
-        return against_the_others(rows, out.probabilities[0].double().numpy())[target]
+            raise ConfigError(f"{type(model).__name__} gives no contribution maps")
+        rows = maps[0, :, :length].double().numpy()  # (E, L)
+        if self.centred and centres_logits(model):
+            rows = against_the_others(rows, out.probabilities[0].double().numpy())
+        return rows[target]
 
 
 CHUNK = 64  # masked variants per forward pass
@@ -163,7 +159,10 @@ class ErasureExplainer:
 
     @torch.no_grad()
     def attribute(self, model: nn.Module, utterance: ModelInputs, target: int) -> np.ndarray:
-        drops = masked_logit_drops(model, utterance.tensors(), AXES[self.axis], self.window)
+        inputs = utterance.tensors()
+        drops = masked_logit_drops(model, inputs, AXES[self.axis], self.window)
+        if centres_logits(model):  # read against the other emotions, as results do
+            drops = against_the_others(drops, model(**inputs).probabilities[0].double().numpy())
         return drops[target]
 
 

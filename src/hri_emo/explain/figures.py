@@ -66,12 +66,12 @@ def attribution_figure(exp: UtteranceExplanation, ax: Axes | None = None) -> Fig
         _annotate(ax, values, signed=_signed(exp))
     _mark_predicted(ax, exp)
     title = {
-        "contribution": "Each word's contribution to each emotion's logit (* = predicted)",
-        "erasure": "What removing each word does to each emotion's logit (* = predicted)",
+        "contribution": f"Each word's contribution to each emotion's {exp.logit_name}",
+        "erasure": f"What removing each word does to each emotion's {exp.logit_name}",
     }.get(
         exp.attribution_method,
-        "Attribution: each emotion's attention over the words (* = predicted)",
-    )
+        "Attribution: each emotion's attention over the words",
+    ) + " (* = predicted)"
     if _mark_rationale(ax, exp):
         title += "\npurple: words a person marked (never seen by the model)"
     ax.set_title(title)
@@ -97,7 +97,7 @@ def frame_attribution_figure(
     ax.invert_yaxis()
     ax.set_xlabel("time (s)")
     (energy or ax).set_title(
-        "Each audio frame's contribution to each emotion's logit (* = predicted)"
+        f"Each audio frame's contribution to each emotion's {exp.logit_name} (* = predicted)"
         if _signed(exp)
         else "Frame attribution: which audio drove each emotion (* = predicted)"
     )

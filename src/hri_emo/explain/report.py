@@ -54,6 +54,12 @@ CONTRIBUTION_CAPTIONS = {
     "frame_attribution": "What each stretch of audio added to (red) or took from (blue) each "
     "emotion's logit, through the words that listened to it, under the recording's energy.",
 }
+# single-label models (result.py `logits_centred`): what the logit-unit maps are read against
+CENTRED_CAPTION = (
+    " Values are read against the other emotions: each emotion's value minus the "
+    "probability-weighted mean of all emotions' values at that place, so what raises every "
+    "emotion alike (and changes no probability) shows as 0."
+)
 # word erasure (inference/erasure.py): the word map is measured, the frame map stays exact
 ERASURE_CAPTIONS = {
     **CONTRIBUTION_CAPTIONS,
@@ -127,7 +133,7 @@ def _utterance_section(exp: UtteranceExplanation, name: str, figures_dir: Path) 
         facts.append(f"<b>transcript reliability</b> (word rate, aligner): {trust:.2f}")
     if exp.logit_sources and exp.predicted:
         emotion = exp.predicted[0]
-        facts.append(f"<b>logit of {html.escape(emotion)}</b>: {exp.logit_split(emotion)}")
+        facts.append(f"<b>{html.escape(exp.logit_label(emotion))}</b>: {exp.logit_split(emotion)}")
     parts.append("<p>" + " &nbsp; ".join(facts) + "</p>")
     parts.append(_prediction_table(exp))
     parts += [f'<p class="note">{html.escape(note)}</p>' for note in exp.notes]
@@ -136,6 +142,9 @@ def _utterance_section(exp: UtteranceExplanation, name: str, figures_dir: Path) 
         captions = {**FIGURE_CAPTIONS, **CONTRIBUTION_CAPTIONS}
     elif exp.attribution_method == "erasure":
         captions = {**FIGURE_CAPTIONS, **ERASURE_CAPTIONS}
+    if exp.logits_centred and exp.attribution_method in ("contribution", "erasure"):
+        captions = {k: v + (CENTRED_CAPTION if k in CONTRIBUTION_CAPTIONS else "")
+                    for k, v in captions.items()}  # fmt: skip
     for kind, fig in figures_for(exp).items():
         parts.append(_figure(fig, figures_dir / f"{name}_{kind}.png", captions[kind]))
     parts.append("</section>")

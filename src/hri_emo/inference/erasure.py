@@ -11,6 +11,9 @@ without word k (same recording, same word times for the other words), and
     map[e, k] = logit_e(transcript) - logit_e(transcript without word k)
 
 is in logit units, like the contribution map: red words raised the emotion, blue ones lowered it.
+For single-label models it is read against the other emotions as results state every logit
+(result.py `logits_centred`): map[e, k] - sum_j p_j map[j, k], with p the probabilities of the
+whole transcript, the first-order fall of log p_e when word k is removed.
 It is a measurement of the model, not a model of it (faithful by definition to the deletion of
 one word), costs one extra batch of L transcripts through the text encoder and the fusion model
 (docs/explanations.md gives the time), and needs the text encoder (a recognizer, or the encoder
@@ -30,6 +33,7 @@ import numpy as np
 
 from hri_emo.data.features import UtteranceFeatures
 from hri_emo.inference.timing import matches_speech
+from hri_emo.result import against_the_others
 
 ERASURE_NOTE = (
     "Word map: erasure, each word's effect on each emotion's logit when it is removed from the "
@@ -90,7 +94,10 @@ def use_erasure(
         return
     start = time.perf_counter()
     trusted = matches_speech(exp.alignment_confidence)
-    exp.attribution = recognizer_erasure(recognizer, exp.words, audio_in, times, trusted)
+    drops = recognizer_erasure(recognizer, exp.words, audio_in, times, trusted)
+    if exp.logits_centred:  # single-label: each drop read against the other emotions' drops
+        drops = against_the_others(drops, np.array([exp.probabilities[e] for e in exp.emotions]))
+    exp.attribution = drops
     exp.attribution_method = "erasure"
     exp.notes.append(ERASURE_NOTE)
     elapsed = 1000 * (time.perf_counter() - start)

@@ -105,8 +105,16 @@ class ExplanationBody(BaseModel):
     )
     logit_sources: dict[str, dict[str, float]] | None = Field(
         None,
-        description="per emotion, the parts of its logit from the emotion decoder and the "
-        "pooled text and audio read-outs (models with pooled_readout only)",
+        description="per emotion, the parts of its logit: words, audio, context and bias "
+        '(attribution_method "contribution" or "erasure"), or the emotion decoder and the '
+        "pooled text and audio read-outs (attention maps with pooled_readout)",
+    )
+    logits_centred: bool = Field(
+        False,
+        description="single-label models: logit-unit values (contribution and erasure maps, "
+        "logit_sources) are read against the other emotions (each minus the "
+        "probability-weighted mean over emotions); an emotion's parts sum to "
+        "log p - sum_j p_j log p_j",
     )
 
 
