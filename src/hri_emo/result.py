@@ -138,11 +138,6 @@ class UtteranceExplanation:
         row = self.context_attribution[self.emotions.index(emotion)]
         return [(turn, float(w)) for turn, w in zip(self.context_turns, row)]
 
-    @property
-    def logit_name(self) -> str:
-        """What the logit-unit maps and `logit_sources` split, in words for figures and text."""
-        return "logit against the others" if self.logits_centred else "logit"
-
     def logit_label(self, emotion: str) -> str:
         """ "logit of happy" (" against the others" when `logits_centred`)."""
         return f"logit of {emotion}" + (" against the others" if self.logits_centred else "")

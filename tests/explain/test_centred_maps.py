@@ -54,7 +54,7 @@ def test_single_label_maps_split_the_centred_logit_exactly():
     net = model("singlelabel")
     out, result = explained(net, "singlelabel")
     assert result.logits_centred and result.attribution_method == "contribution"
-    assert result.logit_name == "logit against the others"
+    assert result.logit_label("happy") == "logit of happy against the others"
     p = out.probabilities[0].double().numpy()
     raw_words = out.word_contributions[0].double().numpy()
     raw_frames = out.frame_contributions[0].double().numpy()
@@ -77,7 +77,7 @@ def test_single_label_maps_split_the_centred_logit_exactly():
 def test_multi_label_maps_stay_absolute_logit_parts():
     net = model("multilabel")
     out, result = explained(net, "multilabel")
-    assert not result.logits_centred and result.logit_name == "logit"
+    assert not result.logits_centred and result.logit_label("sad") == "logit of sad"
     np.testing.assert_allclose(result.attribution, out.word_contributions[0].double().numpy())
     logits = np.array([sum(result.logit_sources[e].values()) for e in result.emotions])
     np.testing.assert_allclose(logits, out.logits[0].double().numpy(), atol=1e-5)

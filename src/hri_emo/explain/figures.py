@@ -65,13 +65,13 @@ def attribution_figure(exp: UtteranceExplanation, ax: Axes | None = None) -> Fig
     if values.size <= MAX_ANNOTATED_CELLS:
         _annotate(ax, values, signed=_signed(exp))
     _mark_predicted(ax, exp)
-    title = {
-        "contribution": f"Each word's contribution to each emotion's {exp.logit_name}",
-        "erasure": f"What removing each word does to each emotion's {exp.logit_name}",
-    }.get(
-        exp.attribution_method,
-        "Attribution: each emotion's attention over the words",
-    ) + " (* = predicted)"
+    title = _predicted_title(
+        exp,
+        {
+            "contribution": "Each word's contribution to each emotion's logit",
+            "erasure": "What removing each word does to each emotion's logit",
+        }.get(exp.attribution_method, "Attribution: each emotion's attention over the words"),
+    )
     if _mark_rationale(ax, exp):
         title += "\npurple: words a person marked (never seen by the model)"
     ax.set_title(title)
@@ -97,12 +97,19 @@ def frame_attribution_figure(
     ax.invert_yaxis()
     ax.set_xlabel("time (s)")
     (energy or ax).set_title(
-        f"Each audio frame's contribution to each emotion's {exp.logit_name} (* = predicted)"
+        _predicted_title(exp, "Each audio frame's contribution to each emotion's logit")
         if _signed(exp)
         else "Frame attribution: which audio drove each emotion (* = predicted)"
     )
     ax.figure.colorbar(mesh, ax=[energy, ax] if energy else ax, fraction=0.03, pad=0.01)
     return fig or ax
+
+
+def _predicted_title(exp: UtteranceExplanation, title: str) -> str:
+    """`title` and the legend of *, with a second line for maps read against the others."""
+    if exp.logits_centred and _signed(exp):
+        return f"{title}\nread against the other emotions (* = predicted)"
+    return f"{title} (* = predicted)"
 
 
 def _signed(exp: UtteranceExplanation) -> bool:
