@@ -33,7 +33,7 @@ def attach_corpus_truth(explanations: list[UtteranceExplanation], rows: dict[str
             f"(words say {row['word_emotion']}, the voice says {row['voice_emotion']})."
         )
         marks = json.loads(row.get("rationale") or "[]")
-        marked = [w for w, flag in zip(row["text"].split(), marks) if flag]
+        marked = [w.strip(",.;:!?") for w, flag in zip(row["text"].split(), marks) if flag]
         if marked:  # human rationale marks: shown for comparison, never used by the model
             exp.notes.append(f"Words a person marked as carrying the emotion: {', '.join(marked)}.")
             if len(marks) == len(exp.words):
