@@ -229,7 +229,7 @@ def explanation_from_output(
         maps["logit_sources"] = _logit_sources(out, index, emotions)
     if out.word_contributions is not None:
         maps.update(_contribution_maps(out, index, emotions, n_words, n_frames, context))
-    if task == "singlelabel" and "logit_sources" in maps:
+    if centres_logits(task) and "logit_sources" in maps:
         _centre(maps, probs)
     notes = list(context.pop("notes", [])) + _notes(out, n_words, n_frames)
     return UtteranceExplanation(
@@ -312,6 +312,12 @@ def _contribution_maps(
         sources[emotion] = {**parts, "bias": float(bias[k])}
     maps["logit_sources"] = sources
     return maps
+
+
+def centres_logits(task: str) -> bool:
+    """Whether results of a model with this task read logit-unit values against the other
+    emotions (`logits_centred`): single-label (softmax) models."""
+    return task == "singlelabel"
 
 
 def against_the_others(values: np.ndarray, probabilities: np.ndarray) -> np.ndarray:

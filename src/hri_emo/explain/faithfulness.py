@@ -37,7 +37,7 @@ from hri_emo.inference.attribution import (
     input_length,
     use_gradient_attribution,
 )
-from hri_emo.result import against_the_others
+from hri_emo.result import against_the_others, centres_logits
 
 __all__ = [
     "ATTRIBUTIONS",
@@ -51,10 +51,9 @@ __all__ = [
 FRACTIONS = (0.1, 0.2, 0.3, 0.4, 0.5)
 
 
-def centres_logits(model: nn.Module) -> bool:
-    """Whether results of `model` read logit-unit maps against the other emotions
-    (single-label models; result.py `logits_centred`)."""
-    return getattr(getattr(model, "config", None), "task", "") == "singlelabel"
+def _centred(model: nn.Module) -> bool:
+    """Whether `model`'s results read logit-unit maps against the other emotions."""
+    return centres_logits(getattr(getattr(model, "config", None), "task", ""))
 
 
 class _OutputMapExplainer:
@@ -106,7 +105,7 @@ class ContributionExplainer(_OutputMapExplainer):
         if maps is None:
             raise ConfigError(f"{type(model).__name__} gives no contribution maps")
         rows = maps[0, :, :length].double().numpy()  # (E, L)
-        if self.centred and centres_logits(model):
+        if self.centred and _centred(model):
             rows = against_the_others(rows, out.probabilities[0].double().numpy())
         return rows[target]
 
@@ -161,7 +160,7 @@ class ErasureExplainer:
     def attribute(self, model: nn.Module, utterance: ModelInputs, target: int) -> np.ndarray:
         inputs = utterance.tensors()
         drops = masked_logit_drops(model, inputs, AXES[self.axis], self.window)
-        if centres_logits(model):  # read against the other emotions, as results do
+        if _centred(model):  # read against the other emotions, as results do
             drops = against_the_others(drops, model(**inputs).probabilities[0].double().numpy())
         return drops[target]
 
