@@ -190,3 +190,24 @@ def test_predict_batch_matches_classify(asr_recognizer, spoken):
     assert timed.probabilities == pytest.approx(alone.probabilities, abs=1e-5)
     with pytest.raises(DataError, match="item 0: word_times"):
         asr_recognizer.predict_batch(waves[2:], texts[2:], word_times=[times[2][:2]])
+
+
+def test_word_erasure_for_one_utterance_and_for_many(embedded_model_dir, tmp_path, capsys):
+    """--attribution erasure: the word map of each answer is word erasure (items classified one
+    by one), and an unusable item is still an error row."""
+    model = str(embedded_model_dir)
+    args = ["predict", model, "--text", "I am so glad you came", "--attribution", "erasure"]
+    assert main([*args, "--json", "--maps"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["attribution_method"] == "erasure"
+    assert len(result["attribution"]) == len(result["emotions"])
+    manifest = tmp_path / "items.jsonl"
+    rows = [{"id": "glad", "text": "I am so glad you came"}, {"id": "empty", "text": " "}]
+    manifest.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    out = tmp_path / "out.jsonl"
+    code = main(["predict", model, "--input", str(manifest), "--output", str(out),
+                 "--attribution", "erasure", "--asr", "none"])  # fmt: skip
+    assert code == 0
+    answers = {row["id"]: row for row in map(json.loads, out.read_text().splitlines())}
+    assert answers["glad"]["result"]["attribution_method"] == "erasure"
+    assert answers["empty"]["error"] and answers["empty"]["result"] is None

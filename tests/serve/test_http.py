@@ -184,3 +184,21 @@ def test_cors_origin_when_configured(make_server):
         headers={"Origin": "http://robot.local", "Access-Control-Request-Method": "POST"},
     )
     assert response.headers["access-control-allow-origin"] == "http://robot.local"
+
+
+def test_word_erasure_on_request_is_the_recognizers(server, recognizer, sentences):
+    """?attribution=erasure answers with the word erasure map the recognizer gives locally; a map
+    the server does not offer (Integrated Gradients: seconds per request) is a 422 naming it."""
+    text = sentences["happy"]
+    url = f"{server.url}/v1/predict"
+    response = httpx.post(f"{url}?attribution=erasure&maps=true", json={"text": text}, timeout=60)
+    assert response.status_code == 200, response.text
+    result = UtteranceExplanation.from_dict(response.json()["result"])
+    local = recognizer.classify(None, text, attribution="erasure")
+    assert result.attribution_method == local.attribution_method == "erasure"
+    np.testing.assert_allclose(result.attribution, local.attribution, atol=1e-5)
+    assert any("erasure" in note for note in result.notes)
+    default = httpx.post(url, json={"text": text}, timeout=60).json()["result"]
+    assert default["attribution_method"] == "contribution"
+    refused = httpx.post(f"{url}?attribution=integrated-gradients", json={"text": text}, timeout=60)
+    assert refused.status_code == 422 and "attribution" in refused.text

@@ -138,6 +138,21 @@ async def _first_messages(url: str, *sends, max_size: int = 2**24) -> list:
     return received
 
 
+def test_a_stream_asks_for_word_erasure(server):
+    async def main():
+        async with StreamClient(server.ws_url, 16000, attribution="erasure") as client:
+            await client.send_transcript("I am so happy")
+            await client.end_utterance()
+            await client.stop()
+            return client.ready, [m async for m in client.messages()]
+
+    ready, messages = asyncio.run(main())
+    assert ready["attribution"] == "erasure"
+    (only,) = results(messages)
+    assert only["result"]["attribution_method"] == "erasure"
+    assert len(only["result"]["top_words"]["happy"]) == 3
+
+
 def test_binary_before_the_start_message(server):
     got = asyncio.run(_first_messages(server.ws_url, b"\0\1" * 400))
     assert got[0]["code"] == "start_required" and got[-1] == {"close": 1008}
@@ -148,6 +163,7 @@ def test_binary_before_the_start_message(server):
     [
         '{"type": "start", "sample_rate": -1}',
         '{"type": "start", "sample_rate": 16000, "colour": "red"}',
+        '{"type": "start", "sample_rate": 16000, "attribution": "integrated-gradients"}',
         "not json at all",
     ],
 )

@@ -63,6 +63,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--json", action="store_true", help="JSON (one input) / JSONL output")
     parser.add_argument("--maps", action="store_true", help="include the explanation maps")
     parser.add_argument(
+        "--attribution",
+        default="attention",
+        choices=("attention", "erasure", "integrated-gradients"),
+        help="the word map: the model's own (default; exact contributions for hriemo-v2), word "
+        "erasure (each word removed, the rest encoded again; ~30 ms more) or Integrated "
+        "Gradients (seconds per utterance)",
+    )
+    parser.add_argument(
         "--asr", default="auto", help="auto (embedded tiny.en), none, or a Whisper folder/size"
     )
     parser.add_argument("--backend", default="torch", choices=("torch", "onnxruntime"))
@@ -108,7 +116,7 @@ def predict_one(recognizer: Any, args: argparse.Namespace) -> int:
     audio = Path(args.audio) if args.audio else None
     wave, text, _ = load_item(PredictItem("input", audio, args.text), args.max_seconds)
     try:
-        result = recognizer.classify(wave, text)
+        result = recognizer.classify(wave, text, attribution=args.attribution)
     except HriEmoError as err:  # name the user's input, not the Python call
         where = args.audio or "--text"
         raise type(err)(str(err).replace("classify()", where, 1)) from None
@@ -185,20 +193,28 @@ def classify_items(recognizer: Any, batch: list, args: argparse.Namespace) -> li
             outcomes[i] = describe(err)
     if loaded:
         waves, texts, times = ([x[k] for x in loaded] for k in (1, 2, 3))
-        try:
-            results = recognizer.predict_batch(
-                waves, texts, batch_size=len(loaded), word_times=times
-            )
-        except ITEM_ERRORS:  # find the item at fault: one by one
-            results = []
-            for wave, text, spans in zip(waves, texts, times):
-                try:
-                    results.append(recognizer.classify(wave, text, word_times=spans))
-                except ITEM_ERRORS as err:
-                    results.append(describe(err))
+        results = None
+        if args.attribution == "attention":  # other maps are measured per utterance
+            with contextlib.suppress(*ITEM_ERRORS):  # else one by one, to find the item at fault
+                results = recognizer.predict_batch(
+                    waves, texts, batch_size=len(loaded), word_times=times
+                )
+        if results is None:
+            results = [
+                classify_one(recognizer, wave, text, spans, args.attribution)
+                for wave, text, spans in zip(waves, texts, times)
+            ]
         for (i, *_), result in zip(loaded, results):
             outcomes[i] = result
     return outcomes
+
+
+def classify_one(recognizer: Any, wave: Any, text: Any, spans: Any, attribution: str) -> Any:
+    """One item's UtteranceExplanation, or its error message."""
+    try:
+        return recognizer.classify(wave, text, word_times=spans, attribution=attribution)
+    except ITEM_ERRORS as err:
+        return describe(err)
 
 
 def describe(err: Exception) -> str:

@@ -161,6 +161,7 @@ class Dialogue:
         audio_features: np.ndarray | None = None,
         transcribe: bool = True,
         word_times: Sequence[tuple[float, float] | None] | None = None,
+        attribution: str = "attention",
     ) -> UtteranceExplanation:
         """`recognizer.classify(wave, text, sample_rate)` with the past turns as context; the
         result's utterance_id is this turn's id ("turn-N"), `context_turns` the past turns it
@@ -176,6 +177,7 @@ class Dialogue:
                 audio_features=audio_features,
                 transcribe=transcribe,
                 word_times=word_times,
+                attribution=attribution,
                 past=past,
             )
             turn = Turn(f"turn-{self._count}", speaker, vector, audio)

@@ -43,6 +43,7 @@ class StreamClient:
         maps: bool = False,
         silence_end_s: float | None = None,
         speaker: str | None = None,
+        attribution: str | None = None,
     ) -> None:
         self.url, self.sample_rate, self.token = url, sample_rate, token
         self.start = {
@@ -55,6 +56,8 @@ class StreamClient:
             self.start["silence_end_s"] = silence_end_s
         if speaker is not None:  # who speaks: the dialogue context of a context model
             self.start["speaker"] = speaker
+        if attribution is not None:  # the word map: "attention" (default) or "erasure"
+            self.start["attribution"] = attribution
         self.ready: dict[str, Any] | None = None
         self._ws: Any = None
 

@@ -73,26 +73,26 @@ class InferenceEngine:
         dialogue: Dialogue | None = None,
         speaker: str | None = None,
         word_times: list[Any] | None = None,
+        attribution: str = "attention",
     ) -> tuple[str, dict[str, float]]:
         """(the result as a JSON object string, server timings in ms). HTTP callers get
         ApiError 503 when the queue is full (`wait=False`) and 504 past the timeout. With a
         `dialogue` the utterance is its next turn (said by `speaker`), read with its past;
-        `word_times`: the caller's word spans (`EmotionRecognizer.classify`)."""
+        `word_times`: the caller's word spans, `attribution` the word map (one of
+        SERVED_ATTRIBUTIONS; `EmotionRecognizer.classify`)."""
         if not self.ready:
             raise ApiError(503, "not_ready", "the model is still loading", headers=self._retry())
         if text is not None and not text.strip():
             text = None
 
+        options = {"transcribe": self.has_asr, "word_times": word_times, "attribution": attribution}
+
         def infer() -> tuple[str, float]:
             start = time.perf_counter()
             if dialogue is not None:
-                result = dialogue.classify(
-                    wave, text, speaker, transcribe=self.has_asr, word_times=word_times
-                )
+                result = dialogue.classify(wave, text, speaker, **options)
             else:
-                result = self.recognizer.classify(
-                    wave, text, transcribe=self.has_asr, word_times=word_times
-                )
+                result = self.recognizer.classify(wave, text, **options)
             body = json.dumps(result.to_dict(maps=maps), separators=(",", ":"))
             return body, 1000 * (time.perf_counter() - start)
 

@@ -14,6 +14,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from hri_emo.result import TRANSCRIPT_SOURCES
 from hri_emo.serve.audio import MAX_SAMPLE_RATE, MIN_SAMPLE_RATE
 
+# The word maps a request may ask for: "attention", the model's own maps (hriemo-v2: its exact
+# contributions), or "erasure" (each word removed and the rest encoded again: one more batch
+# through the text encoder, ~30 ms). Integrated Gradients takes seconds: not served.
+ServedAttribution = Literal["attention", "erasure"]
+ATTRIBUTION_HELP = (
+    'the word map: "attention" (the model\'s own maps, exact contributions for hriemo-v2) or '
+    '"erasure" (each word\'s effect when removed from the transcript; ~30 ms more)'
+)
+
 SESSION_ID_MAX, SPEAKER_MAX = 100, 100
 WORD_TIMES_MAX = 10_000  # spans; a transcript is limited to --max-text-chars anyway
 

@@ -1,7 +1,8 @@
 """The WebSocket stream protocol (WS /v1/stream), one `StreamSession` per connection.
 
 Client -> server
-  1. text  {"type": "start", "sample_rate": 16000, "segmentation": "vad", "maps": false}
+  1. text  {"type": "start", "sample_rate": 16000, "segmentation": "vad", "maps": false,
+            "attribution": "attention"}
   2. binary frames: 16-bit little-endian mono PCM at that rate, any length
      text  {"type": "transcript", "text": "..."}   a transcript piece of the current utterance
      text  {"type": "end_utterance"}                 close the current utterance now
@@ -36,6 +37,7 @@ from hri_emo.inference.vad import VAD_SAMPLE_RATE, create_vad
 from hri_emo.serve.audio import MAX_SAMPLE_RATE, MIN_SAMPLE_RATE
 from hri_emo.serve.engine import InferenceEngine, wrap_result
 from hri_emo.serve.http_errors import ApiError, validation_details
+from hri_emo.serve.schemas import ATTRIBUTION_HELP, ServedAttribution
 from hri_emo.serve.segmenter import (
     SegmenterConfig,
     SpeechSegment,
@@ -56,6 +58,7 @@ class StartMessage(BaseModel):
     segmentation: Literal["vad", "client"] = "vad"
     silence_end_s: float = Field(0.3, ge=0.1, le=3.0)  # VAD: silence that ends an utterance
     maps: bool = False
+    attribution: ServedAttribution = Field("attention", description=ATTRIBUTION_HELP)
     speaker: str | None = Field(None, max_length=100)  # who speaks (dialogue context)
 
 
@@ -309,6 +312,7 @@ class StreamSession:
                     wave,
                     pending.text,
                     maps=self.start.maps,
+                    attribution=self.start.attribution,
                     wait=True,
                     dialogue=self.dialogue,
                     speaker=self.start.speaker,
@@ -364,6 +368,7 @@ class StreamSession:
             "vad": self.settings.vad if self.start.segmentation == "vad" else None,
             "silence_end_s": self.start.silence_end_s,
             "maps": self.start.maps,
+            "attribution": self.start.attribution,
             "context_turns": 0 if self.dialogue is None else self.dialogue.max_turns,
             "limits": {
                 k: getattr(self.limits, k)

@@ -8,7 +8,7 @@ import binascii
 import json
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 from fastapi import APIRouter, Query, Request, Response
@@ -21,11 +21,13 @@ from hri_emo.serve.forms import parse_form
 from hri_emo.serve.http_errors import ApiError, validation_details
 from hri_emo.serve.limits import ServeLimits
 from hri_emo.serve.schemas import (
+    ATTRIBUTION_HELP,
     ERROR_RESPONSES,
     SESSION_ID_MAX,
     SPEAKER_MAX,
     PredictRequest,
     PredictResponse,
+    ServedAttribution,
 )
 
 router = APIRouter(tags=["predict"])
@@ -81,6 +83,7 @@ REQUEST_BODY = {
 async def predict(
     request: Request,
     maps: bool = Query(False, description="include the alignment/attribution maps"),
+    attribution: Annotated[ServedAttribution, Query(description=ATTRIBUTION_HELP)] = "attention",
 ) -> Response:
     start = time.perf_counter()
     limits: ServeLimits = request.app.state.settings.limits
@@ -108,6 +111,7 @@ async def predict(
         parsed.wave,
         parsed.text,
         maps=maps,
+        attribution=attribution,
         dialogue=dialogue,
         speaker=parsed.speaker,
         word_times=parsed.word_times,
