@@ -40,17 +40,21 @@ def test_live_page_shows_an_utterance_result(server, page, sentences, tmp_path):
     page.on("console", lambda message: console.append(message.text))
     page.goto(server.url + "/")
     page.fill("#transcript", sentences["happy"])
+    page.check("#erasure")  # the word map by erasure (the start message asks for it)
     page.click("#start")
     page.wait_for_selector(".status.live", timeout=30_000)
     page.click("#send-text")
     card = page.wait_for_selector(".utterance", timeout=60_000)
     assert card is not None, console
     text = card.inner_text()
-    assert "utterance 0" in text and "beta" in text
+    assert "utterance 0" in text and "beta" in text and "word map: erasure" in text
     assert page.locator("#bars .bar").count() == 6  # one bar per emotion of the model
     heatmaps = page.locator(".utterance").first.locator("canvas.heatmap")
     assert heatmaps.count() >= 1
     assert int(heatmaps.first.get_attribute("data-cols")) > 0
+    # signed logit maps on a diverging scale around 0, the alignment's weights on a sequential one
+    scales = [heatmaps.nth(k).get_attribute("data-scale") for k in range(heatmaps.count())]
+    assert scales[0] == "diverging" and scales[-1] == "sequential", scales
     shot = tmp_path / "live_page.png"
     page.screenshot(path=str(shot), full_page=True)
     keep = os.environ.get("HRI_EMO_SCREENSHOT")

@@ -51,7 +51,8 @@ async function start() {
   ws.binaryType = "arraybuffer";
   state.ws = ws;
   ws.onopen = () => {
-    ws.send(JSON.stringify({ type: "start", sample_rate: state.audio.sampleRate, segmentation: "vad", maps: true }));
+    const attribution = $("erasure").checked ? "erasure" : "attention";
+    ws.send(JSON.stringify({ type: "start", sample_rate: state.audio.sampleRate, segmentation: "vad", maps: true, attribution }));
   };
   ws.onmessage = (event) => onMessage(JSON.parse(event.data));
   ws.onclose = (event) => {
@@ -129,11 +130,15 @@ function showResult(msg) {
     <div class="decision">${result.predicted.join(", ") || "no emotion above threshold"}</div>
     <div class="transcript">${escapeHtml(result.transcript || "(no transcript)")}${source}</div>
     <div class="meta">beta ${result.beta_mean === null ? "-" : result.beta_mean.toFixed(3)};
-      top words: ${topWords(result)}</div>`;
+      top words: ${topWords(result)}; word map: ${escapeHtml(result.attribution_method)}</div>`;
+  const signed = ["contribution", "erasure"].includes(result.attribution_method);
+  const against = result.logits_centred ? ", read against the other emotions" : "";
+  const how = signed ? ` (red raised it, blue lowered it${against})` : "";
   if (result.attribution && result.words.length) {
-    addHeatmap(card, result.attribution, result.emotions, result.words, "attribution: which words drove each emotion");
+    const what = result.attribution_method === "erasure" ? "removing each word" : "the words";
+    addHeatmap(card, result.attribution, result.emotions, result.words, `what ${what} did to each emotion${how}`, signed);
   } else if (result.frame_attribution) {
-    addHeatmap(card, result.frame_attribution, result.emotions, frameLabels(result), "attribution: which audio frames drove each emotion");
+    addHeatmap(card, result.frame_attribution, result.emotions, frameLabels(result), `what the audio frames did to each emotion${how}`, signed);
   }
   if (result.alignment && result.words.length) {
     addHeatmap(card, result.alignment, result.words, frameLabels(result), "alignment: which audio frames each word attended to");
@@ -147,10 +152,10 @@ function showResult(msg) {
   $("utterances").prepend(card);
 }
 
-function addHeatmap(card, matrix, rows, cols, title) {
+function addHeatmap(card, matrix, rows, cols, title, signed = false) {
   const canvas = document.createElement("canvas");
   canvas.className = "heatmap";
-  drawHeatmap(canvas, matrix, rows, cols, title);
+  drawHeatmap(canvas, matrix, rows, cols, title, signed);
   card.appendChild(canvas);
 }
 

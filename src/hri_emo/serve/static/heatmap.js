@@ -1,4 +1,6 @@
-// Heatmaps on a <canvas>: rows x columns of values in [min, max], with row and column labels.
+// Heatmaps on a <canvas>: rows x columns of values, with row and column labels. Weights (the
+// alignment) run from their min to their max; signed maps (logit contributions, erasure) are
+// diverging around 0, blue lowers and red raises, as in the HTML report's figures.
 "use strict";
 
 function heatColor(t) {
@@ -11,7 +13,15 @@ function heatColor(t) {
   return `rgb(${c[0]},${c[1]},${c[2]})`;
 }
 
-function drawHeatmap(canvas, matrix, rowLabels, colLabels, title) {
+function signedColor(t) {
+  // t in [-1, 1]: blue (-1) -> white (0) -> red (+1)
+  const x = Math.max(-1, Math.min(1, t));
+  const end = x < 0 ? [33, 102, 172] : [178, 24, 43];
+  const c = end.map((v) => Math.round(255 + Math.abs(x) * (v - 255)));
+  return `rgb(${c[0]},${c[1]},${c[2]})`;
+}
+
+function drawHeatmap(canvas, matrix, rowLabels, colLabels, title, signed = false) {
   const rows = matrix.length;
   const cols = rows ? matrix[0].length : 0;
   const left = 80, top = 22, bottom = 40;
@@ -28,9 +38,11 @@ function drawHeatmap(canvas, matrix, rowLabels, colLabels, title) {
   let lo = Infinity, hi = -Infinity;
   for (const row of matrix) for (const v of row) if (v !== null) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
   const span = hi > lo ? hi - lo : 1;
+  const limit = Math.max(Math.abs(lo), Math.abs(hi)) || 1;
+  const color = (v) => (signed ? signedColor(v / limit) : heatColor((v - lo) / span));
   matrix.forEach((row, r) => {
     row.forEach((v, c) => {
-      ctx.fillStyle = v === null ? "#ccc" : heatColor((v - lo) / span);
+      ctx.fillStyle = v === null ? "#ccc" : color(v);
       ctx.fillRect(left + c * cell, top + r * rowHeight, cell, rowHeight - 1);
     });
     ctx.fillStyle = "#222";
@@ -48,4 +60,5 @@ function drawHeatmap(canvas, matrix, rowLabels, colLabels, title) {
   }
   canvas.dataset.rows = rows;
   canvas.dataset.cols = cols;
+  canvas.dataset.scale = signed ? "diverging" : "sequential";
 }
