@@ -64,3 +64,21 @@ def test_the_recognizer_map_is_the_logit_drop_of_each_erased_word(embedded_model
     full = logits(text)
     for k, variant in enumerate(without_each_word(result.words)):
         np.testing.assert_allclose(result.attribution[:, k], full - logits(variant), atol=1e-4)
+
+
+def test_a_transcript_too_long_for_erasure_keeps_the_exact_map(embedded_model_dir):
+    """Erasure's cost grows as the square of the words: past MAX_ERASURE_WORDS the exact map
+    stays, and a note says why (a server request cannot buy a minute of CPU with it)."""
+    from hri_emo.inference import EmotionRecognizer
+    from hri_emo.inference.erasure import MAX_ERASURE_WORDS
+
+    recognizer = EmotionRecognizer.from_pretrained(embedded_model_dir, asr="none")
+    text = " ".join(["hello"] * (MAX_ERASURE_WORDS + 1))
+    result = recognizer.classify(None, text, attribution="erasure")
+    assert len(result.words) == MAX_ERASURE_WORDS + 1
+    assert result.attribution_method == "contribution"
+    assert any(f"up to {MAX_ERASURE_WORDS} words" in note for note in result.notes)
+    shorter = recognizer.classify(
+        None, " ".join(["hello"] * MAX_ERASURE_WORDS), attribution="erasure"
+    )
+    assert shorter.attribution_method == "erasure"
