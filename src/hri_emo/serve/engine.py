@@ -78,8 +78,8 @@ class InferenceEngine:
         """(the result as a JSON object string, server timings in ms). HTTP callers get
         ApiError 503 when the queue is full (`wait=False`) and 504 past the timeout. With a
         `dialogue` the utterance is its next turn (said by `speaker`), read with its past;
-        `word_times`: the caller's word spans, `attribution` the word map (one of
-        SERVED_ATTRIBUTIONS; `EmotionRecognizer.classify`)."""
+        `word_times`: the caller's word spans, `attribution` the word map (a
+        `schemas.ServedAttribution`; `EmotionRecognizer.classify`)."""
         if not self.ready:
             raise ApiError(503, "not_ready", "the model is still loading", headers=self._retry())
         if text is not None and not text.strip():
